@@ -1,0 +1,50 @@
+"""Money helpers: every amount is a ``Decimal`` in yuan.
+
+Rounding policy (documented in docs/assistance-rules.md):
+
+* Intermediate arithmetic keeps full ``Decimal`` precision.
+* A value is rounded to the fen (0.01 yuan) with ``ROUND_HALF_UP`` (四舍五入)
+  at the points where it is shown to a person or paid: per-capita income,
+  each monthly amount, each grant, each payroll line.
+* Per-capita income is rounded *before* it is used in the 低保 difference, so
+  the explanation printed to the applicant reproduces the amount exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+TEN_THOUSAND = Decimal("10000")
+
+
+def to_decimal(value) -> Decimal:
+    """Convert int/str/Decimal to Decimal. Floats are refused: they carry binary error."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("bool is not money")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"not a decimal amount: {value!r}") from exc
+    raise TypeError(f"money must be Decimal, int or str, not {type(value).__name__}")
+
+
+def yuan(value) -> Decimal:
+    """Round to 0.01 yuan, half up."""
+    return to_decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def fmt(value) -> str:
+    """Format as a plain 2-dp string, e.g. ``Decimal('512') -> '512.00'``."""
+    return f"{yuan(value):.2f}"
+
+
+def wan(value) -> str:
+    """Format an amount in 万元 with 2 dp, e.g. 14963800 -> '1496.38'."""
+    return f"{(to_decimal(value) / TEN_THOUSAND).quantize(FEN, rounding=ROUND_HALF_UP):.2f}"

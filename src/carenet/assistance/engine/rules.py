@@ -1,0 +1,284 @@
+"""Dated rules as data.
+
+A ``Standard`` is one row: (division, program, key, value, effective_from).
+``RuleSet.resolve`` answers "what is <key> for <program> in <division path> on
+<date>?" and returns the value together with its provenance.
+
+Resolution order (documented in docs/assistance-rules.md):
+
+1. Walk the division path from the most specific division (a street, 街道) up
+   to the least specific (the province). ``division_path`` is given root first,
+   e.g. ``("330000", "330100", "330106", "330106001")``.
+2. At each division, rows for the exact program win over rows for the generic
+   program ``"*"``.
+3. Among matching rows, the one with the latest ``effective_from <= on_date``
+   wins. A row dated in the future is invisible until its date: changing a
+   standard from a future date never changes an earlier computation.
+4. The first division that has a visible row wins ("street overrides
+   district"). If no division has one, ``RuleNotFoundError`` is raised.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+ANY_PROGRAM = "*"
+
+# Program codes used across the engine.
+DIBAO_URBAN = "dibao_urban"
+DIBAO_RURAL = "dibao_rural"
+MARGINAL = "marginal"
+TEKUN = "tekun"
+TEMP_AID = "temp_aid"
+ELDERLY = "elderly_allowance"
+WARM_FUND = "warm_fund"
+
+PROGRAMS = (DIBAO_URBAN, DIBAO_RURAL, MARGINAL, TEKUN, TEMP_AID, ELDERLY, WARM_FUND)
+
+PROGRAM_LABELS_ZH = {
+    DIBAO_URBAN: "城市低保",
+    DIBAO_RURAL: "农村低保",
+    MARGINAL: "低保边缘",
+    TEKUN: "特困供养",
+    TEMP_AID: "临时救助",
+    ELDERLY: "高龄津贴",
+    WARM_FUND: "暖心基金",
+}
+
+
+def dibao_program(area: str) -> str:
+    """Map a household's area ('urban' / 'rural') to its 低保 program code."""
+    if area == "urban":
+        return DIBAO_URBAN
+    if area == "rural":
+        return DIBAO_RURAL
+    raise ValueError(f"area must be 'urban' or 'rural', not {area!r}")
+
+
+class RuleNotFoundError(LookupError):
+    """No standard row applies to (key, program, division path, date)."""
+
+
+@dataclass(frozen=True)
+class Standard:
+    division_code: str
+    program: str
+    key: str
+    value: Any
+    effective_from: date
+    source: str = ""  # legal basis or local document number, shown in explanations
+
+
+@dataclass(frozen=True)
+class Resolved:
+    key: str
+    program: str
+    value: Any
+    division_code: str
+    effective_from: date
+    standard: Standard = field(repr=False)
+
+    @property
+    def provenance(self) -> dict:
+        return {
+            "key": self.key,
+            "program": self.standard.program,
+            "division": self.division_code,
+            "effective_from": self.effective_from.isoformat(),
+            "source": self.standard.source,
+        }
+
+
+class RuleSet:
+    """An immutable, indexed set of ``Standard`` rows. Safe to share between threads."""
+
+    def __init__(self, standards: Iterable[Standard] = ()):  # noqa: D401
+        self._rows: tuple[Standard, ...] = tuple(standards)
+        index: dict[tuple[str, str, str], list[Standard]] = {}
+        for s in self._rows:
+            if not isinstance(s.effective_from, date):
+                raise TypeError(f"effective_from must be a date: {s!r}")
+            index.setdefault((s.key, s.program, s.division_code), []).append(s)
+        self._index: dict[tuple[str, str, str], tuple[list[date], list[Standard]]] = {}
+        for k, rows in index.items():
+            rows.sort(key=lambda r: r.effective_from)
+            dates = [r.effective_from for r in rows]
+            if len(set(dates)) != len(dates):
+                raise ValueError(f"two rows for {k} with the same effective_from")
+            self._index[k] = (dates, rows)
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def with_rows(self, *standards: Standard) -> "RuleSet":
+        """A new RuleSet with extra rows (the original is unchanged)."""
+        return RuleSet(self._rows + tuple(standards))
+
+    def _lookup(self, key: str, program: str, division: str, on_date: date) -> Standard | None:
+        hit = self._index.get((key, program, division))
+        if hit is None:
+            return None
+        dates, rows = hit
+        i = bisect.bisect_right(dates, on_date)
+        return rows[i - 1] if i else None
+
+    def resolve(self, key: str, program: str, division_path: Sequence[str], on_date: date) -> Resolved:
+        if not division_path:
+            raise ValueError("division_path is empty")
+        programs = (program,) if program == ANY_PROGRAM else (program, ANY_PROGRAM)
+        for division in reversed(tuple(division_path)):
+            for prog in programs:
+                row = self._lookup(key, prog, division, on_date)
+                if row is not None:
+                    return Resolved(key, program, row.value, row.division_code, row.effective_from, row)
+        raise RuleNotFoundError(
+            f"no standard {key!r} for program {program!r} in {'/'.join(division_path)} on {on_date.isoformat()}"
+        )
+
+    def value(self, key: str, program: str, division_path: Sequence[str], on_date: date, default: Any = RuleNotFoundError):
+        try:
+            return self.resolve(key, program, division_path, on_date).value
+        except RuleNotFoundError:
+            if default is RuleNotFoundError:
+                raise
+            return default
+
+    def change_dates(self, key: str, program: str, division_path: Sequence[str], start: date, end: date) -> list[date]:
+        """Dates in (start, end] on which the resolved value of key may change.
+
+        Used by payroll to restate an entitlement when a standard changes.
+        """
+        programs = (program,) if program == ANY_PROGRAM else (program, ANY_PROGRAM)
+        found = set()
+        for division in division_path:
+            for prog in programs:
+                hit = self._index.get((key, prog, division))
+                if hit:
+                    found.update(d for d in hit[0] if start < d <= end)
+        out = []
+        previous = self.value(key, program, division_path, start, default=None)
+        for d in sorted(found):
+            current = self.value(key, program, division_path, d, default=None)
+            if current != previous:
+                out.append(d)
+            previous = current
+        return out
+
+
+def resolve(standards: Iterable[Standard] | RuleSet, key: str, program: str,
+            division_path: Sequence[str], on_date: date) -> Resolved:
+    """Convenience wrapper: ``resolve(rows, key, program, path, date)``."""
+    rules = standards if isinstance(standards, RuleSet) else RuleSet(standards)
+    return rules.resolve(key, program, division_path, on_date)
+
+
+# --------------------------------------------------------------------------
+# Key catalogue. Values marked "statutory" come from the laws cited in
+# docs/assistance-rules.md; values marked "illustrative" are placeholders the
+# bureau MUST replace with its own published figures.
+# --------------------------------------------------------------------------
+
+D = Decimal
+
+KEY_LABELS_ZH = {
+    "dibao_monthly": "低保标准（元/人·月）",
+    "dibao_min_per_person": "低保最低发放额（元/人·月）",
+    "marginal_multiple": "低保边缘认定倍数",
+    "min_wage_monthly": "月最低工资标准",
+    "temp_aid_cap_multiple": "临时救助上限倍数",
+    "temp_aid_special_cap_multiple": "特别困难临时救助上限倍数",
+    "first_aid_cap": "先行救助限额",
+    "temp_aid_township_approval_max": "委托乡镇审批临时救助限额",
+    "elderly_allowance_tiers": "高龄津贴档次",
+    "tekun_basic_monthly": "特困基本生活标准",
+    "tekun_care_monthly": "特困照料护理标准",
+    "warm_fund_max": "暖心基金单次上限",
+    "warm_fund_min_interval_months": "暖心基金重复救助间隔（月）",
+    "deadline_review_days": "调查审核时限（工作日）",
+    "deadline_notice_days": "公示期（日）",
+    "deadline_renotice_days": "异议复查后再公示期（日）",
+    "notice_day_unit": "公示期计算单位",
+    "deadline_submit_days": "公示结束后报批时限（工作日）",
+    "deadline_approval_days": "审批时限（工作日）",
+    "deadline_recheck_days": "复核办理时限（工作日）",
+    "deadline_warning_days": "到期预警（工作日）",
+    "deadline_escalation_days": "超期升级（工作日）",
+    "approval_delegated_to_township": "审批权委托乡镇（街道）",
+    "recheck_months": "复核周期（月）",
+    "deposit_limit_months": "人均存款限额（低保标准月数）",
+    "max_vehicles": "机动车限制（辆）",
+    "max_housing_units": "住房限制（套）",
+    "income_excluded_types": "不计入家庭收入的项目",
+    "employment_cost_deduction": "就业成本扣减（元/人·月）",
+    "employment_disregard_multiple": "就业收入渐退倍数",
+    "employment_disregard_months": "就业收入渐退期限（月）",
+    "rigid_expense_deductible": "可扣减的刚性支出",
+    "payment_start_offset_months": "批准后起发月份偏移",
+    "tekun_income_standard_program": "特困无生活来源认定参照标准",
+}
+
+
+def default_standards(division_code: str, effective_from: date = date(2020, 11, 1)) -> list[Standard]:
+    """A complete key set for one division (usually the province or the district).
+
+    Statutory values cite their article; illustrative money values are
+    placeholders to be replaced by the locally published figures.
+    """
+    zj = "浙江省社会救助条例(2020)"
+    nat = "社会救助暂行办法"
+    ill = "illustrative: replace with the local published figure"
+    rows: list[tuple[str, str, Any, str]] = [
+        (DIBAO_URBAN, "dibao_monthly", D("1000.00"), ill),
+        (DIBAO_RURAL, "dibao_monthly", D("1000.00"), ill + f"; rural >= 70% of urban ({zj} Art.10)"),
+        (ANY_PROGRAM, "dibao_min_per_person", D("0.00"), ill + "; 0 = no minimum"),
+        (MARGINAL, "marginal_multiple", D("1.5"), f"{zj} Art.13"),
+        (ANY_PROGRAM, "min_wage_monthly", None, ill + f"; caps the marginal threshold ({zj} Art.13); None = no cap"),
+        (TEMP_AID, "temp_aid_cap_multiple", D("6"), f"{zj} Art.39(1)"),
+        (TEMP_AID, "temp_aid_special_cap_multiple", D("12"), f"{zj} Art.39(1)"),
+        (TEMP_AID, "first_aid_cap", D("1000.00"), ill + f"; {nat} Art.48 (emergency: simplified procedure)"),
+        (TEMP_AID, "temp_aid_township_approval_max", D("3000.00"), ill + f"; {zj} Art.40 (small amounts may be delegated)"),
+        (ELDERLY, "elderly_allowance_tiers", ((80, 89, D("50.00")), (90, 99, D("100.00")), (100, None, D("300.00"))), ill),
+        (TEKUN, "tekun_basic_monthly", D("1300.00"), ill + f"; {zj} Art.14 (set by county-level government)"),
+        (TEKUN, "tekun_care_monthly", (("self_care", D("0.00")), ("partial", D("300.00")), ("full", D("600.00"))), ill),
+        (TEKUN, "tekun_income_standard_program", "dibao", "income compared with the local dibao standard"),
+        (WARM_FUND, "warm_fund_max", D("5000.00"), "issue 5 / PRODUCT.md §4: one-off grants of at most 5,000 yuan"),
+        (WARM_FUND, "warm_fund_min_interval_months", 12, ill),
+        (ANY_PROGRAM, "deadline_review_days", 15, f"{zj} Art.11 (15 working days from the application)"),
+        (ANY_PROGRAM, "deadline_notice_days", 7, f"{zj} Art.11 (公示七日)"),
+        (ANY_PROGRAM, "deadline_renotice_days", 3, "重庆市城乡居民最低生活保障条例 Art.18(3) (re-notice 3 days after an objection)"),
+        (ANY_PROGRAM, "notice_day_unit", "working", "issue 5 counts the notice in working days; set 'calendar' for natural days"),
+        (ANY_PROGRAM, "deadline_submit_days", 2, ill),
+        (ANY_PROGRAM, "deadline_approval_days", 5, f"{zj} Art.11 (5 working days from the initial opinion)"),
+        (ANY_PROGRAM, "deadline_recheck_days", 15, ill),
+        (ANY_PROGRAM, "deadline_warning_days", 2, ill),
+        (ANY_PROGRAM, "deadline_escalation_days", 3, ill),
+        (ANY_PROGRAM, "approval_delegated_to_township", False, f"{nat} Art.48; {zj} Art.40"),
+        (ANY_PROGRAM, "recheck_months", (("stable_severe", 12), ("stable", 6), ("employable_unemployed", 3)),
+         "重庆市城乡居民最低生活保障条例 Art.26 pattern (yearly / half-yearly / more often)"),
+        (ANY_PROGRAM, "deposit_limit_months", D("24"), ill),
+        (ANY_PROGRAM, "max_vehicles", 0, ill + "; disability mobility vehicles are exempt (重庆 Art.13(2))"),
+        (ANY_PROGRAM, "max_housing_units", 1, ill),
+        (ANY_PROGRAM, "income_excluded_types",
+         ("special_care", "reward", "social_assistance", "basic_pension_base"),
+         "最低生活保障审核确认办法 (2021): not in the corpus; list to be verified locally"),
+        (ANY_PROGRAM, "employment_cost_deduction", D("0.00"), ill + "; 0 = none"),
+        (ANY_PROGRAM, "employment_disregard_multiple", D("3"), f"{zj} Art.50 (at most 3x the standard per month)"),
+        (ANY_PROGRAM, "employment_disregard_months", 12, f"{zj} Art.50 (at least 6, at most 12 months)"),
+        (ANY_PROGRAM, "rigid_expense_deductible", ("medical", "education"), "上海市社会救助条例 Art.12; " + f"{zj} Art.41"),
+        (ANY_PROGRAM, "payment_start_offset_months", 1, f"{zj} Art.56 (paid from the month after approval)"),
+    ]
+    return [Standard(division_code, prog, key, value, effective_from, src) for prog, key, value, src in rows]
+
+
+def as_mapping(value) -> dict:
+    """Tier/level values are stored as tuples of pairs (hashable); read them as dicts."""
+    if isinstance(value, dict):
+        return dict(value)
+    return {k: v for k, v in value}
