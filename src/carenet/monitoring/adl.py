@@ -1,0 +1,212 @@
+"""Parsers for the real ADL sensor datasets in data/adl/ (no Django).
+
+* Ordóñez et al. 2013, house A (``OrdonezA_Sensors.txt``, ``OrdonezA_ADLs.txt``):
+  Madrid, 14 labelled days, 12 sensors (PIR, magnets, flush, pressure, electric).
+* van Kasteren et al. 2008, house A (``kasterenSenseData.txt``, ``kasterenActData.txt``):
+  Amsterdam, 14 reed switches / float sensors, no PIR at all.
+
+Each sensor row is an interval [start, end] during which the sensor fired. We map
+every interval onto two :class:`SensorEvent` s of our kinds (start edge and end
+edge: motion True/False, door open/closed, seat/bed occupied/free, appliance
+on/off); a toilet flush gives one event. Timestamps are local wall-clock times of
+the house; we convert them with the house's time zone (Europe/Madrid,
+Europe/Amsterdam). Events are yielded sorted by time.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from .engine.events import (APPLIANCE, BED, DOOR, MOTION, SEAT, TOILET_FLUSH, SensorEvent)
+
+DEFAULT_ROOT = Path("/work/shared/data/adl")
+
+
+@dataclass(frozen=True, slots=True)
+class SensorSpec:
+    kind: str
+    room: str
+    role: str | None = None      # for doors
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    start: float
+    end: float
+    label: str
+
+
+@dataclass
+class AdlDataset:
+    name: str
+    tz: str
+    events: list[SensorEvent]
+    activities: list[Activity]
+    sensors: dict[str, SensorSpec] = field(default_factory=dict)
+
+    def local_date(self, ts: float) -> date:
+        return datetime.fromtimestamp(ts, ZoneInfo(self.tz)).date()
+
+    @property
+    def start(self) -> float:
+        return self.events[0].ts
+
+    @property
+    def end(self) -> float:
+        return self.events[-1].ts
+
+    def dates_with_events(self) -> list[date]:
+        return sorted({self.local_date(e.ts) for e in self.events})
+
+    def labelled_dates(self) -> list[date]:
+        return sorted({self.local_date(a.start) for a in self.activities})
+
+    def away_intervals(self, min_s: float = 0.0) -> list[tuple[float, float]]:
+        """Labelled 'leave house' intervals (the elder was out)."""
+        return [(a.start, a.end) for a in self.activities
+                if a.label.lower() in ("leaving", "leave house") and a.end - a.start >= min_s]
+
+
+# ---------------------------------------------------------------- sensor maps
+ORDONEZ_SENSORS: dict[str, SensorSpec] = {
+    "Shower": SensorSpec(MOTION, "bathroom"),
+    "Basin": SensorSpec(MOTION, "bathroom"),
+    "Cooktop": SensorSpec(MOTION, "kitchen"),
+    "Maindoor": SensorSpec(DOOR, "entrance", "entrance"),
+    "Fridge": SensorSpec(DOOR, "kitchen", "fridge"),
+    "Cabinet": SensorSpec(DOOR, "bathroom", "cupboard"),
+    "Cupboard": SensorSpec(DOOR, "kitchen", "cupboard"),
+    "Toilet": SensorSpec(TOILET_FLUSH, "bathroom"),
+    "Seat": SensorSpec(SEAT, "living"),
+    "Bed": SensorSpec(BED, "bedroom"),
+    "Microwave": SensorSpec(APPLIANCE, "kitchen"),
+    "Toaster": SensorSpec(APPLIANCE, "kitchen"),
+}
+
+KASTEREN_SENSORS: dict[str, SensorSpec] = {
+    "1": SensorSpec(APPLIANCE, "kitchen", name="Microwave"),
+    "5": SensorSpec(DOOR, "toilet", "bathroom", "Hall-Toilet door"),
+    "6": SensorSpec(DOOR, "bathroom", "bathroom", "Hall-Bathroom door"),
+    "7": SensorSpec(DOOR, "kitchen", "cupboard", "Cups cupboard"),
+    "8": SensorSpec(DOOR, "kitchen", "fridge", "Fridge"),
+    "9": SensorSpec(DOOR, "kitchen", "cupboard", "Plates cupboard"),
+    "12": SensorSpec(DOOR, "entrance", "entrance", "Frontdoor"),
+    "13": SensorSpec(APPLIANCE, "kitchen", name="Dishwasher"),
+    "14": SensorSpec(TOILET_FLUSH, "toilet", name="ToiletFlush"),
+    "17": SensorSpec(DOOR, "kitchen", "freezer", "Freezer"),
+    "18": SensorSpec(DOOR, "kitchen", "cupboard", "Pans Cupboard"),
+    "20": SensorSpec(APPLIANCE, "bathroom", name="Washingmachine"),
+    "23": SensorSpec(DOOR, "kitchen", "cupboard", "Groceries Cupboard"),
+    "24": SensorSpec(DOOR, "bedroom", "room", "Hall-Bedroom door"),
+}
+
+KASTEREN_ACTIVITIES = {"1": "leave house", "4": "use toilet", "5": "take shower",
+                       "10": "go to bed", "13": "prepare Breakfast", "15": "prepare Dinner",
+                       "17": "get drink"}
+
+_ORD_TS = r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})"
+_ORD_ROW = re.compile(_ORD_TS + r"\s+" + _ORD_TS + r"\s+(\S+)\s+(\S+)\s+(\S+)")
+_ORD_ADL = re.compile(_ORD_TS + r"\s+" + _ORD_TS + r"\s+(\S+)")
+_KAS_TS = r"(\d{2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2})"
+_KAS_ROW = re.compile(_KAS_TS + r"\s+" + _KAS_TS + r"[ \t]+(\d+)(?:[ \t]+(\d+))?")
+
+
+def _epoch(s: str, fmt: str, tz: ZoneInfo) -> float:
+    return datetime.strptime(s, fmt).replace(tzinfo=tz).timestamp()
+
+
+def _edges(device: str, spec: SensorSpec, elder_id, t0: float, t1: float,
+           seq: int) -> list[SensorEvent]:
+    """Start/end events for one sensor interval."""
+    k, room = spec.kind, spec.room
+    if k == TOILET_FLUSH:
+        return [SensorEvent(device, elder_id, k, room, t0, {}, f"{device}-{seq}")]
+    on, off = {
+        MOTION: ({"motion": True}, {"motion": False}),
+        DOOR: ({"open": True, "role": spec.role}, {"open": False, "role": spec.role}),
+        SEAT: ({"occupied": True}, {"occupied": False}),
+        BED: ({"in_bed": True}, {"in_bed": False}),
+        APPLIANCE: ({"on": True, "appliance": spec.name or device},
+                    {"on": False, "appliance": spec.name or device}),
+    }[k]
+    return [SensorEvent(device, elder_id, k, room, t0, on, f"{device}-{seq}-on"),
+            SensorEvent(device, elder_id, k, room, max(t0, t1), off, f"{device}-{seq}-off")]
+
+
+def _sorted(evs: list[SensorEvent]) -> list[SensorEvent]:
+    # stable: at equal ts keep file order (start edges of a row before its end edge)
+    return sorted(evs, key=lambda e: e.ts)
+
+
+def load_ordonez(root: Path | str = DEFAULT_ROOT / "ordonez_a", elder_id="ordonez_a",
+                 tz: str = "Europe/Madrid") -> AdlDataset:
+    root = Path(root)
+    z = ZoneInfo(tz)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    evs: list[SensorEvent] = []
+    text = (root / "OrdonezA_Sensors.txt").read_text(encoding="latin-1")
+    for seq, m in enumerate(_ORD_ROW.finditer(text)):
+        start, end, loc, _typ, _place = m.groups()
+        spec = ORDONEZ_SENSORS.get(loc)
+        if spec is None:
+            raise ValueError(f"unknown Ordonez sensor {loc!r}")
+        evs += _edges(f"ord-{loc.lower()}", spec, elder_id, _epoch(start, fmt, z),
+                      _epoch(end, fmt, z), seq)
+    acts = [Activity(_epoch(a, fmt, z), _epoch(b, fmt, z), lab)
+            for a, b, lab in _ORD_ADL.findall(
+                (root / "OrdonezA_ADLs.txt").read_text(encoding="latin-1"))]
+    return AdlDataset("ordonez_a", tz, _sorted(evs), acts, dict(ORDONEZ_SENSORS))
+
+
+def load_kasteren(root: Path | str = DEFAULT_ROOT / "kasteren_a", elder_id="kasteren_a",
+                  tz: str = "Europe/Amsterdam") -> AdlDataset:
+    root = Path(root)
+    z = ZoneInfo(tz)
+    fmt = "%d-%b-%Y %H:%M:%S"
+    evs: list[SensorEvent] = []
+    text = (root / "kasterenSenseData.txt").read_text(encoding="latin-1")
+    for seq, m in enumerate(_KAS_ROW.finditer(text)):
+        start, end, sid, _val = m.groups()
+        spec = KASTEREN_SENSORS.get(sid)
+        if spec is None:
+            raise ValueError(f"unknown Kasteren sensor id {sid}")
+        evs += _edges(f"kas-{sid}", spec, elder_id, _epoch(start, fmt, z),
+                      _epoch(end, fmt, z), seq)
+    acts = []
+    for a, b, aid, _ in _KAS_ROW.findall((root / "kasterenActData.txt").read_text(
+            encoding="latin-1")):
+        acts.append(Activity(_epoch(a, fmt, z), _epoch(b, fmt, z),
+                             KASTEREN_ACTIVITIES.get(aid, aid)))
+    return AdlDataset("kasteren_a", tz, _sorted(evs), acts, dict(KASTEREN_SENSORS))
+
+
+def load(name: str, root: Path | str = DEFAULT_ROOT) -> AdlDataset:
+    root = Path(root)
+    if name == "ordonez_a":
+        return load_ordonez(root / "ordonez_a")
+    if name == "kasteren_a":
+        return load_kasteren(root / "kasteren_a")
+    raise KeyError(name)
+
+
+def iter_events(name: str, root: Path | str = DEFAULT_ROOT) -> Iterator[SensorEvent]:
+    """Yield a dataset's SensorEvents in time order."""
+    yield from load(name, root).events
+
+
+def day_starts(ds: AdlDataset, hour: float = 4.0) -> list[float]:
+    """Epochs of local ``hour`` o'clock for every date from the first to the last event."""
+    z = ZoneInfo(ds.tz)
+    d = ds.local_date(ds.start) - timedelta(days=1)
+    last = ds.local_date(ds.end)
+    out = []
+    while d <= last:
+        out.append(datetime(d.year, d.month, d.day, int(hour), int(hour % 1 * 60),
+                            tzinfo=z).timestamp())
+        d += timedelta(days=1)
+    return out

@@ -1,0 +1,536 @@
+"""The alarm rules: ``process`` (one event), ``tick`` (timers), ``next_deadline``.
+
+Contract
+--------
+* ``process(state, config, event) -> (state, signals)`` applies one event. Before
+  applying it, timer rules that came due strictly before ``event.ts`` are fired
+  (catch-up), so an event that arrives late after a worker outage never hides an
+  alarm that should have been raised meanwhile.
+* ``tick(state, config, now) -> (state, signals)`` fires every timer rule whose
+  deadline is ``<= now`` and that is not already active.
+* ``next_deadline(state, config) -> float | None`` is the earliest time at which a
+  timer rule could fire if no further event arrives. Schedule ``tick`` then.
+
+The state object is updated in place and returned (for speed with 100k homes);
+use ``state.copy()`` if you need the old one. ``state.active`` remembers which
+alarms are raised, so ticking twice, or ticking again after a restart from the
+persisted state, raises nothing twice; the engine emits ``clear`` when the
+condition goes away (activity resumes, reading back in band, device back...).
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+from . import events as E
+from .config import MonitorConfig
+from .events import AlarmSignal, SensorEvent, alarm_key
+from .state import ElderState
+from .stats import clamp, mad, median, quantile
+from .timeutil import DAY, local_day, local_seconds, local_time_of_day
+
+Signals = list[AlarmSignal]
+
+_BATHROOM_EXIT_MIN_S = 10.0   # a bathroom-door opening this soon after entering is not an exit
+_FIRST_ACTIVITY_SOURCES = E.ACTIVITY_KINDS | {E.BED}
+
+
+# ---------------------------------------------------------------- time windows
+def is_night(cfg: MonitorConfig, ts: float) -> bool:
+    s = local_seconds(cfg.tz, ts)
+    return not (cfg.day_start_h * 3600 <= s < cfg.night_start_h * 3600)
+
+
+def _day_window(cfg: MonitorConfig, cal_day: int) -> tuple[float, float]:
+    return (local_time_of_day(cfg.tz, cal_day, cfg.day_start_h),
+            local_time_of_day(cfg.tz, cal_day, cfg.night_start_h))
+
+
+def _boundary(cfg: MonitorConfig, day: int) -> float:
+    return local_time_of_day(cfg.tz, day, cfg.day_boundary_h, cfg.day_boundary_h)
+
+
+def _day_rule_deadline(cfg: MonitorConfig, a: float, n_s: float) -> float | None:
+    """Earliest t in a day window with t - max(a, window start) >= n_s."""
+    d0 = local_day(cfg.tz, a)
+    for d in range(d0, d0 + 3):
+        ds, de = _day_window(cfg, d)
+        if de <= a:
+            continue
+        cand = max(a, ds) + n_s
+        if cand < de:
+            return cand
+    return None
+
+
+def _night_rule_deadline(cfg: MonitorConfig, a: float, m_s: float) -> float:
+    """Earliest t at night with t - a >= m_s."""
+    t0 = a + m_s
+    if is_night(cfg, t0):
+        return t0
+    _, de = _day_window(cfg, local_day(cfg.tz, t0))
+    return de
+
+
+def _next_day_start(cfg: MonitorConfig, ts: float) -> float:
+    d = local_day(cfg.tz, ts)
+    ds, _ = _day_window(cfg, d)
+    return ds if ds > ts else _day_window(cfg, d + 1)[0]
+
+
+def quiet_pieces(cfg: MonitorConfig, a: float, e: float) -> tuple[float, float]:
+    """How far the day rule and the night rule would have counted during the quiet gap [a, e].
+
+    Day rule: longest piece of the gap inside one day window (it counts from
+    max(last activity, day start)). Night rule: from ``a`` to the last night instant
+    of the gap. Learning these (not raw gaps) keeps the learned thresholds
+    consistent with how the rules fire.
+    """
+    if e <= a:
+        return 0.0, 0.0
+    day_piece = 0.0
+    d0, d1 = local_day(cfg.tz, a), local_day(cfg.tz, e)
+    for d in range(d0, min(d1, d0 + 3) + 1):
+        ds, de = _day_window(cfg, d)
+        p = min(e, de) - max(a, ds)
+        if p > day_piece:
+            day_piece = p
+    if is_night(cfg, e):
+        night_piece = e - a
+    else:
+        ds, _ = _day_window(cfg, local_day(cfg.tz, e))
+        night_piece = ds - a if ds > a else 0.0
+    return day_piece, night_piece
+
+
+# ---------------------------------------------------------------- learned routine
+def learned_inactivity(state: ElderState, cfg: MonitorConfig) -> tuple[float, float]:
+    """(day threshold s, night threshold s) in force for this home."""
+    n = cfg.inactivity_day_h * 3600.0
+    m = cfg.inactivity_night_h * 3600.0
+    if cfg.learn_thresholds:
+        if len(state.h_quiet_day) >= cfg.learn_min_days:
+            n = clamp(quantile(state.h_quiet_day, cfg.learn_quantile) * cfg.learn_factor,
+                      cfg.inactivity_day_floor_h * 3600.0, cfg.inactivity_day_ceiling_h * 3600.0)
+        if len(state.h_quiet_night) >= cfg.learn_min_days:
+            m = clamp(quantile(state.h_quiet_night, cfg.learn_quantile) * cfg.learn_factor,
+                      cfg.inactivity_night_floor_h * 3600.0,
+                      cfg.inactivity_night_ceiling_h * 3600.0)
+    return n, m
+
+
+def expected_first_activity(state: ElderState, cfg: MonitorConfig) -> tuple[float, float] | None:
+    """(median, tolerance) in minutes after the day boundary, or None while learning."""
+    h = state.h_first
+    if len(h) < cfg.learn_min_days:
+        return None
+    med = median(h)
+    spread = clamp(cfg.deviation_k * 1.4826 * mad(h),
+                   cfg.deviation_min_spread_min, cfg.deviation_max_spread_min)
+    return med, spread
+
+
+def routine_check_hour(state: ElderState, cfg: MonitorConfig) -> float:
+    """Local hour of the daily routine check (may move later for a late riser)."""
+    h = cfg.routine_check_h
+    if cfg.routine_check_learn and len(state.h_first_routine) >= cfg.learn_min_days:
+        late = cfg.day_boundary_h + (quantile(state.h_first_routine, 0.9)
+                                     + cfg.routine_check_margin_min) / 60.0
+        h = clamp(late, cfg.routine_check_h, max(cfg.routine_check_h, cfg.routine_check_ceiling_h))
+    return h
+
+
+# ---------------------------------------------------------------- helpers
+def _sig(state: ElderState, cfg: MonitorConfig, type_: str, action: str, ts: float,
+         message: str, details: dict | None = None, device: str | None = None,
+         severity: str | None = None) -> AlarmSignal:
+    return AlarmSignal(state.elder_id, type_, severity or cfg.sev(type_), action, ts, message,
+                       details or {}, device)
+
+
+def _raise(state, cfg, out, type_, ts, message, details=None, device=None, severity=None):
+    sev = severity or cfg.sev(type_)
+    state.active[alarm_key(type_, device)] = [type_, sev, ts]
+    out.append(_sig(state, cfg, type_, E.RAISE, ts, message, details, device, sev))
+
+
+def _clear(state, cfg, out, type_, ts, message, details=None, device=None):
+    rec = state.active.pop(alarm_key(type_, device), None)
+    if rec is not None:
+        out.append(_sig(state, cfg, type_, E.CLEAR, ts, message, details, device, rec[1]))
+
+
+def _roll_day(state: ElderState, cfg: MonitorConfig, ts: float) -> None:
+    d = local_day(cfg.tz, ts, cfg.day_boundary_h)
+    if state.day is None:
+        state.day = d
+        return
+    if d <= state.day:
+        return
+    if state.day_first is not None:        # only days on which the elder was seen at home
+        keep = cfg.history_days
+        for hist, val in ((state.h_first, state.day_first),
+                          (state.h_first_routine, state.day_first_routine),
+                          (state.h_quiet_day, state.day_quiet_day),
+                          (state.h_quiet_night, state.day_quiet_night)):
+            if val is None:
+                continue
+            hist.append(round(val, 1))
+            if len(hist) > keep:
+                del hist[: len(hist) - keep]
+    state.day = d
+    state.day_first = state.day_first_routine = None
+    state.day_quiet_day = state.day_quiet_night = 0.0
+
+
+def _haversine_m(lat1, lon1, lat2, lon2) -> float:
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _num(v) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+# ---------------------------------------------------------------- timer rules
+_ABSENCE = (E.A_INACTIVITY, E.A_NO_ROUTINE, E.A_ROUTINE_DEV)
+
+
+def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
+    """Yield (deadline, type, device, message, details) for timer rules not yet active."""
+    active = state.active
+    a = state.last_activity
+    au = cfg.away_until
+
+    def absence(dl):
+        return dl if (au is None or dl >= au) else au
+
+    if a is not None and E.A_INACTIVITY not in active:
+        if state.away_since is not None and state.away_since >= a:
+            yield (absence(a + cfg.away_h * 3600), E.A_INACTIVITY, None, "not_returned",
+                   {"last_activity": a, "threshold_h": cfg.away_h})
+        elif state.in_bed:
+            start = max(a, state.bed_since or a)
+            yield (absence(start + cfg.in_bed_max_h * 3600), E.A_INACTIVITY, None,
+                   "in_bed_too_long", {"in_bed_since": state.bed_since,
+                                       "threshold_h": cfg.in_bed_max_h})
+        else:
+            n, m = learned_inactivity(state, cfg)
+            dd = _day_rule_deadline(cfg, a, n)
+            dn = _night_rule_deadline(cfg, a, m)
+            if dd is not None and dd <= dn:
+                yield (absence(dd), E.A_INACTIVITY, None, "no_activity_day",
+                       {"last_activity": a, "threshold_h": round(n / 3600, 2)})
+            else:
+                yield (absence(dn), E.A_INACTIVITY, None, "no_activity_night",
+                       {"last_activity": a, "threshold_h": round(m / 3600, 2)})
+
+    if (a is not None and state.zone in cfg.bathroom_rooms and E.A_BATHROOM not in active):
+        yield (a + cfg.bathroom_overstay_min * 60, E.A_BATHROOM, None, "bathroom_overstay",
+               {"room": state.zone, "since": state.zone_since, "last_activity": a,
+                "threshold_min": cfg.bathroom_overstay_min})
+
+    if state.away_since is None and E.A_NO_ROUTINE not in active:
+        ch = routine_check_hour(state, cfg)
+        b = cfg.day_boundary_h
+        ref = state.last_routine
+        if ref is not None:
+            d = local_day(cfg.tz, ref, b) + 1
+            dl = local_time_of_day(cfg.tz, d, ch, b)
+        elif state.first_seen is not None:
+            d = local_day(cfg.tz, state.first_seen, b)
+            dl = local_time_of_day(cfg.tz, d, ch, b)
+            if dl <= state.first_seen:
+                dl = local_time_of_day(cfg.tz, d + 1, ch, b)
+        else:
+            dl = None
+        if dl is not None:
+            yield (absence(dl), E.A_NO_ROUTINE, None, "no_entrance_or_fridge",
+                   {"check_hour": round(ch, 2), "last_routine": ref})
+
+    if (cfg.routine_deviation and a is not None and state.away_since is None
+            and E.A_ROUTINE_DEV not in active):
+        exp = expected_first_activity(state, cfg)
+        if exp is not None and exp[0] + exp[1] < 24 * 60:
+            d = local_day(cfg.tz, a, cfg.day_boundary_h) + 1
+            dl = _boundary(cfg, d) + (exp[0] + exp[1]) * 60
+            yield (absence(dl), E.A_ROUTINE_DEV, None, "late_first_activity",
+                   {"usual_first_min": round(exp[0], 1), "tolerance_min": round(exp[1], 1),
+                    "last_activity": a})
+
+    if state.oob_since is not None and not state.in_bed and E.A_NIGHT_OOB not in active:
+        dl = state.oob_since + cfg.night_out_of_bed_min * 60
+        if dl < _next_day_start(cfg, state.oob_since):
+            yield (dl, E.A_NIGHT_OOB, None, "out_of_bed_at_night",
+                   {"since": state.oob_since, "threshold_min": cfg.night_out_of_bed_min})
+
+    for dev, rec in state.devices.items():
+        if rec[2] and alarm_key(E.A_OFFLINE, dev) not in active:
+            yield (rec[0] + cfg.offline_timeout_s, E.A_OFFLINE, dev, "no_heartbeat",
+                   {"last_seen": rec[0], "timeout_s": cfg.offline_timeout_s})
+
+    if (cfg.sos_test_period_days and state.sos_since is not None
+            and E.A_SOS_TEST not in active):
+        ref = max(state.sos_test or state.sos_since, state.sos_since)
+        yield (ref + cfg.sos_test_period_days * DAY + cfg.sos_test_grace_h * 3600,
+               E.A_SOS_TEST, None, "sos_test_overdue",
+               {"last_test": state.sos_test, "period_days": cfg.sos_test_period_days})
+
+
+def _fire_timers(state: ElderState, cfg: MonitorConfig, now: float, out: Signals,
+                 inclusive: bool = True) -> None:
+    due = [c for c in _timer_candidates(state, cfg)
+           if (c[0] <= now if inclusive else c[0] < now)]
+    for dl, type_, dev, msg, details in due:
+        _raise(state, cfg, out, type_, dl, msg, details, dev)
+
+
+def next_deadline(state: ElderState, config: MonitorConfig) -> float | None:
+    """Earliest time a timer rule could fire without further events (None: nothing pending)."""
+    best = None
+    for c in _timer_candidates(state, config):
+        if best is None or c[0] < best:
+            best = c[0]
+    return best
+
+
+def tick(state: ElderState, config: MonitorConfig, now: float) -> tuple[ElderState, Signals]:
+    """Fire all timer rules due at ``now``."""
+    out: Signals = []
+    _roll_day(state, config, now)
+    _fire_timers(state, config, now, out, inclusive=True)
+    if state.clock is None or now > state.clock:
+        state.clock = now
+    return state, out
+
+
+# ---------------------------------------------------------------- event rules
+def process(state: ElderState, config: MonitorConfig,
+            event: SensorEvent) -> tuple[ElderState, Signals]:
+    """Apply one event; returns the (same, updated) state and the alarm signals."""
+    cfg = config
+    out: Signals = []
+    ts = float(event.ts)
+    if state.elder_id is None:
+        state.elder_id = event.elder_id
+    if state.first_seen is None:
+        state.first_seen = ts
+    if state.clock is not None and ts > state.clock:
+        _fire_timers(state, cfg, ts, out, inclusive=False)     # catch-up
+    if state.clock is None or ts > state.clock:
+        state.clock = ts
+    _roll_day(state, cfg, ts)
+    value = event.value or {}
+    kind = event.kind
+    _device(state, cfg, event, value, out)
+
+    if kind in E.ACTIVITY_KINDS:
+        _activity(state, cfg, event, value, out)
+    if kind == E.SOS:
+        state.sos_test = max(state.sos_test or ts, ts)
+        _start_sos_tracking(state, ts)
+        out.append(_sig(state, cfg, E.A_SOS, E.RAISE, ts, "sos_pressed", {"room": event.room},
+                        event.device_id))
+    elif kind == E.SOS_TEST:
+        _start_sos_tracking(state, ts)
+        state.sos_test = max(state.sos_test or ts, ts)
+        _clear(state, cfg, out, E.A_SOS_TEST, ts, "sos_test_done")
+    elif kind == E.FALL:
+        out.append(_sig(state, cfg, E.A_FALL, E.RAISE, ts, "fall_detected",
+                        {k: v for k, v in value.items() if k in ("confidence", "lat", "lon")},
+                        event.device_id))
+    elif kind in (E.SMOKE, E.WATER_LEAK):
+        key = alarm_key(kind, event.device_id)
+        if value.get("alarm", True):
+            if key in state.active:
+                out.append(_sig(state, cfg, kind, E.UPDATE, ts, f"{kind}_repeat",
+                                {"room": event.room}, event.device_id))
+            else:
+                _raise(state, cfg, out, kind, ts, f"{kind}_detected", {"room": event.room},
+                       event.device_id)
+        else:
+            _clear(state, cfg, out, kind, ts, f"{kind}_cleared", {}, event.device_id)
+    elif kind == E.BED:
+        _bed(state, cfg, event, value, out)
+    elif kind == E.VITALS:
+        _vitals(state, cfg, event, value, out)
+    elif kind == E.GPS:
+        _gps(state, cfg, event, value, out)
+    return state, out
+
+
+def _start_sos_tracking(state: ElderState, ts: float) -> None:
+    if state.sos_since is None or ts < state.sos_since:
+        state.sos_since = ts
+
+
+def _device(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+    ts = ev.ts
+    rec = state.devices.get(ev.device_id)
+    if rec is None:
+        rec = state.devices[ev.device_id] = [ts, None, 0]
+    elif ts > rec[0]:
+        rec[0] = ts
+    if ev.kind == E.HEARTBEAT:
+        rec[2] = 1
+        if value.get("device_type") in E.SOS_DEVICE_TYPES:
+            _start_sos_tracking(state, ts)
+    if alarm_key(E.A_OFFLINE, ev.device_id) in state.active:
+        _clear(state, cfg, out, E.A_OFFLINE, ts, "device_back", {}, ev.device_id)
+    bat = _num(value.get("battery"))
+    if bat is not None:
+        rec[1] = bat
+        key = alarm_key(E.A_LOW_BATTERY, ev.device_id)
+        if key not in state.active and bat <= cfg.low_battery_pct:
+            _raise(state, cfg, out, E.A_LOW_BATTERY, ts, "low_battery",
+                   {"battery": bat, "threshold": cfg.low_battery_pct}, ev.device_id)
+        elif key in state.active and bat >= cfg.low_battery_clear_pct:
+            _clear(state, cfg, out, E.A_LOW_BATTERY, ts, "battery_ok", {"battery": bat},
+                   ev.device_id)
+
+
+def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict,
+              out: Signals) -> None:
+    ts = ev.ts
+    role = value.get("role") if ev.kind == E.DOOR else None
+    if role in (E.ROLE_ENTRANCE, E.ROLE_FRIDGE):
+        if state.last_routine is None or ts > state.last_routine:
+            state.last_routine = ts
+        _clear(state, cfg, out, E.A_NO_ROUTINE, ts, "routine_seen", {"role": role})
+    prev = state.last_activity
+    if prev is not None and ts < prev:
+        return                                  # late event: never move clocks backwards
+    # learn the quiet period that just ended (not while away or asleep in bed)
+    if prev is not None and state.away_since is None and not state.in_bed:
+        dq, nq = quiet_pieces(cfg, prev, ts)
+        if dq > state.day_quiet_day:
+            state.day_quiet_day = dq
+        if nq > state.day_quiet_night:
+            state.day_quiet_night = nq
+    state.last_activity = ts
+    if state.day is not None and local_day(cfg.tz, ts, cfg.day_boundary_h) == state.day:
+        since_b = (ts - _boundary(cfg, state.day)) / 60.0
+        if state.day_first is None:
+            state.day_first = since_b
+        if role in (E.ROLE_ENTRANCE, E.ROLE_FRIDGE) and state.day_first_routine is None:
+            state.day_first_routine = since_b
+
+    # presence zone
+    if role == E.ROLE_ENTRANCE:
+        state.away_since = ts
+        state.zone, state.zone_since = "entrance", ts
+    else:
+        state.away_since = None
+        if role == E.ROLE_BATHROOM:
+            if value.get("open", True):
+                if (state.zone in cfg.bathroom_rooms and state.zone_since is not None
+                        and ts - state.zone_since >= _BATHROOM_EXIT_MIN_S):
+                    state.zone, state.zone_since = "hall", ts          # leaving
+                else:
+                    state.zone, state.zone_since = ev.room or "bathroom", ts
+        elif ev.room and ev.room != state.zone:
+            state.zone, state.zone_since = ev.room, ts
+
+    # activity clears absence alarms
+    for t, msg in ((E.A_INACTIVITY, "activity_resumed"), (E.A_ROUTINE_DEV, "activity_resumed"),
+                   (E.A_BATHROOM, "activity_resumed")):
+        if t in state.active:
+            _clear(state, cfg, out, t, ts, msg, {"device": ev.device_id, "room": ev.room})
+    if E.A_NIGHT_OOB in state.active and not is_night(cfg, ts):
+        _clear(state, cfg, out, E.A_NIGHT_OOB, ts, "day_started")
+        state.oob_since = None
+
+
+def _bed(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+    ts = ev.ts
+    in_bed = value.get("in_bed")
+    if in_bed is not None and (state.bed_ts is None or ts >= state.bed_ts):
+        state.bed_ts = ts
+        in_bed = bool(in_bed)
+        if in_bed != bool(state.in_bed) or state.in_bed is None:
+            # a transition is activity (getting in / out of bed)
+            _activity(state, cfg, ev, {}, out)
+            state.in_bed = in_bed
+            if in_bed:
+                state.bed_since = ts
+                state.oob_since = None
+                _clear(state, cfg, out, E.A_NIGHT_OOB, ts, "back_in_bed")
+            else:
+                state.bed_since = None
+                state.oob_since = ts if is_night(cfg, ts) else None
+    if state.in_bed:
+        _vitals(state, cfg, ev, value, out)
+
+
+def _vitals(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+    ts = ev.ts
+    for m in E.VITAL_MEASURES:
+        x = _num(value.get(m))
+        thr = cfg.vitals.get(m)
+        if x is None or thr is None or x <= 0:
+            continue
+        rec = state.vitals.get(m)
+        if rec is None:
+            rec = state.vitals[m] = [ts, None, None]
+        elif ts < rec[0]:
+            continue                                # older than the last reading
+        rec[0] = ts
+        cur = rec[1]
+        t_hi, t_lo = E.vitals_type("high", m), E.vitals_type("low", m)
+        if cur == "high":
+            if thr.high_exit is None or x <= thr.high_exit or thr.high_enter is None:
+                _clear(state, cfg, out, t_hi, ts, "back_in_range", {"measure": m, "value": x})
+                cur = rec[1] = None
+            elif x > rec[2]:
+                rec[2] = x
+                out.append(_sig(state, cfg, t_hi, E.UPDATE, ts, "new_peak",
+                                {"measure": m, "value": x}, ev.device_id))
+        elif cur == "low":
+            if thr.low_exit is None or x >= thr.low_exit or thr.low_enter is None:
+                _clear(state, cfg, out, t_lo, ts, "back_in_range", {"measure": m, "value": x})
+                cur = rec[1] = None
+            elif x < rec[2]:
+                rec[2] = x
+                out.append(_sig(state, cfg, t_lo, E.UPDATE, ts, "new_low",
+                                {"measure": m, "value": x}, ev.device_id))
+        if cur is None:
+            if thr.high_enter is not None and x >= thr.high_enter:
+                rec[1], rec[2] = "high", x
+                _raise(state, cfg, out, t_hi, ts, "above_threshold",
+                       {"measure": m, "value": x, "enter": thr.high_enter,
+                        "exit": thr.high_exit}, ev.device_id)
+            elif thr.low_enter is not None and x <= thr.low_enter:
+                rec[1], rec[2] = "low", x
+                _raise(state, cfg, out, t_lo, ts, "below_threshold",
+                       {"measure": m, "value": x, "enter": thr.low_enter,
+                        "exit": thr.low_exit}, ev.device_id)
+
+
+def _gps(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+    gf = cfg.geofence
+    lat, lon = _num(value.get("lat")), _num(value.get("lon"))
+    if gf is None or lat is None or lon is None:
+        return
+    if state.gps_ts is not None and ev.ts < state.gps_ts:
+        return
+    state.gps_ts = ev.ts
+    dist = _haversine_m(gf.lat, gf.lon, lat, lon)
+    det = {"distance_m": round(dist), "radius_m": gf.radius_m, "lat": lat, "lon": lon}
+    if not state.outside and dist > gf.radius_m + gf.margin_m:
+        state.outside = True
+        _raise(state, cfg, out, E.A_GEOFENCE, ev.ts, "left_geofence", det, ev.device_id)
+    elif state.outside and dist < max(0.0, gf.radius_m - gf.margin_m):
+        state.outside = False
+        _clear(state, cfg, out, E.A_GEOFENCE, ev.ts, "back_inside", det, ev.device_id)
+    elif state.outside and E.A_GEOFENCE in state.active:
+        out.append(_sig(state, cfg, E.A_GEOFENCE, E.UPDATE, ev.ts, "still_outside", det,
+                        ev.device_id))
