@@ -1,0 +1,8 @@
+"""The JSON API (django-ninja). Apps add their routers here."""
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from carenet.people.api import router as people_router
+
+api = NinjaAPI(title="CareNet API", version="1", auth=django_auth, urls_namespace="api")
+api.add_router("/people/", people_router)

@@ -1,0 +1,73 @@
+"""The audit trail. Every write of people data and every sensitive read goes through `record`."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from contextvars import ContextVar
+
+from django.db import models
+
+from carenet.core.models import AuditLog
+
+current_request: ContextVar = ContextVar("carenet_request", default=None)
+
+# Fields never copied into the audit log: ciphertexts and keyed hashes.
+SECRET_FIELD_SUFFIXES = ("_enc", "_hash", "password")
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(obj: models.Model) -> dict:
+    """The audit-safe field values of a model instance."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name.endswith(SECRET_FIELD_SUFFIXES):
+            continue
+        data[field.attname] = _jsonable(getattr(obj, field.attname))
+    return data
+
+
+def diff(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
+    """Keep only the fields that changed, so updates read clearly."""
+    if not before or not after:
+        return before, after
+    changed = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+def record(action: str, obj: models.Model | None = None, *, actor=None, before=None, after=None,
+           note: str = "", model: str = "", object_id: str = "", object_repr: str = "",
+           division_path: str = "") -> AuditLog:
+    request = current_request.get()
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    if obj is not None:
+        model = model or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        division_path = division_path or _division_path_of(obj)
+    if action == AuditLog.Action.UPDATE:
+        before, after = diff(before, after)
+    return AuditLog.objects.create(
+        actor=actor, actor_name=getattr(actor, "username", "") or "", action=action, model=model,
+        object_id=object_id, object_repr=object_repr, division_path=division_path,
+        before=before, after=after, note=note[:300],
+        ip=(request.META.get("REMOTE_ADDR") if request is not None else None) or None,
+    )
+
+
+def _division_path_of(obj) -> str:
+    division = getattr(obj, "division", None)
+    if division is None and hasattr(obj, "resident"):
+        division = getattr(obj.resident, "division", None)
+    if division is None and hasattr(obj, "elder"):
+        division = getattr(obj.elder.resident, "division", None)
+    return getattr(division, "path", "") or ""

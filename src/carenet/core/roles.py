@@ -1,0 +1,42 @@
+"""Roles and what each may do. One table, read by views, selectors and templates."""
+from django.utils.translation import gettext_lazy as _
+
+
+class Role:
+    DISTRICT_ADMIN = "district_admin"
+    APPROVER = "approver"
+    REVIEWER = "reviewer"
+    WORKER = "worker"
+    OPERATOR = "operator"
+    HELPER = "helper"
+    SUPERVISOR = "supervisor"
+
+    CHOICES = [
+        (DISTRICT_ADMIN, _("District administrator")),
+        (APPROVER, _("District approver")),
+        (REVIEWER, _("Township reviewer")),
+        (WORKER, _("Community / grid worker")),
+        (OPERATOR, _("Call-center operator")),
+        (HELPER, _("Helper / provider staff")),
+        (SUPERVISOR, _("Supervisor / auditor")),
+    ]
+
+
+# Capabilities per role. Anything not listed is refused.
+CAPABILITIES = {
+    Role.DISTRICT_ADMIN: {"people.view", "people.edit", "people.import", "people.export", "id.full", "health.view", "audit.view", "users.manage"},
+    Role.APPROVER: {"people.view", "people.export", "id.full", "health.view"},
+    Role.REVIEWER: {"people.view", "people.edit", "people.export", "id.full", "health.view"},
+    Role.WORKER: {"people.view", "people.edit", "people.import", "people.export", "id.full", "health.view"},
+    Role.OPERATOR: {"people.view", "health.view"},
+    Role.HELPER: {"people.view"},
+    Role.SUPERVISOR: {"people.view", "people.export", "health.view", "audit.view"},
+}
+
+
+def can(user, capability: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return capability in CAPABILITIES.get(user.role, set())

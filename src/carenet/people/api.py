@@ -1,0 +1,58 @@
+"""People API: the same scoping as the UI (selectors.visible_to); out-of-area records are 404."""
+import datetime as dt
+
+from ninja import Router, Schema
+
+from carenet.people import selectors, services
+
+router = Router(tags=["people"])
+
+
+class ContactOut(Schema):
+    order: int
+    name: str
+    relation: str
+    phone: str
+    key_holder: bool
+
+
+class ElderOut(Schema):
+    id: int
+    name: str
+    sex: str
+    age: int
+    birth_date: dt.date
+    id_masked: str
+    phone: str
+    address: str
+    division_code: str
+    division_name: str
+    living: str
+    care_level: str
+    categories: list[str]
+
+
+class ElderDetailOut(ElderOut):
+    contacts: list[ContactOut]
+
+
+def _out(e) -> dict:
+    r = e.resident
+    return {"id": e.pk, "name": r.name, "sex": r.sex, "age": r.age, "birth_date": r.birth_date, "id_masked": r.id_masked,
+            "phone": r.phone, "address": r.address, "division_code": r.division.code, "division_name": r.division.name,
+            "living": e.living, "care_level": e.care_level, "categories": [c.code for c in e.categories.all()]}
+
+
+@router.get("/elders", response=list[ElderOut])
+def list_elders(request, q: str = "", division: str = "", category: str = "", limit: int = 50, offset: int = 0):
+    services.require(request.user, "people.view")
+    limit = max(1, min(limit, 500))
+    qs = selectors.search_elders(request.user, q=q, division=division, category=category).prefetch_related("categories")
+    return [_out(e) for e in qs[offset:offset + limit]]
+
+
+@router.get("/elders/{elder_id}", response=ElderDetailOut)
+def get_elder(request, elder_id: int):
+    services.require(request.user, "people.view")
+    e = selectors.get_elder(request.user, elder_id)
+    return _out(e) | {"contacts": list(e.contacts.all())}

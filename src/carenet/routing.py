@@ -1,0 +1,2 @@
+"""WebSocket routes. Apps append their consumers here."""
+websocket_urlpatterns: list = []

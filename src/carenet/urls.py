@@ -1,0 +1,24 @@
+import importlib.util
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from carenet.api import api
+from carenet.core import views as core_views
+from carenet.core.auth import LoginForm
+
+urlpatterns = [
+    path("", core_views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm, template_name="core/login.html",
+                                                extra_context={"demo_logins": core_views.demo_logins}), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", core_views.audit_log, name="audit_log"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("people/", include("carenet.people.urls")),
+    path("api/", api.urls),
+]
+
+# TEMPORARY while the policy app is being written in parallel: include it once its urls module exists.
+if importlib.util.find_spec("carenet.policy.urls"):
+    urlpatterns.append(path("policy/", include("carenet.policy.urls")))
