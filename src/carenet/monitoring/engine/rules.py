@@ -294,6 +294,11 @@ def _fire_timers(state: ElderState, cfg: MonitorConfig, now: float, out: Signals
         _raise(state, cfg, out, type_, dl, msg, details, dev)
 
 
+def deadlines(state: ElderState, config: MonitorConfig) -> dict[str, float]:
+    """Pending timer rules: alarm key -> deadline (for consoles, tests and debugging)."""
+    return {alarm_key(c[1], c[2]): c[0] for c in _timer_candidates(state, config)}
+
+
 def next_deadline(state: ElderState, config: MonitorConfig) -> float | None:
     """Earliest time a timer rule could fire without further events (None: nothing pending)."""
     best = None
@@ -306,8 +311,9 @@ def next_deadline(state: ElderState, config: MonitorConfig) -> float | None:
 def tick(state: ElderState, config: MonitorConfig, now: float) -> tuple[ElderState, Signals]:
     """Fire all timer rules due at ``now``."""
     out: Signals = []
-    _roll_day(state, config, now)
+    # fire first, with the statistics that next_deadline() used, then roll the day
     _fire_timers(state, config, now, out, inclusive=True)
+    _roll_day(state, config, now)
     if state.clock is None or now > state.clock:
         state.clock = now
     return state, out
