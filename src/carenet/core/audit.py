@@ -13,6 +13,8 @@ current_request: ContextVar = ContextVar("carenet_request", default=None)
 
 # Fields never copied into the audit log: ciphertexts and keyed hashes.
 SECRET_FIELD_SUFFIXES = ("_enc", "_hash", "password")
+# Timestamps that change on every save say nothing about what the user changed.
+AUTO_FIELDS = {"updated", "created"}
 
 
 def _jsonable(value):
@@ -39,7 +41,7 @@ def diff(before: dict | None, after: dict | None) -> tuple[dict | None, dict | N
     """Keep only the fields that changed, so updates read clearly."""
     if not before or not after:
         return before, after
-    changed = [k for k in after if before.get(k) != after.get(k)]
+    changed = [k for k in after if k not in AUTO_FIELDS and before.get(k) != after.get(k)]
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
 
 

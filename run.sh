@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# CareNet: the two commands a fresh machine needs (see README.md).
+#   ./run.sh demo   set up, load a synthetic district, start simulated devices, serve http://127.0.0.1:8000
+#   ./run.sh test   set up and run the whole test suite (SQLite; again on PostgreSQL when it answers)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+
+log() { printf '\033[1;34m[carenet]\033[0m %s\n' "$*"; }
+
+find_python() {
+  for candidate in "${CARENET_PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.11 or newer is required" >&2; return 1
+}
+
+setup() {
+  if [ ! -x "$PY" ]; then
+    log "creating virtual environment in .venv"
+    "$(find_python)" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.carenet-installed"
+  local want
+  want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing Python packages (first run only)"
+    "$PY" -m pip install -q --upgrade pip
+    "$PY" -m pip install -q -r requirements-dev.txt
+    "$PY" -m pip install -q --no-deps -e .
+    echo "$want" > "$stamp"
+  fi
+}
+
+pg_answers() {
+  "$PY" - <<'PYEOF' 2>/dev/null
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+except OSError:
+    sys.exit(1)
+PYEOF
+}
+
+cmd_demo() {
+  setup
+  export CARENET_DEMO=1
+  log "migrating the database (SQLite under var/ unless CARENET_DATABASE_URL is set)"
+  "$PY" manage.py migrate --noinput -v0
+  "$PY" manage.py seed --if-empty --elders "${CARENET_DEMO_ELDERS:-2000}"
+  if "$PY" manage.py help build_policy_index >/dev/null 2>&1 && [ ! -d var/policy_index ]; then
+    log "building the regulation search index (first run only)"
+    "$PY" manage.py build_policy_index || log "policy index not built; policy search will say so"
+  fi
+  if "$PY" manage.py help demo_services >/dev/null 2>&1; then
+    "$PY" manage.py demo_services &
+    trap 'kill $! 2>/dev/null || true' EXIT
+  fi
+  log "serving on http://127.0.0.1:${PORT:-8000}/  (demo logins are listed on the login page)"
+  "$VENV/bin/daphne" -b 127.0.0.1 -p "${PORT:-8000}" carenet.asgi:application
+}
+
+cmd_test() {
+  setup
+  mkdir -p test-artifacts
+  local status=0
+  if [ "${CI:-}" = "true" ]; then
+    export CARENET_REQUIRE_SERVICES="${CARENET_REQUIRE_SERVICES:-postgres,mqtt,browser}"
+  fi
+  local pg_url="${CARENET_TEST_DATABASE_URL:-}"
+  if [ -z "$pg_url" ] && pg_answers; then
+    pg_url="postgres://postgres@127.0.0.1:5432/carenet"
+  fi
+
+  log "test pass 1: embedded SQLite"
+  CARENET_DATABASE_URL="sqlite:///$ROOT/var/test-sqlite.sqlite3" CARENET_REQUIRE_SERVICES="${CARENET_REQUIRE_SERVICES:-}" \
+    "$PY" -m pytest -m "not postgres" "$@" || status=$?
+  [ "$status" -eq 0 ] || { log "SQLite pass failed"; exit "$status"; }
+
+  if [ -n "$pg_url" ]; then
+    log "test pass 2: PostgreSQL at ${pg_url%%\?*}"
+    CARENET_DATABASE_URL="$pg_url" "$PY" -m pytest "$@" || status=$?
+  elif [[ ",${CARENET_REQUIRE_SERVICES:-}," == *",postgres,"* ]]; then
+    log "PostgreSQL is required (CI) but does not answer on 127.0.0.1:5432"; exit 1
+  else
+    log "PostgreSQL does not answer on 127.0.0.1:5432: the PostgreSQL pass is skipped (set CARENET_TEST_DATABASE_URL to run it)"
+  fi
+  exit "$status"
+}
+
+case "${1:-}" in
+  demo) shift; cmd_demo "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  *) echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,78 @@
+"""factory_boy factories and a small seeded district for tests."""
+import datetime as dt
+import itertools
+
+import factory
+
+from carenet.core import idcard
+from carenet.core.models import Division, User
+from carenet.core.roles import Role
+from carenet.people.models import ElderProfile, EmergencyContact, HealthArchive, Household, Resident
+
+_seq = itertools.count(1)
+PASSWORD = "test-pass-123"
+
+
+def new_id_number(birth: dt.date = dt.date(1950, 3, 4), sex: str = "M") -> str:
+    n = next(_seq)
+    seq = (n * 2 + (1 if sex == "M" else 0)) % 1000
+    return idcard.make("110105", birth, seq if seq else 1)
+
+
+class DivisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Division
+
+    code = factory.Sequence(lambda n: f"9900{n:08d}")
+    name = factory.Sequence(lambda n: f"社区{n}")
+    level = Division.Level.COMMUNITY
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.WORKER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ResidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resident
+
+    name = factory.Sequence(lambda n: f"测试{n}")
+    sex = "M"
+    birth_date = dt.date(1950, 3, 4)
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    address = "测试路1号"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = model_class(*args, **kwargs)
+        obj.set_id_number(new_id_number(obj.birth_date, obj.sex))
+        if obj.household_id is None:
+            obj.household = Household.objects.create(division=obj.division, address=obj.address)
+        obj.save()
+        return obj
+
+
+class ElderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ElderProfile
+        skip_postgeneration_save = True
+
+    resident = factory.SubFactory(ResidentFactory)
+    living = ElderProfile.Living.ALONE
+
+    @factory.post_generation
+    def health(obj, create, extracted, **kwargs):
+        if create:
+            HealthArchive.objects.create(elder=obj, chronic_conditions="高血压", medications="氨氯地平 5mg", allergies="青霉素")
+            EmergencyContact.objects.create(elder=obj, order=1, name="联系人", relation="儿子", phone="13900000000")
