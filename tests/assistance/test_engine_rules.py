@@ -99,3 +99,33 @@ def test_defaults_cover_the_statutory_numbers():
     assert rules.value("warm_fund_max", "warm_fund", PATH, d) == Decimal("5000")
     assert [rules.value(k, DIBAO_URBAN, PATH, d) for k in
             ("deadline_review_days", "deadline_notice_days", "deadline_approval_days")] == [15, 7, 5]
+
+
+def test_every_default_key_round_trips_through_json():
+    import json
+
+    from carenet.assistance.engine.rules import KEY_TYPES, decode_value, encode_value
+    for s in default_standards(PROVINCE):
+        assert s.key in KEY_TYPES
+        data = json.loads(json.dumps(encode_value(s.key, s.value)))
+        assert decode_value(s.key, data) == s.value, s.key
+    with pytest.raises(TypeError):
+        decode_value("dibao_monthly", 780.5)
+    with pytest.raises(KeyError):
+        encode_value("nope", 1)
+
+
+def test_engine_package_never_imports_django():
+    import ast
+    import pathlib
+
+    import carenet.assistance.engine as pkg
+    for path in pathlib.Path(pkg.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n == "django" or n.startswith("django.") for n in names), path.name

@@ -282,3 +282,80 @@ def as_mapping(value) -> dict:
     if isinstance(value, dict):
         return dict(value)
     return {k: v for k, v in value}
+
+
+# --------------------------------------------------------------------------
+# JSON encoding of values, for persistence (e.g. a Django JSONField).
+# Decimals travel as strings so that no binary float ever touches money.
+# --------------------------------------------------------------------------
+
+KEY_TYPES = {
+    "dibao_monthly": "decimal", "dibao_min_per_person": "decimal", "marginal_multiple": "decimal",
+    "min_wage_monthly": "decimal_or_none", "temp_aid_cap_multiple": "decimal",
+    "temp_aid_special_cap_multiple": "decimal", "first_aid_cap": "decimal",
+    "temp_aid_township_approval_max": "decimal_or_none", "elderly_allowance_tiers": "tiers",
+    "tekun_basic_monthly": "decimal", "tekun_care_monthly": "pairs_decimal", "tekun_income_standard_program": "str",
+    "warm_fund_max": "decimal", "warm_fund_min_interval_months": "int",
+    "deadline_review_days": "int", "deadline_notice_days": "int", "deadline_renotice_days": "int",
+    "notice_day_unit": "str", "deadline_submit_days": "int", "deadline_approval_days": "int",
+    "deadline_recheck_days": "int", "deadline_warning_days": "int", "deadline_escalation_days": "int",
+    "approval_delegated_to_township": "bool", "recheck_months": "pairs_int", "deposit_limit_months": "decimal",
+    "max_vehicles": "int", "max_housing_units": "int", "income_excluded_types": "str_list",
+    "employment_cost_deduction": "decimal", "employment_disregard_multiple": "decimal",
+    "employment_disregard_months": "int", "rigid_expense_deductible": "str_list",
+    "payment_start_offset_months": "int",
+}
+
+
+def encode_value(key: str, value: Any) -> Any:
+    """Python value -> JSON-able value (Decimal -> str, tuples -> lists)."""
+    kind = KEY_TYPES.get(key)
+    if kind is None:
+        raise KeyError(f"unknown rule key {key!r}")
+    if value is None:
+        return None
+    if kind in ("decimal", "decimal_or_none"):
+        return str(Decimal(value))
+    if kind == "tiers":
+        return [[int(lo), None if hi is None else int(hi), str(Decimal(a))] for lo, hi, a in value]
+    if kind == "pairs_decimal":
+        return [[k, str(Decimal(v))] for k, v in as_mapping(value).items()]
+    if kind == "pairs_int":
+        return [[k, int(v)] for k, v in as_mapping(value).items()]
+    if kind == "str_list":
+        return [str(v) for v in value]
+    if kind == "int":
+        return int(value)
+    if kind == "bool":
+        return bool(value)
+    return str(value)
+
+
+def decode_value(key: str, data: Any) -> Any:
+    """JSON value -> the Python value the engine expects."""
+    kind = KEY_TYPES.get(key)
+    if kind is None:
+        raise KeyError(f"unknown rule key {key!r}")
+    if data is None:
+        if kind.endswith("_or_none"):
+            return None
+        raise ValueError(f"{key} may not be null")
+    if kind in ("decimal", "decimal_or_none"):
+        if isinstance(data, float):
+            raise TypeError(f"{key}: store decimals as strings, not floats")
+        return Decimal(str(data))
+    if kind == "tiers":
+        return tuple((int(lo), None if hi is None else int(hi), Decimal(str(a))) for lo, hi, a in data)
+    if kind == "pairs_decimal":
+        return tuple((str(k), Decimal(str(v))) for k, v in data)
+    if kind == "pairs_int":
+        return tuple((str(k), int(v)) for k, v in data)
+    if kind == "str_list":
+        return tuple(str(v) for v in data)
+    if kind == "int":
+        return int(data)
+    if kind == "bool":
+        if not isinstance(data, bool):
+            raise TypeError(f"{key} must be a JSON boolean")
+        return data
+    return str(data)
