@@ -13,6 +13,13 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Persistent connections from live-server threads would keep the test database open at teardown.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("CARENET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
