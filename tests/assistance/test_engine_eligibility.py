@@ -227,3 +227,12 @@ def test_warm_fund_capped_at_max_and_interval():
     assert assess_warm_fund(Decimal("100"), PATH, rules, ON, previous_grants=[date(2024, 6, 15)]).eligible
     lower = rules.with_rows(Standard(STREET, WARM_FUND, "warm_fund_max", Decimal("2000"), date(2025, 1, 1)))
     assert assess_warm_fund(Decimal("8000"), PATH, lower, ON).grant_amount == Decimal("2000.00")
+
+
+def test_temp_aid_persons_default_to_counted_members_only():
+    members = (Member("p1", "张三", "applicant", date(1970, 1, 1)),
+               Member("p2", "李四", "spouse", date(1972, 1, 1), exclusion="imprisoned"),
+               Member("p3", "张大", "child", date(1995, 1, 1)))  # adult, independent: not counted
+    h = Household("h1", PATH, "urban", members)
+    out = assess_temp_aid(h, make_rules(), ON, aid_type="emergency", requested=Decimal("999999"))
+    assert out.persons == 1 and out.grant_amount == URBAN * 6

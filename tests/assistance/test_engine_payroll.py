@@ -169,3 +169,16 @@ def test_change_before_start_replaces_base_and_persons_carry_over():
     assert e.due_for(M(2025, 7)) == (Decimal("450.00"), 2)
     assert e.due_for(M(2025, 9)) == (Decimal("400.00"), 2)
     assert e.due_for(M(2025, 6)) == (Decimal("0.00"), 0)
+
+
+def test_restate_refuses_to_silently_end_an_entitlement():
+    from carenet.assistance.engine.payroll import NoLongerEligibleError
+    with pytest.raises(NoLongerEligibleError):
+        restate(ent(), [date(2026, 1, 1)], lambda d: (None, 0))
+
+
+def test_person_based_programs_report_persons_only():
+    lines = compute_month([ent("a", "300", 1, program="elderly_allowance"),
+                           ent("b", "300", 1, program="elderly_allowance")], [], M(2025, 7)).lines
+    (s,) = summarize(lines, by_township=False)
+    assert s.zh() == "高龄津贴2人, 累计发放资金0.06万"

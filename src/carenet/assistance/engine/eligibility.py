@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from .explain import Step, step
-from .household import Household, HouseholdAssessment, age_on, assess_household
+from .household import Household, HouseholdAssessment, age_on, assess_household, classify_member
 from .money import ZERO, to_decimal, yuan
 from .rules import (
     DIBAO_RURAL, DIBAO_URBAN, ELDERLY, MARGINAL, PROGRAM_LABELS_ZH, TEKUN, TEMP_AID, WARM_FUND,
@@ -280,7 +280,8 @@ def assess_temp_aid(h: Household, rules: RuleSet, on_date: date, *, aid_type: st
     standard, std_step, prov = _std_step(rules, dprog, path, on_date)
     steps: list[Step] = [step("temp.type_" + aid_type), std_step]
     provenance = [prov]
-    n = persons if persons is not None else sum(1 for m in h.members if m.exclusion is None)
+    # persons default to the counted household members (最低生活保障审核确认办法 Art. 7)
+    n = persons if persons is not None else sum(1 for m in h.members if classify_member(m, on_date).counted)
     requested = yuan(requested)
     details: dict = {"aid_type": aid_type, "special": special, "requested": requested}
     if aid_type == "expense" and household_status not in ("dibao", "marginal"):

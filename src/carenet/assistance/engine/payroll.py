@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping, Sequence
 
-from .money import ZERO, to_decimal, wan, yuan
+from .money import ZERO, wan, yuan
 from .rules import PROGRAM_LABELS_ZH, RuleSet
 
 NORMAL, BACK_PAY, RECOVERY = "normal", "back_pay", "recovery"
@@ -203,6 +203,10 @@ def compute_month(entitlements: Iterable[Entitlement], ledger: Iterable[LedgerLi
 
 # ------------------------------------------------------------------ restating after a standard change
 
+class NoLongerEligibleError(ValueError):
+    """A standard change would end the entitlement; that needs a workflow decision."""
+
+
 def restate(entitlement: Entitlement, change_dates: Iterable[date],
             amount_on: Callable[[date], tuple[Decimal, int]], reason: str = "标准调整") -> Entitlement:
     """Add ``AmountChange`` rows for standard changes.
@@ -218,6 +222,10 @@ def restate(entitlement: Entitlement, change_dates: Iterable[date],
         if e.stop_month is not None and m >= month_of(e.stop_month):
             continue
         amount, persons = amount_on(d)
+        if amount is None:
+            raise NoLongerEligibleError(
+                f"{e.entitlement_id} is not eligible under the rules of {d.isoformat()}: "
+                "a stop (停发) decision with a written reason is needed, not an automatic change")
         amount = yuan(amount)
         if e.due_for(max(m, month_of(e.start_month))) != (amount, persons):
             e = e.with_change(AmountChange(m, amount, persons, reason))
@@ -226,6 +234,7 @@ def restate(entitlement: Entitlement, change_dates: Iterable[date],
 
 # ------------------------------------------------------------------ summaries
 
+PERSON_PROGRAMS = frozenset({"tekun", "elderly_allowance"})  # beneficiary is a person, not a household
 DEFAULT_PROGRAM_GROUPS = {"dibao_urban": "dibao", "dibao_rural": "dibao"}
 GROUP_LABELS_ZH = dict(PROGRAM_LABELS_ZH, dibao="城乡低保")
 
@@ -239,8 +248,10 @@ class Summary:
     amount: Decimal
 
     def zh(self, label: str | None = None) -> str:
-        """e.g. "城乡低保1964户3276人, 累计发放资金1496.38万"."""
+        """e.g. "城乡低保1964户3276人, 累计发放资金1496.38万" (person-based programs: "…人" only)."""
         label = label or GROUP_LABELS_ZH.get(self.program, self.program)
+        if self.program in PERSON_PROGRAMS:
+            return f"{label}{self.persons}人, 累计发放资金{wan(self.amount)}万"
         return f"{label}{self.households}户{self.persons}人, 累计发放资金{wan(self.amount)}万"
 
 
@@ -305,6 +316,6 @@ def dynamic_adjustments(entitlements: Iterable[Entitlement], month: date, *, by_
 
 __all__ = [
     "NORMAL", "BACK_PAY", "RECOVERY", "KIND_LABELS_ZH", "AmountChange", "Entitlement", "LedgerLine", "PayrollRun",
-    "compute_month", "index_ledger", "restate", "summarize", "Summary", "dynamic_adjustments", "Adjustment",
+    "compute_month", "index_ledger", "restate", "NoLongerEligibleError", "summarize", "Summary", "dynamic_adjustments", "Adjustment",
     "month_of", "add_months", "months_between", "effective_month_for", "payment_start_month",
 ]
