@@ -38,9 +38,10 @@ PROGRAMS = ["dibao_urban", "dibao_rural", "tekun", "elderly_allowance"]
 def make_entitlements(n: int, start: date, rng: random.Random) -> list[Entitlement]:
     out = []
     for i in range(n):
-        persons = rng.randint(1, 5)
+        program = PROGRAMS[i % 4]
+        persons = 1 if program in ("tekun", "elderly_allowance") else rng.randint(1, 5)
         amount = Decimal(rng.randint(200, 3000)) + Decimal(rng.randint(0, 99)) / 100
-        out.append(Entitlement(f"e{i}", f"h{i}", PROGRAMS[i % 4], TOWNSHIPS[i % len(TOWNSHIPS)], amount, persons, start))
+        out.append(Entitlement(f"e{i}", f"h{i}", program, TOWNSHIPS[i % len(TOWNSHIPS)], amount, persons, start))
     return out
 
 
