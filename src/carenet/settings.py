@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "carenet.core",
     "carenet.people",
     "carenet.demo",
+    "carenet.devices",
+    "carenet.monitoring",
+    "carenet.callcenter",
+    "carenet.assistance",
     "carenet.policy",
 ]
 

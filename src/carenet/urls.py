@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/", api.urls),
 ]
 
-# TEMPORARY while the policy app is being written in parallel: include it once its urls module exists.
-if importlib.util.find_spec("carenet.policy.urls"):
-    urlpatterns.append(path("policy/", include("carenet.policy.urls")))
+# Apps that are written in parallel join the URL map once their urls module exists.
+for prefix, module in [("policy/", "carenet.policy.urls"), ("monitoring/", "carenet.monitoring.urls"),
+                       ("callcenter/", "carenet.callcenter.urls"), ("assistance/", "carenet.assistance.urls")]:
+    if importlib.util.find_spec(module):
+        urlpatterns.append(path(prefix, include(module)))
