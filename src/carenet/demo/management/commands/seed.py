@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from carenet.core.models import Division
 from carenet.demo import loader
@@ -35,6 +35,9 @@ class Command(BaseCommand):
 
         counts = loader.load_people(district, elders, divisions, progress=progress)
         self.stdout.write("")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:  # fresh statistics, or the planner guesses 2 rows after a bulk load
+                cur.execute("ANALYZE")
         self.stdout.write(f"households: {counts['households']}  residents: {counts['residents']}  elders: {counts['elders']}")
         if not no_users:
             for username, role, division in loader.create_demo_users(divisions):
