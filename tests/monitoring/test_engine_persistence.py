@@ -39,7 +39,7 @@ def test_state_round_trips_through_json():
     cfg = config_from_profile({"dementia": True,
                                "geofence": {"lat": 30.5, "lon": 117.0, "radius_m": 300}})
     s = busy_state(cfg)
-    s.h_first += [240.0, 250.0]
+    s.h_first.extend([240.0, 250.0])
     d = s.to_dict()
     text = json.dumps(d)                     # must be JSON-able as is
     s2 = ElderState.from_dict(json.loads(text))

@@ -6,9 +6,10 @@
   Amsterdam, 14 reed switches / float sensors, no PIR at all.
 
 Each sensor row is an interval [start, end] during which the sensor fired. We map
-every interval onto two :class:`SensorEvent` s of our kinds (start edge and end
-edge: motion True/False, door open/closed, seat/bed occupied/free, appliance
-on/off); a toilet flush gives one event. Timestamps are local wall-clock times of
+every interval onto :class:`SensorEvent` s of our kinds: a start edge and an end
+edge (door open/closed, seat/bed occupied/free, appliance on/off); a PIR interval
+also gets a motion pulse every ``PIR_RETRIGGER_S`` seconds while it lasts, as a raw
+PIR keeps firing while someone moves; a toilet flush gives one event. Timestamps are local wall-clock times of
 the house; we convert them with the house's time zone (Europe/Madrid,
 Europe/Amsterdam). Events are yielded sorted by time.
 """
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 from .engine.events import (APPLIANCE, BED, DOOR, MOTION, SEAT, TOILET_FLUSH, SensorEvent)
 
 DEFAULT_ROOT = Path("/work/shared/data/adl")
+PIR_RETRIGGER_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +136,16 @@ def _edges(device: str, spec: SensorSpec, elder_id, t0: float, t1: float,
         APPLIANCE: ({"on": True, "appliance": spec.name or device},
                     {"on": False, "appliance": spec.name or device}),
     }[k]
-    return [SensorEvent(device, elder_id, k, room, t0, on, f"{device}-{seq}-on"),
-            SensorEvent(device, elder_id, k, room, max(t0, t1), off, f"{device}-{seq}-off")]
+    evs = [SensorEvent(device, elder_id, k, room, t0, on, f"{device}-{seq}-on")]
+    if k == MOTION:
+        # a raw PIR keeps firing while motion goes on: one pulse per PIR_RETRIGGER_S
+        t, i = t0 + PIR_RETRIGGER_S, 0
+        while t < t1:
+            evs.append(SensorEvent(device, elder_id, k, room, t, on, f"{device}-{seq}-p{i}"))
+            t += PIR_RETRIGGER_S
+            i += 1
+    evs.append(SensorEvent(device, elder_id, k, room, max(t0, t1), off, f"{device}-{seq}-off"))
+    return evs
 
 
 def _sorted(evs: list[SensorEvent]) -> list[SensorEvent]:

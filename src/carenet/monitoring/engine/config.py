@@ -68,6 +68,9 @@ class MonitorConfig:
     inactivity_day_h: float = 4.0       # N: by day, counted from max(last activity, day start)
     inactivity_night_h: float = 10.0    # M: by night, counted from last activity
     in_bed_max_h: float = 14.0          # while the mattress says "in bed"
+    seated_h: float = 6.0               # while a seat pad is occupied (learned per home)
+    seated_floor_h: float = 3.0
+    seated_ceiling_h: float = 10.0
     away_h: float = 24.0                # after the entrance door was the last activity
     away_until: float | None = None     # staff-set holiday/hospital stay: absence rules off
 
@@ -97,6 +100,8 @@ class MonitorConfig:
     deviation_k: float = 3.0              # tolerance = k * 1.4826 * MAD
     deviation_min_spread_min: float = 60.0
     deviation_max_spread_min: float = 240.0
+    wake_gap_min: float = 30.0            # activity after a quiet gap this long starts a burst
+    wake_sustain_min: float = 10.0        # a burst this long (or a door/fridge) = the day has begun
 
     # night out of bed
     night_out_of_bed_min: float = 30.0

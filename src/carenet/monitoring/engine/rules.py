@@ -32,6 +32,8 @@ from .timeutil import DAY, local_day, local_seconds, local_time_of_day
 Signals = list[AlarmSignal]
 
 _BATHROOM_EXIT_MIN_S = 10.0   # a bathroom-door opening this soon after entering is not an exit
+_DOOR_ECHO_S = 60.0           # a bathroom door this soon after leaving is the door closing behind
+_FLUSH_ECHO_S = 180.0         # a cistern keeps "flushing" while it refills
 _FIRST_ACTIVITY_SOURCES = E.ACTIVITY_KINDS | {E.BED}
 
 
@@ -119,6 +121,15 @@ def learned_inactivity(state: ElderState, cfg: MonitorConfig) -> tuple[float, fl
     return n, m
 
 
+def learned_seated(state: ElderState, cfg: MonitorConfig) -> float:
+    """Inactivity threshold (s) while a seat pad is occupied and nothing else happens."""
+    t = cfg.seated_h * 3600.0
+    if cfg.learn_thresholds and len(state.h_quiet_seat) >= cfg.learn_min_days:
+        t = clamp(quantile(state.h_quiet_seat, cfg.learn_quantile) * cfg.learn_factor,
+                  cfg.seated_floor_h * 3600.0, cfg.seated_ceiling_h * 3600.0)
+    return t
+
+
 def expected_first_activity(state: ElderState, cfg: MonitorConfig) -> tuple[float, float] | None:
     """(median, tolerance) in minutes after the day boundary, or None while learning."""
     h = state.h_first
@@ -172,7 +183,8 @@ def _roll_day(state: ElderState, cfg: MonitorConfig, ts: float) -> None:
         for hist, val in ((state.h_first, state.day_first),
                           (state.h_first_routine, state.day_first_routine),
                           (state.h_quiet_day, state.day_quiet_day),
-                          (state.h_quiet_night, state.day_quiet_night)):
+                          (state.h_quiet_night, state.day_quiet_night),
+                          (state.h_quiet_seat, state.day_quiet_seat or None)):
             if val is None:
                 continue
             hist.append(round(val, 1))
@@ -180,7 +192,7 @@ def _roll_day(state: ElderState, cfg: MonitorConfig, ts: float) -> None:
                 del hist[: len(hist) - keep]
     state.day = d
     state.day_first = state.day_first_routine = None
-    state.day_quiet_day = state.day_quiet_night = 0.0
+    state.day_quiet_day = state.day_quiet_night = state.day_quiet_seat = 0.0
 
 
 def _haversine_m(lat1, lon1, lat2, lon2) -> float:
@@ -223,6 +235,10 @@ def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
             yield (absence(start + cfg.in_bed_max_h * 3600), E.A_INACTIVITY, None,
                    "in_bed_too_long", {"in_bed_since": state.bed_since,
                                        "threshold_h": cfg.in_bed_max_h})
+        elif state.seat_since is not None and state.seat_since >= a:
+            st = learned_seated(state, cfg)
+            yield (absence(a + st), E.A_INACTIVITY, None, "seated_too_long",
+                   {"seated_since": state.seat_since, "threshold_h": round(st / 3600, 2)})
         else:
             n, m = learned_inactivity(state, cfg)
             dd = _day_rule_deadline(cfg, a, n)
@@ -258,12 +274,16 @@ def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
                    {"check_hour": round(ch, 2), "last_routine": ref})
 
     if (cfg.routine_deviation and a is not None and state.away_since is None
-            and E.A_ROUTINE_DEV not in active):
+            and state.day is not None and E.A_ROUTINE_DEV not in active):
         exp = expected_first_activity(state, cfg)
         if exp is not None and exp[0] + exp[1] < 24 * 60:
-            d = local_day(cfg.tz, a, cfg.day_boundary_h) + 1
+            d = state.day
+            if state.day_first is not None or state.dev_day == d:
+                d += 1
             dl = _boundary(cfg, d) + (exp[0] + exp[1]) * 60
-            yield (absence(dl), E.A_ROUTINE_DEV, None, "late_first_activity",
+            if dl <= (state.first_seen or dl):
+                dl = _boundary(cfg, d + 1) + (exp[0] + exp[1]) * 60
+            yield (absence(dl), E.A_ROUTINE_DEV, None, "day_not_started",
                    {"usual_first_min": round(exp[0], 1), "tolerance_min": round(exp[1], 1),
                     "last_activity": a})
 
@@ -291,6 +311,8 @@ def _fire_timers(state: ElderState, cfg: MonitorConfig, now: float, out: Signals
     due = [c for c in _timer_candidates(state, cfg)
            if (c[0] <= now if inclusive else c[0] < now)]
     for dl, type_, dev, msg, details in due:
+        if type_ == E.A_ROUTINE_DEV:
+            state.dev_day = local_day(cfg.tz, dl, cfg.day_boundary_h)
         _raise(state, cfg, out, type_, dl, msg, details, dev)
 
 
@@ -340,7 +362,12 @@ def process(state: ElderState, config: MonitorConfig,
     _device(state, cfg, event, value, out)
 
     if kind in E.ACTIVITY_KINDS:
-        _activity(state, cfg, event, value, out)
+        applied = _activity(state, cfg, event, value, out)
+        if kind == E.SEAT and applied:
+            if value.get("occupied", True):
+                state.seat_since = ts
+            else:
+                state.seat_since = None
     if kind == E.SOS:
         state.sos_test = max(state.sos_test or ts, ts)
         _start_sos_tracking(state, ts)
@@ -381,8 +408,11 @@ def _start_sos_tracking(state: ElderState, ts: float) -> None:
 
 def _device(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
     ts = ev.ts
+    bat = _num(value.get("battery"))
     rec = state.devices.get(ev.device_id)
     if rec is None:
+        if ev.kind != E.HEARTBEAT and bat is None:
+            return          # event-only sensors need no record (the registry has last contact)
         rec = state.devices[ev.device_id] = [ts, None, 0]
     elif ts > rec[0]:
         rec[0] = ts
@@ -392,7 +422,6 @@ def _device(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
             _start_sos_tracking(state, ts)
     if alarm_key(E.A_OFFLINE, ev.device_id) in state.active:
         _clear(state, cfg, out, E.A_OFFLINE, ts, "device_back", {}, ev.device_id)
-    bat = _num(value.get("battery"))
     if bat is not None:
         rec[1] = bat
         key = alarm_key(E.A_LOW_BATTERY, ev.device_id)
@@ -405,7 +434,8 @@ def _device(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
 
 
 def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict,
-              out: Signals) -> None:
+              out: Signals) -> bool:
+    """Apply an activity event; False if it was older than the latest activity."""
     ts = ev.ts
     role = value.get("role") if ev.kind == E.DOOR else None
     if role in (E.ROLE_ENTRANCE, E.ROLE_FRIDGE):
@@ -414,21 +444,30 @@ def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dic
         _clear(state, cfg, out, E.A_NO_ROUTINE, ts, "routine_seen", {"role": role})
     prev = state.last_activity
     if prev is not None and ts < prev:
-        return                                  # late event: never move clocks backwards
+        return False                            # late event: never move clocks backwards
     # learn the quiet period that just ended (not while away or asleep in bed)
     if prev is not None and state.away_since is None and not state.in_bed:
-        dq, nq = quiet_pieces(cfg, prev, ts)
-        if dq > state.day_quiet_day:
-            state.day_quiet_day = dq
-        if nq > state.day_quiet_night:
-            state.day_quiet_night = nq
+        if state.seat_since is not None and state.seat_since >= prev:
+            if ts - prev > state.day_quiet_seat:
+                state.day_quiet_seat = ts - prev
+        else:
+            dq, nq = quiet_pieces(cfg, prev, ts)
+            if dq > state.day_quiet_day:
+                state.day_quiet_day = dq
+            if nq > state.day_quiet_night:
+                state.day_quiet_night = nq
+    if prev is None or ts - prev >= cfg.wake_gap_min * 60:
+        state.burst_start = ts
     state.last_activity = ts
     if state.day is not None and local_day(cfg.tz, ts, cfg.day_boundary_h) == state.day:
-        since_b = (ts - _boundary(cfg, state.day)) / 60.0
+        b = _boundary(cfg, state.day)
         if state.day_first is None:
-            state.day_first = since_b
+            start = max(b, state.burst_start if state.burst_start is not None else ts)
+            if (ts - start >= cfg.wake_sustain_min * 60
+                    or role in (E.ROLE_ENTRANCE, E.ROLE_FRIDGE)):
+                state.day_first = (start - b) / 60.0
         if role in (E.ROLE_ENTRANCE, E.ROLE_FRIDGE) and state.day_first_routine is None:
-            state.day_first_routine = since_b
+            state.day_first_routine = (ts - b) / 60.0
 
     # presence zone
     if role == E.ROLE_ENTRANCE:
@@ -436,15 +475,35 @@ def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dic
         state.zone, state.zone_since = "entrance", ts
     else:
         state.away_since = None
+        bath = cfg.bathroom_rooms
+        in_bath = state.zone in bath
+        # just left the bathroom: the door swinging shut or the cistern refilling behind
+        # the person is not a new visit
+        echo = (state.bath_left is not None and not in_bath
+                and ts - state.bath_left < (_FLUSH_ECHO_S if ev.kind == E.TOILET_FLUSH
+                                            else _DOOR_ECHO_S))
         if role == E.ROLE_BATHROOM:
+            # door-only bathrooms: an opening toggles in/out; an opening after a flush,
+            # or >= 10 s after entering, is the way out
             if value.get("open", True):
-                if (state.zone in cfg.bathroom_rooms and state.zone_since is not None
-                        and ts - state.zone_since >= _BATHROOM_EXIT_MIN_S):
+                if in_bath and (state.bath_flush or (
+                        state.zone_since is not None
+                        and ts - state.zone_since >= _BATHROOM_EXIT_MIN_S)):
                     state.zone, state.zone_since = "hall", ts          # leaving
-                else:
+                    state.bath_left = ts
+                elif not in_bath and not echo:
                     state.zone, state.zone_since = ev.room or "bathroom", ts
-        elif ev.room and ev.room != state.zone:
-            state.zone, state.zone_since = ev.room, ts
+                state.bath_flush = False
+        elif ev.room and ev.room != state.zone and not (echo and ev.room in bath):
+            if ev.room in bath and in_bath:
+                state.zone = ev.room                # toilet <-> bathroom: same visit
+            else:
+                if in_bath:
+                    state.bath_left = ts
+                state.zone, state.zone_since = ev.room, ts
+                state.bath_flush = False
+        if ev.kind == E.TOILET_FLUSH and state.zone in bath:
+            state.bath_flush = True
 
     # activity clears absence alarms
     for t, msg in ((E.A_INACTIVITY, "activity_resumed"), (E.A_ROUTINE_DEV, "activity_resumed"),
@@ -454,6 +513,7 @@ def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dic
     if E.A_NIGHT_OOB in state.active and not is_night(cfg, ts):
         _clear(state, cfg, out, E.A_NIGHT_OOB, ts, "day_started")
         state.oob_since = None
+    return True
 
 
 def _bed(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:

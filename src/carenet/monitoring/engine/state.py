@@ -11,10 +11,18 @@ a timer alarm.
 from __future__ import annotations
 
 import dataclasses
+import sys
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
 STATE_VERSION = 1
+def _floats(values=()) -> array:
+    """Rolling histories are compact float arrays (8 bytes per value, not 32)."""
+    return array("d", values)
+
+
+_HISTORIES = ("h_first", "h_first_routine", "h_quiet_day", "h_quiet_night", "h_quiet_seat")
 
 
 @dataclass(slots=True)
@@ -30,6 +38,11 @@ class ElderState:
     zone_since: float | None = None
     away_since: float | None = None         # set when the entrance door was the last activity
     last_routine: float | None = None       # latest entrance-door or fridge event
+    bath_flush: bool = False                # a toilet flush was heard during this bathroom visit
+    bath_left: float | None = None          # when the person was last seen leaving the bathroom
+    seat_since: float | None = None         # a seat pressure pad is occupied since
+    burst_start: float | None = None        # first activity after the latest long quiet gap
+    dev_day: int | None = None              # day for which routine_deviation was raised
     in_bed: bool | None = None
     bed_since: float | None = None
     bed_ts: float | None = None             # ts of the latest bed transition (ordering)
@@ -41,10 +54,12 @@ class ElderState:
     day_first_routine: float | None = None
     day_quiet_day: float = 0.0              # longest daytime quiet today (s, as the day rule counts it)
     day_quiet_night: float = 0.0            # longest night quiet today (s, as the night rule counts it)
-    h_first: list[float] = field(default_factory=list)
-    h_first_routine: list[float] = field(default_factory=list)
-    h_quiet_day: list[float] = field(default_factory=list)
-    h_quiet_night: list[float] = field(default_factory=list)
+    day_quiet_seat: float = 0.0             # longest quiet while seated today (s)
+    h_first: array = field(default_factory=_floats)
+    h_first_routine: array = field(default_factory=_floats)
+    h_quiet_day: array = field(default_factory=_floats)
+    h_quiet_night: array = field(default_factory=_floats)
+    h_quiet_seat: array = field(default_factory=_floats)
 
     # vitals: measure -> [last reading ts, "high"|"low"|None, peak value]
     vitals: dict[str, list] = field(default_factory=dict)
@@ -62,7 +77,7 @@ class ElderState:
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         # copy containers so the caller can't alias internal lists
-        for k in ("h_first", "h_first_routine", "h_quiet_day", "h_quiet_night"):
+        for k in _HISTORIES:
             d[k] = list(d[k])
         for k in ("vitals", "devices", "active"):
             d[k] = {kk: list(vv) for kk, vv in d[k].items()}
@@ -74,12 +89,16 @@ class ElderState:
         kw = {k: v for k, v in d.items() if k in names}
         if kw.get("v", STATE_VERSION) > STATE_VERSION:
             raise ValueError(f"state version {kw['v']} is newer than engine ({STATE_VERSION})")
-        for k in ("h_first", "h_first_routine", "h_quiet_day", "h_quiet_night"):
+        for k in _HISTORIES:
             if k in kw:
-                kw[k] = list(kw[k])
+                kw[k] = _floats(kw[k])
+        intern = sys.intern
         for k in ("vitals", "devices", "active"):
             if k in kw:
-                kw[k] = {kk: list(vv) for kk, vv in kw[k].items()}
+                kw[k] = {intern(kk): [intern(x) if isinstance(x, str) else x for x in vv]
+                         for kk, vv in kw[k].items()}
+        if isinstance(kw.get("zone"), str):
+            kw["zone"] = intern(kw["zone"])
         kw["v"] = STATE_VERSION
         return cls(**kw)
 
