@@ -258,6 +258,37 @@ def mark_superseded(laws: list[Law]) -> None:
             law.superseded_by = keep.law_key
 
 
+# Repealed documents whose successor carries a different title, so that the
+# title rule above cannot see it. Only entries we are sure of: the Supreme
+# People's Court repealed its Marriage Law interpretations when the Civil
+# Code took effect (法释〔2020〕16号, 2021-01-01).
+KNOWN_REPLACEMENTS: dict[str, str] = {
+    "最高人民法院关于适用《中华人民共和国婚姻法》若干问题的解释（一）":
+        "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（一）",
+    "最高人民法院关于适用《中华人民共和国婚姻法》若干问题的解释（二）":
+        "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（一）",
+    "最高人民法院关于适用《中华人民共和国婚姻法》若干问题的解释（二）的补充规定":
+        "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（一）",
+    "最高人民法院关于适用《中华人民共和国婚姻法》若干问题的解释（三）":
+        "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（一）",
+}
+
+
+def mark_replaced(laws: list[Law]) -> None:
+    """Apply KNOWN_REPLACEMENTS (only when the successor is in the corpus)."""
+    by_title: dict[str, Law] = {}
+    for law in laws:
+        if not law.superseded:
+            by_title[law.norm_title] = law
+    for law in laws:
+        new_title = KNOWN_REPLACEMENTS.get(law.title)
+        if new_title and not law.superseded:
+            successor = by_title.get(normalise_title(new_title))
+            if successor is not None:
+                law.superseded = True
+                law.superseded_by = successor.law_key
+
+
 def iter_documents(path: str | Path) -> Iterator[dict]:
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -284,6 +315,7 @@ def load_corpus(path: str | Path, titles: Iterable[str] | None = None) -> Corpus
         corpus.laws.append(law)
         corpus.articles.extend(articles)
     mark_superseded(corpus.laws)
+    mark_replaced(corpus.laws)
     return corpus
 
 

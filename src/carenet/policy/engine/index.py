@@ -67,10 +67,14 @@ def tokenize_many(texts: list[str], workers: int | None = None, chunk: int = 200
     return out
 
 
-def _bm25(tokens: list[list[str]]):
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def _bm25(tokens: list[list[str]], k1: float = BM25_K1, b: float = BM25_B):
     import bm25s
 
-    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever = bm25s.BM25(k1=k1, b=b)
     # bm25s cannot index an empty document list entry; keep a placeholder token.
     retriever.index([t or ["\u2205"] for t in tokens], show_progress=False)
     return retriever
@@ -78,7 +82,8 @@ def _bm25(tokens: list[list[str]]):
 
 def build_index(corpus_path: str | Path, out_dir: str | Path | None = None, *,
                 titles: list[str] | None = None, workers: int | None = None,
-                progress: ProgressCallback | None = None) -> dict:
+                progress: ProgressCallback | None = None,
+                k1: float = BM25_K1, b: float = BM25_B) -> dict:
     """Parse the corpus, tokenise, index and save. Returns the build facts (meta.json)."""
     t0 = time.perf_counter()
     out = Path(out_dir) if out_dir else default_index_dir()
@@ -101,7 +106,7 @@ def build_index(corpus_path: str | Path, out_dir: str | Path | None = None, *,
     t2 = time.perf_counter()
     if progress:
         progress("index", 0, 2)
-    content = _bm25(content_tokens)
+    content = _bm25(content_tokens, k1=k1, b=b)
     if progress:
         progress("index", 1, 2)
     title_index = _bm25(title_tokens)
@@ -142,6 +147,7 @@ def build_index(corpus_path: str | Path, out_dir: str | Path | None = None, *,
         "vocabulary": len(content.vocab_dict) if hasattr(content, "vocab_dict") else None,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "workers": workers if workers is not None else min(os.cpu_count() or 1, 4),
+        "bm25": {"k1": k1, "b": b},
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
     with open(tmp / "meta.json", "w", encoding="utf-8") as fh:

@@ -24,13 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .domain import is_civil_affairs
 from .highlight import mark, snippet
 from .index import default_index_dir
 from .numerals import CHINESE_NUMERAL_CHARS, cn_to_int
 from .tokenizer import expand_query, highlight_terms, tokenize
 
-TITLE_WEIGHT = 0.35
-NATIONAL_PRIOR = 1.15
+TITLE_WEIGHT = 0.0
+# National law applies everywhere; local law only in its own province. Local
+# law of the deployment's own province (home_region) is not penalised.
+NATIONAL_PRIOR = 2.0
+DOMAIN_PRIOR = 1.6
 SUPERSEDED_PENALTY = 0.5
 COVERAGE_BONUS = 0.25
 ARTICLE_REF_RE = re.compile(r"第([" + CHINESE_NUMERAL_CHARS + r"\d]+)条")
@@ -69,6 +73,7 @@ class Filters:
     level: str | None = None       # "national" | "local"
     region: str | None = None      # province, e.g. "上海"
     include_superseded: bool = False
+    home_region: str | None = None  # ranks this province's local law like national law
 
 
 class _Matrix:
@@ -106,8 +111,9 @@ class _Matrix:
 
 
 class Searcher:
-    def __init__(self, index_dir: str | Path | None = None):
+    def __init__(self, index_dir: str | Path | None = None, home_region: str | None = None):
         t0 = time.perf_counter()
+        self.home_region = home_region or None
         self.path = Path(index_dir) if index_dir else default_index_dir()
         if not (self.path / "meta.json").exists():
             raise IndexNotFound(str(self.path))
@@ -131,7 +137,10 @@ class Searcher:
         n_laws = len(self.laws)
         law_national = np.array([law["level"] == "national" for law in self.laws], dtype=bool)
         law_superseded = np.array([bool(law["superseded"]) for law in self.laws], dtype=bool)
+        law_domain = np.array([is_civil_affairs(law["title"]) for law in self.laws], dtype=bool)
+        self.art_domain = law_domain[self.art_law] if n_laws else np.zeros(0, bool)
         self.art_national = law_national[self.art_law] if n_laws else np.zeros(0, bool)
+        self._law_region = np.array([law["region"] for law in self.laws], dtype=object)
         self.art_superseded = law_superseded[self.art_law] if n_laws else np.zeros(0, bool)
         self._law_title_pos: dict[str, list[int]] = {}
         for i, law in enumerate(self.laws):
@@ -208,8 +217,13 @@ class Searcher:
                         if self.art_number[pos] == num:
                             scores[pos] += float(scores.max()) + 1.0
 
+        scores[self.art_domain] *= DOMAIN_PRIOR
         if not filters.region:
-            scores[self.art_national] *= NATIONAL_PRIOR
+            preferred = self.art_national
+            home = filters.home_region or self.home_region
+            if home:
+                preferred = preferred | (self._law_region == home)[self.art_law]
+            scores[preferred] *= NATIONAL_PRIOR
         if filters.include_superseded:
             scores[self.art_superseded] *= SUPERSEDED_PENALTY
         else:

@@ -18,11 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from .numerals import int_to_cn
-from .synonyms import ABBREVIATIONS, SYNONYMS
+from .synonyms import ABBREVIATIONS, NEGATED, SYNONYMS
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
-EXPANSION_WEIGHT = 0.45
+EXPANSION_WEIGHT = 0.5
 ABBREVIATION_WEIGHT = 0.9
+NEGATED_WEIGHT = 0.3
 
 # Function words and boiler-plate that carry no meaning for retrieval.
 STOPWORDS = frozenset("""
@@ -115,6 +116,11 @@ def expand_query(query: str) -> list[tuple[str, float]]:
         if t in QUERY_STOPWORDS:
             continue
         weights[t] = 1.0
+    for key, terms in NEGATED.items():
+        if key in query:
+            for t in terms:
+                if t in weights:
+                    weights[t] = NEGATED_WEIGHT
     expansions: list[tuple[str, float]] = []
     for key, terms in ABBREVIATIONS.items():
         if key in query:
@@ -126,9 +132,12 @@ def expand_query(query: str) -> list[tuple[str, float]]:
     for term, weight in expansions:
         # The whole legal term gets the expansion weight; its sub-words
         # (生活, 保障 for 最低生活保障) only half of it, so that expansion
-        # does not flood the query with common words.
-        for t in tokenize(term):
-            w = weight if t == term.lower() else weight * 0.5
+        # does not flood the query with common words. A phrase that jieba
+        # does not know as one word (索取财物) gives each part the full weight.
+        parts = tokenize(term)
+        whole = term.lower() in parts
+        for t in parts:
+            w = weight if (t == term.lower() or not whole) else weight * 0.5
             if weights.get(t, 0.0) < w:
                 weights[t] = w
     return list(weights.items())

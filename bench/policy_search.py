@@ -1,0 +1,133 @@
+"""Policy search quality and latency over the full corpus.
+
+    .venv/bin/python bench/policy_search.py [--index var/policy_index] [--repeat 3] [--misses]
+
+Prints, over src/carenet/policy/data/eval_questions.json:
+  * article search only: hit@1, hit@5, MRR (rank of the first correct article
+    in the top 10; 0 if none) and query latency p50 / p95;
+  * the QA-first path (curated answer's cited articles first, then search):
+    the same hit metrics, how many questions a curated answer caught, latency.
+
+A hit is any of the question's listed answer articles (law title + 第X条).
+Build the index first: python -m carenet.policy.engine.cli build
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from carenet.policy.engine.corpus import normalise_title  # noqa: E402
+from carenet.policy.engine.qa import QAMatcher, load_starter  # noqa: E402
+from carenet.policy.engine.search import Searcher  # noqa: E402
+
+EVAL = ROOT / "src" / "carenet" / "policy" / "data" / "eval_questions.json"
+
+
+def key(law: str, article: str) -> tuple[str, str]:
+    return normalise_title(law), article
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    idx = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
+    return values[idx]
+
+
+def metrics(ranks: list[int]) -> dict:
+    n = len(ranks)
+    return {
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@5": sum(1 for r in ranks if 1 <= r <= 5) / n,
+        "hit@10": sum(1 for r in ranks if 1 <= r <= 10) / n,
+        "MRR": sum(1.0 / r for r in ranks if r >= 1) / n,
+    }
+
+
+def rank_of(keys: list[tuple[str, str]], gold: set[tuple[str, str]]) -> int:
+    for i, k in enumerate(keys[:10], 1):
+        if k in gold:
+            return i
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--index", default=None)
+    ap.add_argument("--repeat", type=int, default=3, help="timed passes over the questions")
+    ap.add_argument("--misses", action="store_true", help="list questions without a hit@5")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    searcher = Searcher(args.index)
+    load_s = time.perf_counter() - t0
+    matcher = QAMatcher(load_starter())
+    questions = json.loads(EVAL.read_text(encoding="utf-8"))
+
+    # warm-up (jieba dictionary, numpy pages)
+    searcher.search("低保", k=10)
+
+    search_ranks, qa_ranks, qa_caught = [], [], 0
+    lat_search: list[float] = []
+    lat_qa: list[float] = []
+    misses = []
+    for q in questions:
+        gold = {key(a["law"], a["article"]) for a in q["answers"]}
+        hits = searcher.search(q["question"], k=10)
+        keys = [key(h.law_title, h.article_label) for h in hits]
+        r = rank_of(keys, gold)
+        search_ranks.append(r)
+        if not (1 <= r <= 5):
+            misses.append((q, hits[:3]))
+        # QA first: cited articles of the matched curated answer, then search hits.
+        best = matcher.best(q["question"])
+        qa_keys = []
+        if best:
+            qa_caught += 1
+            qa_keys = [key(c["law"], c["article"]) for c in best.pair["citations"]]
+        merged = qa_keys + [k for k in keys if k not in qa_keys]
+        qa_ranks.append(rank_of(merged, gold))
+
+    for _ in range(args.repeat):
+        for q in questions:
+            t = time.perf_counter()
+            searcher.search(q["question"], k=10)
+            lat_search.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            matcher.best(q["question"])
+            searcher.search(q["question"], k=10)
+            lat_qa.append((time.perf_counter() - t) * 1000)
+
+    meta = searcher.meta
+    print(f"index: {meta['articles']} articles, {meta['laws']} laws "
+          f"({meta['superseded_laws']} superseded), built in {meta['timings']['total_s']} s, "
+          f"loaded in {load_s:.2f} s")
+    print(f"questions: {len(questions)}  (timed passes: {args.repeat})")
+    m = metrics(search_ranks)
+    print("article search:  hit@1 {hit@1:.3f}  hit@5 {hit@5:.3f}  hit@10 {hit@10:.3f}  MRR {MRR:.3f}".format(**m)
+          + f"  latency p50 {percentile(lat_search, 50):.1f} ms  p95 {percentile(lat_search, 95):.1f} ms"
+          + f"  max {max(lat_search):.1f} ms")
+    m = metrics(qa_ranks)
+    print("QA first:        hit@1 {hit@1:.3f}  hit@5 {hit@5:.3f}  hit@10 {hit@10:.3f}  MRR {MRR:.3f}".format(**m)
+          + f"  latency p50 {percentile(lat_qa, 50):.1f} ms  p95 {percentile(lat_qa, 95):.1f} ms"
+          + f"  curated answer shown for {qa_caught}/{len(questions)}")
+    if args.misses:
+        print("\nquestions without a correct article in the top 5:")
+        for q, top in misses:
+            want = "; ".join(f"{a['law']} {a['article']}" for a in q["answers"])
+            got = "; ".join(f"{h.law_title} {h.article_label}" for h in top)
+            print(f"- {q['id']} {q['question']}\n    want: {want}\n    got:  {got}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

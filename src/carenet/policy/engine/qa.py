@@ -1,0 +1,132 @@
+"""Curated question-answer matching, with fallback to article search.
+
+A user question is compared with every curated question using TF-IDF cosine
+similarity over two kinds of features:
+
+* word tokens from jieba, plus the legal words that query expansion adds
+  (so 低保 and 最低生活保障 meet);
+* character bigrams, which tolerate word-segmentation differences and typos.
+
+If the best curated question scores at least ``threshold`` its answer is
+shown first, followed by the article search results. Otherwise only the
+search results are shown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from .tokenizer import expand_query
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .search import Filters, Hit, Searcher
+
+DEFAULT_THRESHOLD = 0.42
+STARTER_PATH = Path(__file__).resolve().parent.parent / "data" / "qa_starter.json"
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+# Characters too common in questions to make useful bigrams on their own.
+_FILLER = set("的了吗呢吧啊么我你他她它们是在有没要会能可以怎什哪谁这那个些就都还也么")
+
+
+def load_starter(path: str | Path | None = None) -> list[dict]:
+    with open(path or STARTER_PATH, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _features(text: str) -> Counter:
+    feats: Counter = Counter()
+    for token, weight in expand_query(text):
+        feats["w:" + token] += weight
+    for run in _CJK.findall(text):
+        for i in range(len(run) - 1):
+            bg = run[i:i + 2]
+            if bg[0] in _FILLER and bg[1] in _FILLER:
+                continue
+            feats["b:" + bg] += 0.5
+    return feats
+
+
+@dataclass
+class QAMatch:
+    pair: dict
+    score: float
+
+
+@dataclass
+class Answer:
+    query: str
+    qa: QAMatch | None
+    hits: list = field(default_factory=list)
+    alternatives: list[QAMatch] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "qa": ({**self.qa.pair, "score": round(self.qa.score, 3)} if self.qa else None),
+            "alternatives": [{**m.pair, "score": round(m.score, 3)} for m in self.alternatives],
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+class QAMatcher:
+    """Similarity search over curated questions. Immutable after construction."""
+
+    def __init__(self, pairs: Iterable[dict], threshold: float = DEFAULT_THRESHOLD):
+        self.pairs = list(pairs)
+        self.threshold = threshold
+        docs = [_features(p["question"]) for p in self.pairs]
+        df: Counter = Counter()
+        for d in docs:
+            df.update(d.keys())
+        n = max(len(docs), 1)
+        self.idf = {f: math.log((n + 1) / (c + 0.5)) + 1.0 for f, c in df.items()}
+        self.default_idf = math.log((n + 1) / 0.5) + 1.0
+        self.vectors = [self._weigh(d) for d in docs]
+        self.postings: dict[str, list[int]] = {}
+        for i, v in enumerate(self.vectors):
+            for f in v:
+                self.postings.setdefault(f, []).append(i)
+
+    def _weigh(self, feats: Counter) -> dict[str, float]:
+        vec = {f: w * self.idf.get(f, self.default_idf) for f, w in feats.items()}
+        norm = math.sqrt(sum(x * x for x in vec.values())) or 1.0
+        return {f: x / norm for f, x in vec.items()}
+
+    def match(self, query: str, k: int = 3) -> list[QAMatch]:
+        """The k most similar curated questions, best first (no threshold applied)."""
+        q = self._weigh(_features(query))
+        scores: dict[int, float] = {}
+        for f, w in q.items():
+            for i in self.postings.get(f, ()):
+                scores[i] = scores.get(i, 0.0) + w * self.vectors[i][f]
+        best = sorted(scores.items(), key=lambda kv: -kv[1])[:k]
+        return [QAMatch(self.pairs[i], s) for i, s in best]
+
+    def best(self, query: str) -> QAMatch | None:
+        found = self.match(query, k=1)
+        if found and found[0].score >= self.threshold:
+            return found[0]
+        return None
+
+
+def ask(query: str, searcher: "Searcher | None", matcher: QAMatcher | None, k: int = 10,
+        filters: "Filters | None" = None) -> Answer:
+    """Curated answer first (if one matches well enough), then article search."""
+    query = (query or "").strip()
+    answer = Answer(query=query, qa=None)
+    if not query:
+        return answer
+    if matcher is not None and matcher.pairs:
+        found = matcher.match(query, k=3)
+        if found and found[0].score >= matcher.threshold:
+            answer.qa = found[0]
+            answer.alternatives = [m for m in found[1:] if m.score >= matcher.threshold * 0.9]
+    if searcher is not None:
+        answer.hits = searcher.search(query, k=k, filters=filters)
+    return answer
