@@ -248,8 +248,8 @@ def cmd_replay(args) -> None:
 
 SWEEP = [
     ("defaults", {}),
-    ("bathroom 30 min", {"bathroom_overstay_min": 30}),
-    ("bathroom 60 min", {"bathroom_overstay_min": 60}),
+    ("bathroom 20 min", {"bathroom_overstay_min": 20}),
+    ("bathroom 45 min", {"bathroom_overstay_min": 45}),
     ("learn factor 1.0", {"learn_factor": 1.0}),
     ("learn factor 1.5", {"learn_factor": 1.5}),
     ("deviation k=2", {"deviation_k": 2.0}),

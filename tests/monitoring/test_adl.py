@@ -58,3 +58,14 @@ def test_ordonez_mapping_rooms(ordonez):
     first = ordonez.events[0]
     # 2011-11-28 02:27:59 Madrid (UTC+1)
     assert first.ts == 1322443679.0 and first.value == {"in_bed": True}
+
+
+def test_pir_intervals_become_pulses(ordonez):
+    basin = [e for e in ordonez.events if e.device_id == "ord-basin"]
+    on = [e for e in basin if e.value["motion"]]
+    gaps = [b.ts - a.ts for a, b in zip(basin, basin[1:]) if b.value["motion"]]
+    assert len(on) > 70                       # 70 basin intervals, long ones pulse every 60 s
+    assert max(gaps) > 60                     # between intervals
+    long_run = [b.ts - a.ts for a, b in zip(on, on[1:]) if b.event_id.split("-")[2] ==
+                a.event_id.split("-")[2]]
+    assert long_run and max(long_run) <= 60

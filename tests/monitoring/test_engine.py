@@ -9,6 +9,7 @@ import pytest
 from carenet.monitoring.engine import (ElderState, Geofence, MonitorConfig, SensorEvent,
                                        apply_overrides, config_from_profile, deadlines,
                                        expected_first_activity, learned_inactivity,
+                                       learned_seated,
                                        next_deadline, process, routine_check_hour, tick)
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -173,10 +174,11 @@ def test_in_bed_pauses_inactivity_up_to_max(cfg):
 def test_bathroom_overstay_fires_and_clears(cfg):
     s, _ = run(ElderState(), cfg, ev("motion", at(0, 10), "kitchen", motion=True),
                ev("motion", at(0, 10, 5), "bathroom", dev="pir-b", motion=True))
-    assert next_deadline(s, cfg) == at(0, 10, 50)                       # X = 45 min
-    s, o = tick(s, cfg, at(0, 10, 49))
+    x = cfg.bathroom_overstay_min
+    assert next_deadline(s, cfg) == at(0, 10, 5 + x)
+    s, o = tick(s, cfg, at(0, 10, 5 + x - 1))
     assert o == []
-    s, o = tick(s, cfg, at(0, 10, 50))
+    s, o = tick(s, cfg, at(0, 10, 5 + x))
     assert types(o) == [("bathroom_overstay", "raise")]
     s, o = process(s, cfg, ev("motion", at(0, 11), "kitchen", motion=True))
     assert types(o) == [("bathroom_overstay", "clear")]
@@ -422,7 +424,78 @@ def test_profile_overrides_merge_and_reject_typos():
     c = config_from_profile({"care_level": "dependent", "living_alone": True},
                             {"bathroom_overstay_min": 20, "severity": {"low_battery": "medium"}})
     assert c.bathroom_overstay_min == 20 and c.inactivity_day_h == 3.0
+    assert config_from_profile({"care_level": 2}).bathroom_overstay_min < \
+        config_from_profile({}).bathroom_overstay_min
     assert c.sev("low_battery") == "medium" and c.sev("sos") == "critical"
     with pytest.raises(KeyError):
         config_from_profile({}, {"bathroom_overstay": 20})
     assert MonitorConfig.from_dict(c.to_dict()) == c
+
+
+# ------------------------------------------------------------------ presence and zones
+def test_seated_uses_the_seated_threshold_until_the_seat_is_released(cfg):
+    s, _ = run(ElderState(), cfg, ev("door", at(0, 9), "kitchen", dev="fr", open=True,
+                                     role="fridge"),
+               ev("seat", at(0, 14), "living", dev="sofa", occupied=True))
+    assert deadlines(s, cfg)["inactivity"] == at(0, 14) + cfg.seated_h * H
+    s, o = tick(s, cfg, at(0, 19))                       # 5 h in the chair: normal
+    assert o == []
+    s, _ = process(s, cfg, ev("seat", at(0, 19, 30), "living", dev="sofa", occupied=False))
+    # 19:30 + 4 h = 23:30 is night, so the day rule waits for the next day (07:00 + 4 h);
+    # the night rule (10 h) ends at 05:30, which is night -> 05:30 is the deadline
+    assert deadlines(s, cfg)["inactivity"] == at(1, 5, 30)
+
+
+def test_seated_threshold_is_learned_from_the_home():
+    cfg = MonitorConfig(routine_deviation=False)
+    s = ElderState()
+    for d in range(8):
+        s, _ = run(s, cfg, ev("door", at(d, 8), "kitchen", dev="fr", open=True, role="fridge"),
+                   ev("seat", at(d, 13), "living", dev="sofa", occupied=True),
+                   ev("seat", at(d, 20), "living", dev="sofa", occupied=False))
+    assert learned_seated(s, cfg) == pytest.approx(7 * H * cfg.learn_factor)
+
+
+def test_cistern_refilling_after_leaving_is_not_a_new_visit(cfg):
+    s, _ = run(ElderState(), cfg, ev("motion", at(0, 10), "bathroom", dev="pir-b", motion=True),
+               ev("toilet_flush", at(0, 10, 2), "bathroom", dev="fl"),
+               ev("motion", at(0, 10, 3), "kitchen", motion=True),
+               ev("toilet_flush", at(0, 10, 4), "bathroom", dev="fl"))
+    assert s.zone == "kitchen"
+    assert "bathroom_overstay" not in deadlines(s, cfg)
+
+
+def test_door_only_bathroom_flush_then_door_is_the_exit(cfg):
+    door = dict(dev="bd", open=True, role="bathroom")
+    s, _ = run(ElderState(), cfg, ev("door", at(0, 10), "bathroom", **door),
+               ev("toilet_flush", at(0, 10, 0.1), "bathroom", dev="fl"),
+               ev("door", at(0, 10, 0.12), "bathroom", **door))
+    assert s.zone == "hall"
+    # without the flush, the same quick second opening is not an exit
+    s, _ = run(ElderState(), cfg, ev("door", at(0, 10), "bathroom", **door),
+               ev("door", at(0, 10, 0.1), "bathroom", **door))
+    assert s.zone == "bathroom"
+    assert deadlines(s, cfg)["bathroom_overstay"] == at(0, 10, 0.1) + cfg.bathroom_overstay_min * 60
+
+
+def test_a_short_night_toilet_trip_does_not_start_the_day():
+    cfg = MonitorConfig(learn_thresholds=False)
+    s = _days(8.0, 1.0, 8, cfg)
+    med, tol = expected_first_activity(s, cfg)
+    # day 8: a 3-minute toilet trip at 05:00, then nothing (collapsed back in bed)
+    s, _ = run(s, cfg, ev("motion", at(8, 5), "bathroom", dev="pir-b", motion=True),
+               ev("motion", at(8, 5, 3), "bedroom", motion=True))
+    assert s.day_first is None
+    assert deadlines(s, cfg)["routine_deviation"] == pytest.approx(at(8, 4) + (med + tol) * 60)
+
+
+def test_registered_device_that_never_reports_goes_offline(cfg):
+    from carenet.monitoring.engine import register_device, unregister_device
+    s = register_device(ElderState(elder_id=1), "wb", at(0, 9), device_type="wristband")
+    assert deadlines(s, cfg)["device_offline:wb"] == at(0, 9) + cfg.offline_timeout_s
+    assert deadlines(s, cfg)["sos_test_overdue"] == at(0, 9) + 7 * 86400 + 24 * H
+    s, o = tick(s, cfg, at(0, 10))
+    assert [(x.key, x.action) for x in o] == [("device_offline:wb", "raise")]
+    s, o = unregister_device(s, cfg, "wb", at(0, 11))
+    assert [(x.key, x.action) for x in o] == [("device_offline:wb", "clear")]
+    assert "device_offline:wb" not in deadlines(s, cfg)

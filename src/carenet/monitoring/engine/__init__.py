@@ -10,14 +10,15 @@ from .config import (DEFAULT_VITALS, Geofence, MonitorConfig, VitalThreshold, ap
 from .events import (ACTIVITY_KINDS, ALARM_TYPES, KINDS, AlarmSignal, SensorEvent, alarm_key,
                      vitals_type)
 from .rules import (deadlines, expected_first_activity, is_night, learned_inactivity,
-                    learned_seated, next_deadline, process, quiet_pieces, routine_check_hour, tick)
+                    learned_seated, next_deadline, process, quiet_pieces, register_device,
+                    routine_check_hour, tick, unregister_device)
 from .scheduler import DeadlineScheduler
 from .state import STATE_VERSION, ElderState
 
 __all__ = [
     "SensorEvent", "AlarmSignal", "ElderState", "MonitorConfig", "VitalThreshold", "Geofence",
     "DEFAULT_VITALS", "config_from_profile", "apply_overrides", "process", "tick",
-    "next_deadline", "deadlines", "DeadlineScheduler", "KINDS", "ACTIVITY_KINDS", "ALARM_TYPES", "alarm_key",
+    "next_deadline", "deadlines", "register_device", "unregister_device", "DeadlineScheduler", "KINDS", "ACTIVITY_KINDS", "ALARM_TYPES", "alarm_key",
     "vitals_type", "is_night", "learned_inactivity", "learned_seated", "expected_first_activity",
     "routine_check_hour", "quiet_pieces", "STATE_VERSION",
 ]

@@ -86,7 +86,7 @@ class MonitorConfig:
     inactivity_night_ceiling_h: float = 14.0
 
     # bathroom overstay (last activity in a bathroom room, none elsewhere)
-    bathroom_overstay_min: float = 45.0
+    bathroom_overstay_min: float = 30.0
     bathroom_rooms: tuple[str, ...] = ("bathroom", "toilet")
 
     # daily routine: an entrance-door or fridge event by this local hour
@@ -214,11 +214,11 @@ def config_from_profile(profile: dict[str, Any] | None,
     sev = dict(DEFAULT_SEVERITY)
 
     if care >= 2:
-        d.update(inactivity_day_h=3.0, inactivity_night_h=9.0, bathroom_overstay_min=30.0,
+        d.update(inactivity_day_h=3.0, inactivity_night_h=9.0, bathroom_overstay_min=25.0,
                  night_out_of_bed_min=20.0)
         sev.update(night_out_of_bed=HIGH, no_routine=HIGH)
     elif care == 1:
-        d.update(inactivity_day_h=3.5, bathroom_overstay_min=40.0, night_out_of_bed_min=25.0)
+        d.update(inactivity_day_h=3.5, night_out_of_bed_min=25.0)
     if not alone:
         # someone else lives there: absence rules are less telling, keep them but softer
         d.update(inactivity_day_h=max(d.get("inactivity_day_h", 4.0), 6.0))

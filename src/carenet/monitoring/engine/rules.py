@@ -401,6 +401,34 @@ def process(state: ElderState, config: MonitorConfig,
     return state, out
 
 
+def register_device(state: ElderState, device_id: str, ts: float, *, heartbeat: bool = True,
+                    device_type: str | None = None) -> ElderState:
+    """Start watching a device when it is bound to the elder (before it ever reports).
+
+    ``heartbeat=True``: it must send heartbeats, so silence since ``ts`` raises
+    ``device_offline``. SOS-capable device types (``sos_button``, ``wristband``,
+    ``sos_phone``) also start the periodic SOS-test clock.
+    """
+    rec = state.devices.get(device_id)
+    if rec is None:
+        state.devices[device_id] = [ts, None, 1 if heartbeat else 0]
+    elif heartbeat:
+        rec[2] = 1
+    if device_type in E.SOS_DEVICE_TYPES:
+        _start_sos_tracking(state, ts)
+    return state
+
+
+def unregister_device(state: ElderState, config: MonitorConfig, device_id: str,
+                      ts: float) -> tuple[ElderState, Signals]:
+    """Stop watching a device (unbound, replaced); clears its device-scoped alarms."""
+    out: Signals = []
+    state.devices.pop(device_id, None)
+    for t in (E.A_OFFLINE, E.A_LOW_BATTERY, E.A_SMOKE, E.A_WATER_LEAK):
+        _clear(state, config, out, t, ts, "device_removed", {}, device_id)
+    return state, out
+
+
 def _start_sos_tracking(state: ElderState, ts: float) -> None:
     if state.sos_since is None or ts < state.sos_since:
         state.sos_since = ts
