@@ -24,13 +24,17 @@ class Role:
 
 # Capabilities per role. Anything not listed is refused.
 CAPABILITIES = {
-    Role.DISTRICT_ADMIN: {"people.view", "people.edit", "people.import", "people.export", "id.full", "health.view", "audit.view", "users.manage"},
-    Role.APPROVER: {"people.view", "people.export", "id.full", "health.view"},
-    Role.REVIEWER: {"people.view", "people.edit", "people.export", "id.full", "health.view"},
-    Role.WORKER: {"people.view", "people.edit", "people.import", "people.export", "id.full", "health.view"},
+    Role.DISTRICT_ADMIN: {"people.view", "people.edit", "people.import", "people.export", "id.full", "health.view", "audit.view", "users.manage",
+                          "assistance.view", "assistance.payroll"},
+    Role.APPROVER: {"people.view", "people.export", "id.full", "health.view",
+                     "assistance.view", "assistance.approve", "assistance.payroll"},
+    Role.REVIEWER: {"people.view", "people.edit", "people.export", "id.full", "health.view",
+                     "assistance.view", "assistance.intake", "assistance.survey", "assistance.review"},
+    Role.WORKER: {"people.view", "people.edit", "people.import", "people.export", "id.full", "health.view",
+                   "assistance.view", "assistance.intake", "assistance.survey"},
     Role.OPERATOR: {"people.view", "health.view"},
     Role.HELPER: {"people.view"},
-    Role.SUPERVISOR: {"people.view", "people.export", "health.view", "audit.view"},
+    Role.SUPERVISOR: {"people.view", "people.export", "health.view", "audit.view", "assistance.view"},
 }
 
 
@@ -40,3 +44,10 @@ def can(user, capability: str) -> bool:
     if user.is_superuser:
         return True
     return capability in CAPABILITIES.get(user.role, set())
+
+
+# Home monitoring and the call center.
+for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
+    CAPABILITIES[_role] |= {"alarms.view", "alarms.handle", "devices.view", "devices.manage"}
+for _role in (Role.WORKER, Role.REVIEWER, Role.SUPERVISOR, Role.APPROVER):
+    CAPABILITIES[_role] |= {"alarms.view", "devices.view"}

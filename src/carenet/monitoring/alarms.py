@@ -1,0 +1,189 @@
+"""Alarm lifecycle: engine signals become alarm rows; operators move them raised → acknowledged →
+dispatched → resolved; the ticker escalates alarms nobody acknowledged. Every transition is recorded."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from carenet.core import audit
+from carenet.core.models import AuditLog
+from carenet.core.roles import can
+from carenet.core.scoping import path_visible_to
+from carenet.devices.models import Device
+from carenet.monitoring.models import Alarm, AlarmTransition
+
+log = logging.getLogger(__name__)
+
+ESCALATE_AFTER_S = getattr(settings, "ALARM_ESCALATE_AFTER_S", 60)
+ESCALATE_AGAIN_AFTER_S = getattr(settings, "ALARM_ESCALATE_AGAIN_AFTER_S", 180)
+
+CLOSING_CODES = [
+    ("false_alarm", _("False alarm")),
+    ("elder_fine", _("Elder answered and is fine")),
+    ("assistance_given", _("Assistance given on site")),
+    ("ambulance", _("Ambulance (120) sent")),
+    ("family_handled", _("Family handled it")),
+    ("device_fault", _("Device fault")),
+    ("test", _("Test")),
+    ("other", _("Other")),
+]
+DISPATCH_TARGETS = [
+    ("ambulance", _("120 ambulance")),
+    ("helper", _("Helper")),
+    ("family", _("Family member")),
+    ("community", _("Community worker")),
+    ("police", _("110 police")),
+    ("fire", _("119 fire service")),
+]
+
+
+def _dt(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+
+
+def _transition(alarm: Alarm, to_status: str, *, actor=None, note: str = "", data=None, from_status=None) -> None:
+    AlarmTransition.objects.create(alarm=alarm, from_status=alarm.status if from_status is None else from_status,
+                                   to_status=to_status, actor=actor, actor_name=getattr(actor, "username", "system"),
+                                   note=note[:300], data=data or {}, ts=timezone.now())
+
+
+def apply_signals(signals, elders: dict) -> list[int]:
+    """Apply engine signals for elders (id → ElderProfile with resident loaded). Returns changed alarm ids."""
+    changed = []
+    devices = {d.device_id: d.pk for d in Device.objects.filter(device_id__in={s.device_id for s in signals if s.device_id})}
+    for sig in signals:
+        elder = elders[sig.elder_id]
+        active = Alarm.objects.select_for_update().filter(elder_id=sig.elder_id, key=sig.key, status__in=Alarm.ACTIVE).first()
+        if sig.action in ("raise", "update"):
+            if active is not None:
+                active.count += 1
+                active.last_at = _dt(sig.ts)
+                rank = Alarm.SEVERITY_RANK.get(sig.severity, 2)
+                if rank < active.severity_rank:
+                    active.severity, active.severity_rank = sig.severity, rank
+                active.details = {**active.details, **sig.details}
+                active.save(update_fields=["count", "last_at", "severity", "severity_rank", "details", "updated"])
+                changed.append(active.pk)
+            else:
+                alarm = Alarm.objects.create(
+                    elder_id=sig.elder_id, division_id=elder.resident.division_id, type=sig.type, key=sig.key,
+                    severity=sig.severity, severity_rank=Alarm.SEVERITY_RANK.get(sig.severity, 2), message=sig.message,
+                    details=sig.details, device_id=devices.get(sig.device_id), condition_at=_dt(sig.ts),
+                    last_at=_dt(sig.ts), raised_at=timezone.now())
+                _transition(alarm, Alarm.Status.RAISED, from_status="", note=sig.message)
+                changed.append(alarm.pk)
+            if sig.type == "device_offline" and sig.device_id:
+                Device.objects.filter(device_id=sig.device_id).update(online=False)
+        elif sig.action == "clear" and active is not None:
+            if active.status in (Alarm.Status.RAISED, Alarm.Status.ACKNOWLEDGED):
+                _transition(active, Alarm.Status.AUTO_CLEARED, note=sig.message)
+                active.status = Alarm.Status.AUTO_CLEARED
+                active.closed_at = timezone.now()
+                active.closing_code = "auto_cleared"
+                active.save(update_fields=["status", "closed_at", "closing_code", "updated"])
+            else:  # help is on the way: keep it open for the operator, but say the condition cleared
+                active.details = {**active.details, "condition_cleared_at": _dt(sig.ts).isoformat()}
+                active.save(update_fields=["details", "updated"])
+            changed.append(active.pk)
+    return changed
+
+
+# ---- operator actions ------------------------------------------------------------------------------
+def _require(user, alarm: Alarm) -> None:
+    if not can(user, "alarms.handle"):
+        raise PermissionDenied("alarms.handle")
+    if not path_visible_to(user, alarm.division.path):
+        raise PermissionDenied("alarm outside your area")
+
+
+def _locked(alarm_id: int) -> Alarm:
+    return Alarm.objects.select_for_update().select_related("division").get(pk=alarm_id)
+
+
+@transaction.atomic
+def acknowledge(user, alarm_id: int, note: str = "") -> Alarm:
+    alarm = _locked(alarm_id)
+    _require(user, alarm)
+    if alarm.status != Alarm.Status.RAISED:
+        who = alarm.acknowledged_by.username if alarm.acknowledged_by else "?"
+        raise ValidationError(_("This alarm is already %(status)s (by %(who)s).") % {"status": alarm.get_status_display(), "who": who})
+    _transition(alarm, Alarm.Status.ACKNOWLEDGED, actor=user, note=note)
+    alarm.status, alarm.acknowledged_at, alarm.acknowledged_by = Alarm.Status.ACKNOWLEDGED, timezone.now(), user
+    alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated"])
+    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status}, division_path=alarm.division.path)
+    transaction.on_commit(lambda: notify([alarm.pk]))
+    return alarm
+
+
+@transaction.atomic
+def dispatch(user, alarm_id: int, target: str, note: str = "") -> Alarm:
+    alarm = _locked(alarm_id)
+    _require(user, alarm)
+    if target not in dict(DISPATCH_TARGETS):
+        raise ValidationError(_("Unknown dispatch target."))
+    if alarm.status == Alarm.Status.RAISED:
+        raise ValidationError(_("Acknowledge the alarm before dispatching help."))
+    if alarm.status not in (Alarm.Status.ACKNOWLEDGED, Alarm.Status.DISPATCHED):
+        raise ValidationError(_("This alarm is closed."))
+    _transition(alarm, Alarm.Status.DISPATCHED, actor=user, note=note, data={"target": target})
+    alarm.status = Alarm.Status.DISPATCHED
+    alarm.dispatched_at = alarm.dispatched_at or timezone.now()
+    alarm.save(update_fields=["status", "dispatched_at", "updated"])
+    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "dispatch": target},
+                 division_path=alarm.division.path)
+    transaction.on_commit(lambda: notify([alarm.pk]))
+    return alarm
+
+
+@transaction.atomic
+def resolve(user, alarm_id: int, closing_code: str, note: str = "") -> Alarm:
+    alarm = _locked(alarm_id)
+    _require(user, alarm)
+    if closing_code not in dict(CLOSING_CODES):
+        raise ValidationError(_("Choose a closing code."))
+    if not alarm.is_active:
+        raise ValidationError(_("This alarm is closed."))
+    if alarm.status == Alarm.Status.RAISED:
+        raise ValidationError(_("Acknowledge the alarm before closing it."))
+    _transition(alarm, Alarm.Status.RESOLVED, actor=user, note=note, data={"closing_code": closing_code})
+    alarm.status, alarm.closed_at, alarm.closed_by, alarm.closing_code = Alarm.Status.RESOLVED, timezone.now(), user, closing_code
+    alarm.save(update_fields=["status", "closed_at", "closed_by", "closing_code", "updated"])
+    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "closing_code": closing_code},
+                 division_path=alarm.division.path)
+    transaction.on_commit(lambda: notify([alarm.pk]))
+    return alarm
+
+
+def escalate_unacknowledged(now: dt.datetime | None = None) -> list[int]:
+    """Raise the escalation level of alarms nobody acknowledged in time (60 s, then 180 s by default)."""
+    now = now or timezone.now()
+    changed = []
+    for level, after in ((1, ESCALATE_AFTER_S), (2, ESCALATE_AGAIN_AFTER_S)):
+        with transaction.atomic():
+            due = Alarm.objects.select_for_update().filter(
+                status=Alarm.Status.RAISED, escalation_level__lt=level, raised_at__lte=now - dt.timedelta(seconds=after))
+            for alarm in due:
+                _transition(alarm, Alarm.Status.RAISED, note=f"escalated: not acknowledged within {after} s",
+                            data={"escalation_level": level})
+                alarm.escalation_level = level
+                alarm.save(update_fields=["escalation_level", "updated"])
+                changed.append(alarm.pk)
+    if changed:
+        notify(changed)
+    return changed
+
+
+def notify(alarm_ids: list[int]) -> None:
+    """Wake live consoles. They poll `Alarm.updated` anyway; on PostgreSQL this also sends NOTIFY."""
+    if connection.vendor == "postgresql" and alarm_ids:
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_notify('carenet_alarms', %s)", [",".join(map(str, alarm_ids[:500]))])
+        except Exception:  # a notification is a hint, never a reason to fail a write
+            log.exception("pg_notify failed")

@@ -1,0 +1,85 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MonitorState(models.Model):
+    """The rules engine's memory of one elder, persisted with every batch so a restart loses nothing."""
+
+    elder = models.OneToOneField("people.ElderProfile", on_delete=models.CASCADE, primary_key=True,
+                                 related_name="monitor")
+    state = models.JSONField(default=dict)
+    overrides = models.JSONField(_("rule overrides"), default=dict, blank=True,
+                                 help_text=_("Staff overrides of the default rule thresholds for this elder."))
+    next_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+
+class Alarm(models.Model):
+    class Status(models.TextChoices):
+        RAISED = "raised", _("Raised")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DISPATCHED = "dispatched", _("Dispatched")
+        RESOLVED = "resolved", _("Resolved")
+        AUTO_CLEARED = "auto_cleared", _("Cleared by itself")
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", _("Critical")
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+        LOW = "low", _("Low")
+
+    ACTIVE = (Status.RAISED, Status.ACKNOWLEDGED, Status.DISPATCHED)
+    SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="alarms")
+    division = models.ForeignKey("core.Division", on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(_("type"), max_length=40, db_index=True)
+    key = models.CharField(max_length=120)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    severity_rank = models.PositiveSmallIntegerField(default=2)
+    status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.RAISED, db_index=True)
+    message = models.CharField(max_length=80)
+    details = models.JSONField(default=dict, blank=True)
+    device = models.ForeignKey("devices.Device", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    count = models.PositiveIntegerField(_("occurrences"), default=1)
+    condition_at = models.DateTimeField(_("condition met at"))
+    last_at = models.DateTimeField(_("last occurrence"))
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closing_code = models.CharField(_("closing code"), max_length=30, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["severity_rank", "raised_at"]
+        constraints = [models.UniqueConstraint(fields=["elder", "key"], condition=Q(status__in=["raised", "acknowledged", "dispatched"]),
+                                               name="one_active_alarm_per_elder_and_key")]
+
+    def __str__(self):
+        return f"{self.type} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class AlarmTransition(models.Model):
+    """Every change of an alarm's status, with who and when (to the second). Append-only."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="transitions")
+    ts = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=15, blank=True)
+    to_status = models.CharField(max_length=15)
+    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=150, default="system")
+    note = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["ts", "id"]

@@ -1,0 +1,33 @@
+"""Timer rules: elders whose engine deadline has come are ticked. The deadline lives in the database
+(MonitorState.next_deadline, indexed), so any worker can pick up the work after a restart."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.db import transaction
+
+from carenet.monitoring import alarms, engine
+from carenet.monitoring.ingest import config_for, save_state
+from carenet.monitoring.models import MonitorState
+
+
+def tick_due(now: float | None = None, limit: int = 2000) -> int:
+    """Tick every elder whose next deadline is at or before `now`. Returns the number of alarms changed."""
+    now = now or time.time()
+    changed: list[int] = []
+    with transaction.atomic():
+        rows = list(MonitorState.objects.select_for_update(skip_locked=True)
+                    .filter(next_deadline__lte=dt.datetime.fromtimestamp(now, dt.timezone.utc))
+                    .select_related("elder__resident").order_by("next_deadline")[:limit])
+        for row in rows:
+            state = engine.ElderState.from_dict(row.state) if row.state else engine.ElderState(elder_id=row.elder_id)
+            config = config_for(row.elder, row.overrides)
+            state, signals = engine.tick(state, config, now)
+            save_state(row, state, config)
+            if signals:
+                changed.extend(alarms.apply_signals(signals, {row.elder_id: row.elder}))
+        if changed:
+            ids = list(changed)
+            transaction.on_commit(lambda: alarms.notify(ids))
+    return len(changed)

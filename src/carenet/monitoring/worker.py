@@ -1,0 +1,160 @@
+"""The ingest worker: MQTT (QoS 1, persistent session, manual acknowledgement) → ingest → rules → DB.
+
+A message is acknowledged to the broker only after the transaction that stored it has committed. If the
+worker is killed, the broker redelivers what was not acknowledged; if the database is unreachable, the
+worker keeps the batch, retries with back-off and acknowledges nothing meanwhile. Redelivered events
+are recognised by (device, event id) and change nothing.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from django.db import DatabaseError, close_old_connections, connection
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from carenet.monitoring import alarms, timers
+from carenet.monitoring.ingest import SUBSCRIPTION, RawMessage, ingest
+
+log = logging.getLogger("carenet.ingest")
+
+
+def parse_mqtt_url(url: str) -> tuple[str, int]:
+    parsed = urlparse(url if "://" in url else f"mqtt://{url}")
+    return parsed.hostname or "127.0.0.1", parsed.port or 1883
+
+
+class IngestWorker:
+    def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 500,
+                 batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
+                 subscription: str = SUBSCRIPTION, out=None):
+        self.host, self.port = parse_mqtt_url(mqtt_url)
+        self.client_id = client_id
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.tick_every = tick_every
+        self.session_expiry = session_expiry
+        self.subscription = subscription
+        self.inbox: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.connected = threading.Event()
+        self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
+        self.out = out
+        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = lambda client, userdata, msg: self.inbox.put(msg)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
+
+    # -- MQTT ---------------------------------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.error("MQTT connect refused: %s", reason_code)
+            return
+        client.subscribe(self.subscription, qos=1)
+        self.connected.set()
+        log.info("connected to %s:%s as %s (session present: %s)", self.host, self.port, self.client_id,
+                 flags.session_present)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.connected.clear()
+        if not self.stop.is_set():
+            log.warning("MQTT disconnected (%s); reconnecting", reason_code)
+
+    def connect(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.session_expiry  # keep our queue at the broker while we are down
+        props.ReceiveMaximum = 65535                       # let the broker keep many QoS 1 messages in flight
+        while not self.stop.is_set():
+            try:
+                self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=props)
+                break
+            except OSError as exc:
+                log.warning("broker %s:%s not reachable (%s); retrying", self.host, self.port, exc)
+                time.sleep(1)
+        self.client.loop_start()
+
+    # -- main loop ------------------------------------------------------------------------------
+    def run(self, idle_exit: float | None = None, max_seconds: float | None = None) -> dict:
+        self.connect()
+        started = last_tick = last_msg = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                batch = self._next_batch()
+                now = time.monotonic()
+                if batch:
+                    self._process(batch)
+                    last_msg = now
+                if now - last_tick >= self.tick_every:
+                    self._tick()
+                    last_tick = now
+                if idle_exit is not None and now - last_msg > idle_exit:
+                    break
+                if max_seconds is not None and now - started > max_seconds:
+                    break
+        finally:
+            self.client.loop_stop()
+            self.client.disconnect()
+        return self.stats
+
+    def _next_batch(self) -> list:
+        try:
+            first = self.inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_size:
+            timeout = deadline - time.monotonic()
+            try:
+                batch.append(self.inbox.get(timeout=max(0.0, timeout)) if timeout > 0 else self.inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list) -> None:
+        raws = [RawMessage(m.payload, "mqtt", m.topic, tag=(m.mid, m.qos)) for m in batch]
+        attempt = 0
+        while True:
+            try:
+                result = ingest(raws)
+                break
+            except DatabaseError as exc:
+                attempt += 1
+                self.stats["db_retries"] += 1
+                log.warning("database unavailable (%s); keeping %d messages unacknowledged, retry %d",
+                            exc.__class__.__name__, len(raws), attempt)
+                connection.close()
+                if self.stop.wait(min(10.0, 0.2 * 2 ** min(attempt, 6))):
+                    return  # shutting down: nothing acknowledged, the broker will redeliver
+                close_old_connections()
+        for m in batch:
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+        s = self.stats
+        s["messages"] += len(batch)
+        s["accepted"] += result.accepted
+        s["duplicates"] += result.duplicates
+        s["rejected"] += result.rejected_total
+        s["alarms"] += len(result.alarm_ids)
+
+    def _tick(self) -> None:
+        try:
+            self.stats["alarms"] += timers.tick_due()
+            alarms.escalate_unacknowledged()
+        except DatabaseError as exc:
+            log.warning("timer tick skipped, database unavailable (%s)", exc.__class__.__name__)
+            connection.close()
+
+    def install_signal_handlers(self) -> None:
+        def _stop(signum, frame):
+            self.stop.set()
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
