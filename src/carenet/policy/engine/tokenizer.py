@@ -116,11 +116,6 @@ def expand_query(query: str) -> list[tuple[str, float]]:
         if t in QUERY_STOPWORDS:
             continue
         weights[t] = 1.0
-    for key, terms in NEGATED.items():
-        if key in query:
-            for t in terms:
-                if t in weights:
-                    weights[t] = NEGATED_WEIGHT
     expansions: list[tuple[str, float]] = []
     for key, terms in ABBREVIATIONS.items():
         if key in query:
@@ -140,6 +135,11 @@ def expand_query(query: str) -> list[tuple[str, float]]:
             w = weight if (t == term.lower() or not whole) else weight * 0.5
             if weights.get(t, 0.0) < w:
                 weights[t] = w
+    for key, terms in NEGATED.items():
+        if key in query:
+            for t in terms:
+                if t in weights:
+                    weights[t] = NEGATED_WEIGHT
     return list(weights.items())
 
 
