@@ -499,3 +499,17 @@ def test_registered_device_that_never_reports_goes_offline(cfg):
     s, o = unregister_device(s, cfg, "wb", at(0, 11))
     assert [(x.key, x.action) for x in o] == [("device_offline:wb", "clear")]
     assert "device_offline:wb" not in deadlines(s, cfg)
+
+
+def test_coming_back_through_the_door_ends_the_absence(cfg):
+    door = dict(dev="front", open=True, role="entrance")
+    s, _ = run(ElderState(), cfg, ev("motion", at(0, 9), "living", motion=True),
+               ev("door", at(0, 9, 30), "entrance", **door),
+               ev("door", at(0, 9, 30.2), "entrance", **door))          # same passage
+    assert s.away_since == at(0, 9, 30)
+    assert deadlines(s, cfg)["inactivity"] == at(0, 9, 30.2) + cfg.away_h * H
+    s, _ = run(s, cfg, ev("door", at(0, 15), "entrance", **door),        # back home...
+               ev("door", at(0, 15, 0.3), "entrance", **door))
+    assert s.away_since is None
+    # ... and collapsed in the hall: the normal day rule applies, not the 24 h one
+    assert deadlines(s, cfg)["inactivity"] == at(0, 15, 0.3) + cfg.inactivity_day_h * H

@@ -34,6 +34,7 @@ Signals = list[AlarmSignal]
 _BATHROOM_EXIT_MIN_S = 10.0   # a bathroom-door opening this soon after entering is not an exit
 _DOOR_ECHO_S = 60.0           # a bathroom door this soon after leaving is the door closing behind
 _FLUSH_ECHO_S = 180.0         # a cistern keeps "flushing" while it refills
+_PASSAGE_S = 120.0            # entrance-door events closer than this are one passage
 _FIRST_ACTIVITY_SOURCES = E.ACTIVITY_KINDS | {E.BED}
 
 
@@ -227,7 +228,7 @@ def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
         return dl if (au is None or dl >= au) else au
 
     if a is not None and E.A_INACTIVITY not in active:
-        if state.away_since is not None and state.away_since >= a:
+        if state.away_since is not None:
             yield (absence(a + cfg.away_h * 3600), E.A_INACTIVITY, None, "not_returned",
                    {"last_activity": a, "threshold_h": cfg.away_h})
         elif state.in_bed:
@@ -499,7 +500,12 @@ def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dic
 
     # presence zone
     if role == E.ROLE_ENTRANCE:
-        state.away_since = ts
+        # door openings less than _PASSAGE_S apart are one passage; a passage while at
+        # home is leaving, a passage while presumed out is coming back
+        if value.get("open", True):
+            if state.door_ts is None or ts - state.door_ts >= _PASSAGE_S:
+                state.away_since = ts if state.away_since is None else None
+            state.door_ts = ts
         state.zone, state.zone_since = "entrance", ts
     else:
         state.away_since = None

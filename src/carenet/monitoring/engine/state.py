@@ -36,7 +36,8 @@ class ElderState:
     last_activity: float | None = None      # ts of the latest activity event
     zone: str | None = None                 # room the person is believed to be in
     zone_since: float | None = None
-    away_since: float | None = None         # set when the entrance door was the last activity
+    away_since: float | None = None         # set when the person is presumed out (left by the door)
+    door_ts: float | None = None            # latest entrance-door event (passage grouping)
     last_routine: float | None = None       # latest entrance-door or fridge event
     bath_flush: bool = False                # a toilet flush was heard during this bathroom visit
     bath_left: float | None = None          # when the person was last seen leaving the bathroom
