@@ -513,3 +513,30 @@ def test_coming_back_through_the_door_ends_the_absence(cfg):
     assert s.away_since is None
     # ... and collapsed in the hall: the normal day rule applies, not the 24 h one
     assert deadlines(s, cfg)["inactivity"] == at(0, 15, 0.3) + cfg.inactivity_day_h * H
+
+
+def test_empty_state_has_nothing_pending(cfg):
+    s = ElderState(elder_id=1)
+    assert next_deadline(s, cfg) is None
+    s, o = tick(s, cfg, at(0, 12))
+    assert o == [] and next_deadline(s, cfg) is None
+
+
+def test_local_time_zone_of_the_home_is_used(cfg):
+    madrid = apply_overrides(cfg, {"tz": "Europe/Madrid"})
+    t = datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("Europe/Madrid")).timestamp()
+    s, _ = run(ElderState(), madrid, ev("motion", t, "kitchen", motion=True))
+    assert deadlines(s, madrid)["inactivity"] == t + 4 * H
+    # the same instant is 16:00 in Shanghai: 16:00 + 4 h = 20:00, still day
+    s, _ = run(ElderState(), cfg, ev("motion", t, "kitchen", motion=True))
+    assert deadlines(s, cfg)["inactivity"] == t + 4 * H
+    # 19:00 Madrid = 02:00 Shanghai (night): the day rule waits for 07:00 Shanghai
+    t2 = t + 10 * H
+    s, _ = run(ElderState(), cfg, ev("motion", t2, "kitchen", motion=True))
+    assert deadlines(s, cfg)["inactivity"] == min(at(1, 11), t2 + 10 * H)
+
+
+def test_not_living_alone_softens_absence_alarms():
+    c = config_from_profile({"living_alone": False})
+    assert c.inactivity_day_h >= 6 and c.sev("inactivity") == "medium"
+    assert c.sev("no_routine") == "low" and c.sev("sos") == "critical"

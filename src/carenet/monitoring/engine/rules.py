@@ -215,9 +215,6 @@ def _num(v) -> float | None:
 
 
 # ---------------------------------------------------------------- timer rules
-_ABSENCE = (E.A_INACTIVITY, E.A_NO_ROUTINE, E.A_ROUTINE_DEV)
-
-
 def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
     """Yield (deadline, type, device, message, details) for timer rules not yet active."""
     active = state.active
@@ -282,7 +279,7 @@ def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
             if state.day_first is not None or state.dev_day == d:
                 d += 1
             dl = _boundary(cfg, d) + (exp[0] + exp[1]) * 60
-            if dl <= (state.first_seen or dl):
+            if state.first_seen is not None and dl <= state.first_seen:
                 dl = _boundary(cfg, d + 1) + (exp[0] + exp[1]) * 60
             yield (absence(dl), E.A_ROUTINE_DEV, None, "day_not_started",
                    {"usual_first_min": round(exp[0], 1), "tolerance_min": round(exp[1], 1),
