@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from carenet.assistance import models as m
+from carenet.assistance.engine import rules as erules
+
+Z = Decimal("0")
+
+
+class MultiFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    widget = MultiFileInput
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def _money(label, required=False):
+    return forms.DecimalField(label=label, required=required, min_value=0, max_digits=12, decimal_places=2,
+                              widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01"}))
+
+
+def _select(choices, label, required=True, initial=None):
+    return forms.ChoiceField(label=label, choices=choices, required=required, initial=initial,
+                             widget=forms.Select(attrs={"class": "form-select"}))
+
+
+class FactsForm(forms.Form):
+    """The household economic facts the engine needs (收入、财产、刚性支出; 特困 and 临时救助 details)."""
+
+    wage_income = _money(_("Monthly wage income of the household (yuan)"))
+    other_income = _money(_("Other monthly income (pensions, maintenance, business) (yuan)"))
+    excluded_income = _money(_("Income not counted (优抚, rewards, assistance) (yuan)"))
+    deposits = _money(_("Deposits and securities of the household (yuan)"))
+    vehicles = forms.IntegerField(label=_("Motor vehicles (excluding disability vehicles)"), required=False, min_value=0,
+                                  widget=forms.NumberInput(attrs={"class": "form-control"}))
+    housing_units = forms.IntegerField(label=_("Housing units owned"), required=False, min_value=0,
+                                       widget=forms.NumberInput(attrs={"class": "form-control"}))
+    medical_expense = _money(_("Monthly out-of-pocket medical expense (yuan)"))
+    education_expense = _money(_("Monthly education expense (yuan)"))
+    bank_account = forms.CharField(label=_("Bank account for payments"), required=False, max_length=30,
+                                   widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric"}))
+    # 特困
+    support_mode = _select([("dispersed", _("Dispersed (at home)")), ("centralised", _("Centralised (in an institution)"))],
+                           _("Support mode (特困)"), required=False)
+    care_level = _select([("self_care", _("Can look after themselves")), ("partial", _("Partly disabled")),
+                          ("full", _("Fully disabled"))], _("Care level (特困)"), required=False)
+    disability_grade = _select([("", "—"), ("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")],
+                               _("Disability grade"), required=False)
+    has_able_supporter = forms.BooleanField(label=_("Has a statutory supporter able to support (特困)"), required=False)
+    # 临时救助
+    aid_type = _select([("emergency", _("Emergency (急难型)")), ("expense", _("Expense (支出型)"))],
+                       _("Temporary aid type"), required=False)
+    household_status = _select([("none", _("None")), ("dibao", _("Dibao household")), ("marginal", _("Marginal household"))],
+                               _("Current assistance status"), required=False)
+    special = forms.BooleanField(label=_("Special hardship (cap 12×)"), required=False)
+
+    FACT_FIELDS = ("wage_income", "other_income", "excluded_income", "deposits", "vehicles", "housing_units",
+                   "medical_expense", "education_expense", "bank_account", "support_mode", "care_level",
+                   "disability_grade", "has_able_supporter", "aid_type", "household_status", "special")
+
+    def facts(self, applicant_id) -> dict:
+        d = self.cleaned_data
+        money = lambda k: str(d.get(k) or Z)  # noqa: E731
+        total_income = (d.get("wage_income") or Z) + (d.get("other_income") or Z)
+        return {
+            "incomes": [{"person_id": str(applicant_id), "type": "wage", "amount": money("wage_income")},
+                        {"person_id": str(applicant_id), "type": "other", "amount": money("other_income")},
+                        {"person_id": str(applicant_id), "type": "special_care", "amount": money("excluded_income")}],
+            "assets": {"deposits": money("deposits"), "vehicles": d.get("vehicles") or 0,
+                       "housing_units": d.get("housing_units") or 0},
+            "expenses": [{"type": "medical", "amount": money("medical_expense")},
+                         {"type": "education", "amount": money("education_expense")}],
+            "bank_account": d.get("bank_account") or "",
+            "tekun": {"support_mode": d.get("support_mode") or "dispersed", "care_level": d.get("care_level") or "self_care",
+                      "disability_grade": d.get("disability_grade") or None, "monthly_income": str(total_income),
+                      "deposits": money("deposits"),
+                      "supporters": [{"name": "", "relation": "", "able": True}] if d.get("has_able_supporter") else []},
+            "temp_aid": {"aid_type": d.get("aid_type") or "emergency", "household_status": d.get("household_status") or "none",
+                         "special": bool(d.get("special"))},
+        }
+
+    @staticmethod
+    def initial_from(facts: dict) -> dict:
+        if not facts:
+            return {}
+        inc = {i.get("type"): i.get("amount") for i in facts.get("incomes", [])}
+        exp = {e.get("type"): e.get("amount") for e in facts.get("expenses", [])}
+        a, t, ta = facts.get("assets", {}), facts.get("tekun", {}), facts.get("temp_aid", {})
+        return {"wage_income": inc.get("wage"), "other_income": inc.get("other"), "excluded_income": inc.get("special_care"),
+                "deposits": a.get("deposits"), "vehicles": a.get("vehicles"), "housing_units": a.get("housing_units"),
+                "medical_expense": exp.get("medical"), "education_expense": exp.get("education"),
+                "bank_account": facts.get("bank_account"), "support_mode": t.get("support_mode"),
+                "care_level": t.get("care_level"), "disability_grade": t.get("disability_grade") or "",
+                "has_able_supporter": bool(t.get("supporters")), "aid_type": ta.get("aid_type"),
+                "household_status": ta.get("household_status"), "special": ta.get("special")}
+
+
+class IntakeForm(FactsForm):
+    program = _select(m.Program.choices, _("Program"))
+    channel = _select([(m.Channel.WINDOW, m.Channel.WINDOW.label), (m.Channel.COMMUNITY, m.Channel.COMMUNITY.label)],
+                      _("Channel"))
+    applicant = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    id_number = forms.CharField(label=_("Applicant's ID number"), required=False, max_length=20,
+                                widget=forms.TextInput(attrs={"class": "form-control font-monospace"}))
+    reason = forms.CharField(label=_("Situation and reason for applying"), widget=forms.Textarea(
+        attrs={"class": "form-control", "rows": 3}))
+    requested_amount = _money(_("Requested amount (one-off programs) (yuan)"))
+
+    def clean(self):
+        d = super().clean()
+        if not d.get("applicant") and not d.get("id_number"):
+            raise forms.ValidationError(_("Choose the applicant or enter the ID number."))
+        return d
+
+
+class ReportForm(forms.Form):
+    """The grid worker's mobile report (掌上救助)."""
+
+    ROUTES = [(_("Civil affairs"), [(v, l) for v, l in m.Program.choices]),
+              (_("Refer to another department"), list(m.Referral.Department.choices))]
+    applicant = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    new_name = forms.CharField(label=_("Name (if not found)"), required=False, max_length=50,
+                               widget=forms.TextInput(attrs={"class": "form-control form-control-lg"}))
+    new_id_number = forms.CharField(label=_("ID number (if not found)"), required=False, max_length=20,
+                                    widget=forms.TextInput(attrs={"class": "form-control form-control-lg font-monospace"}))
+    new_phone = forms.CharField(label=_("Phone"), required=False, max_length=20,
+                                widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "inputmode": "tel"}))
+    route = forms.ChoiceField(label=_("What help is needed"), choices=ROUTES,
+                              widget=forms.Select(attrs={"class": "form-select form-select-lg"}))
+    description = forms.CharField(label=_("What you found"), widget=forms.Textarea(
+        attrs={"class": "form-control form-control-lg", "rows": 4}))
+    requested_amount = forms.DecimalField(label=_("Amount needed (temporary aid, yuan)"), required=False, min_value=0,
+                                          max_digits=12, decimal_places=2, widget=forms.NumberInput(
+                                              attrs={"class": "form-control form-control-lg", "inputmode": "decimal"}))
+    photos = PhotosField(label=_("Photos"), required=False, widget=MultiFileInput(
+        attrs={"class": "form-control form-control-lg", "accept": "image/*", "capture": "environment"}))
+    lat = forms.FloatField(widget=forms.HiddenInput, required=False)
+    lon = forms.FloatField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        d = super().clean()
+        if not d.get("applicant") and not (d.get("new_name") and d.get("new_id_number")):
+            raise forms.ValidationError(_("Choose the person or enter a name and ID number."))
+        return d
+
+
+class SurveyForm(FactsForm):
+    visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    visitors = forms.CharField(label=_("Visitors (at least two)"), max_length=100,
+                               widget=forms.TextInput(attrs={"class": "form-control"}))
+    notes = forms.CharField(label=_("Home-visit notes"), widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}))
+    photos = PhotosField(label=_("Photos"), required=False, widget=MultiFileInput(
+        attrs={"class": "form-control", "accept": "image/*", "capture": "environment"}))
+
+
+class ReviewForm(forms.Form):
+    recommend = forms.TypedChoiceField(label=_("Opinion"), coerce=lambda v: v == "1", initial="1",
+                                       choices=[("1", _("Recommend approval")), ("0", _("Do not recommend"))],
+                                       widget=forms.RadioSelect)
+    opinion = forms.CharField(label=_("Review opinion"), required=False,
+                              widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+
+class OpinionForm(forms.Form):
+    opinion = forms.CharField(label=_("Opinion"), required=False,
+                              widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Written reason"), required=False,
+                             widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+
+class ObjectionForm(forms.Form):
+    raised_by = forms.CharField(label=_("Raised by (may be anonymous)"), required=False, max_length=100,
+                                widget=forms.TextInput(attrs={"class": "form-control"}))
+    content = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+
+def _month_field(label):
+    return forms.DateField(label=label, input_formats=["%Y-%m", "%Y-%m-%d"],
+                           widget=forms.DateInput(format="%Y-%m", attrs={"type": "month", "class": "form-control"}))
+
+
+class PaymentChangeForm(forms.Form):
+    monthly_amount = _money(_("New monthly amount (yuan)"), required=True)
+    effective_month = _month_field(_("From month"))
+    reason = forms.CharField(label=_("Written reason"), widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+
+class StopForm(forms.Form):
+    effective_month = _month_field(_("First month not paid"))
+    reason = forms.CharField(label=_("Written reason"), widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+
+class PayrollForm(forms.Form):
+    run_month = _month_field(_("Payroll month"))
+    program = _select(m.PROGRAM_CHOICES_WITH_ANY, _("Program"), initial="*")
+    area = forms.ModelChoiceField(label=_("Area"), queryset=None, widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, areas=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas
+
+
+class StandardForm(forms.Form):
+    division = forms.ModelChoiceField(label=_("Division"), queryset=None, widget=forms.Select(attrs={"class": "form-select"}))
+    program = _select(m.PROGRAM_CHOICES_WITH_ANY, _("Program"))
+    key = _select([(k, f"{k} · {erules.KEY_LABELS_ZH.get(k, '')}") for k in erules.KEY_TYPES], _("Standard"))
+    value = forms.CharField(label=_("Value (JSON, decimals as strings, e.g. \"1050.00\")"),
+                            widget=forms.TextInput(attrs={"class": "form-control font-monospace"}))
+    effective_from = forms.DateField(label=_("Effective from"), initial=dt.date.today,
+                                     widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    source = forms.CharField(label=_("Source (document number, article)"), max_length=300,
+                             widget=forms.TextInput(attrs={"class": "form-control"}))
+
+    def __init__(self, *args, divisions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = divisions
+
+    def clean(self):
+        import json
+
+        d = super().clean()
+        if d.get("key") and d.get("value") is not None:
+            raw = d["value"].strip()
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = raw  # a bare decimal or word
+            if isinstance(data, float):
+                data = raw
+            try:
+                d["parsed"] = erules.decode_value(d["key"], data)
+            except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+                self.add_error("value", str(exc))
+        return d
+
+
+class RelativeForm(forms.Form):
+    id_number = forms.CharField(label=_("Relative's ID number"), max_length=20,
+                                widget=forms.TextInput(attrs={"class": "form-control font-monospace"}))
+    relation = _select(m.NearRelativeDeclaration.Relation.choices, _("Relation"))
+
+
+class ReferralUpdateForm(forms.Form):
+    status = _select(m.Referral.Status.choices, _("Status"))
+    response = forms.CharField(label=_("Department's answer"), required=False,
+                               widget=forms.TextInput(attrs={"class": "form-control"}))

@@ -1,0 +1,510 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from carenet.assistance import forms as f
+from carenet.assistance import jobs, selectors, services
+from carenet.assistance import models as m
+from carenet.assistance.engine import notice as enotice
+from carenet.assistance.engine import payroll as epay
+from carenet.assistance.engine import workflow as ewf
+from carenet.core import audit, idcard, pii
+from carenet.core.models import AuditLog, Division
+from carenet.core.roles import can
+from carenet.core.views import query_without_page
+from carenet.people import services as people_services
+from carenet.people.models import Household, Resident
+from carenet.people.selectors import divisions_visible_to, residents_visible_to
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _need(request, capability):
+    if not can(request.user, capability):
+        raise PermissionDenied(capability)
+
+
+def _month(value: str | None, default: dt.date) -> dt.date:
+    try:
+        y, mth = (value or "").split("-")[:2]
+        return dt.date(int(y), int(mth), 1)
+    except ValueError:
+        return epay.month_of(default)
+
+
+# ------------------------------------------------------------------ cases
+
+@login_required
+def case_list(request):
+    _need(request, "assistance.view")
+    flt = {k: request.GET.get(k, "").strip() for k in ("q", "state", "program", "channel", "division")}
+    overdue = request.GET.get("overdue") == "1"
+    qs = selectors.search_cases(request.user, overdue=overdue, **flt)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    cache: dict = {}
+    today = services.today()
+    rows = [(c, selectors.deadline_info(c, today, cache)) for c in page]
+    areas = divisions_visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
+    counts = selectors.counts_by_state(request.user)
+    return render(request, "assistance/case_list.html", {
+        "page": page, "rows": rows, "f": flt, "overdue": overdue, "states": m.State.choices,
+        "programs": m.Program.choices, "channels": m.Channel.choices, "areas": areas,
+        "query": query_without_page(request),
+        "state_counts": [(v, l, counts.get(v, 0)) for v, l in m.State.choices],
+    })
+
+
+def _lookup_resident(user, *, pk=None, id_number=None) -> Resident | None:
+    qs = residents_visible_to(user)
+    if pk:
+        return qs.filter(pk=pk).first()
+    if id_number:
+        try:
+            number = idcard.parse(id_number).number
+        except idcard.IdNumberError:
+            return None
+        return qs.filter(id_number_hash=pii.lookup_hash(number)).first()
+    return None
+
+
+@login_required
+def case_new(request):
+    _need(request, "assistance.intake")
+    form = f.IntakeForm(request.POST or None, initial={"channel": m.Channel.WINDOW})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        applicant = _lookup_resident(request.user, pk=d.get("applicant"), id_number=d.get("id_number"))
+        if applicant is None:
+            form.add_error("id_number", _("No resident with this ID number in your area. Register the person first."))
+        else:
+            try:
+                case = services.intake(request.user, program=d["program"], applicant=applicant, channel=d["channel"],
+                                       reason=d["reason"], facts=form.facts(applicant.pk),
+                                       requested_amount=d.get("requested_amount"))
+            except (ewf.WorkflowError, services.AssistanceError) as exc:
+                messages.error(request, services.error_message(exc))
+            else:
+                messages.success(request, _("Application accepted."))
+                return redirect("assistance:case", pk=case.pk)
+    return render(request, "assistance/case_new.html", {"form": form})
+
+
+@login_required
+def resident_search(request):
+    """htmx: residents in the user's area matching a name or the last 4 ID digits."""
+    _need(request, "assistance.intake")
+    people = selectors.residents_for_report(request.user, request.GET.get("q", ""))
+    return render(request, "assistance/_resident_results.html", {"people": people})
+
+
+def _explanation(case: m.Case):
+    zh = (get_language() or "zh-hans").startswith("zh")
+    return [s.get("zh") if zh else s.get("en", s.get("zh")) for s in case.explanation]
+
+
+@login_required
+def case_detail(request, pk, *, form=None, form_action=None, error=None, status=200):
+    _need(request, "assistance.view")
+    case = selectors.get_case(request.user, pk)
+    history = case.history.select_related("actor")
+    try:
+        ent = case.entitlement
+    except m.Entitlement.DoesNotExist:
+        ent = None
+    household = []
+    if case.household_id:
+        household = residents_visible_to(request.user).filter(household_id=case.household_id)
+    ctx = {
+        "case": case, "history": history, "explanation": _explanation(case), "ent": ent,
+        "ledger": ent.ledger.order_by("period", "run_month", "id") if ent else [],
+        "changes": ent.changes.all() if ent else [], "surveys": case.surveys.prefetch_related("photos"),
+        "photos": case.photos.filter(survey__isnull=True), "objections": case.notice_objections.all(),
+        "referrals": case.referrals.all(), "household": household,
+        "deadline": selectors.deadline_info(case),
+        "actions": [(a, m.ACTION_LABELS.get(a, a)) for a in selectors.allowed_actions(request.user, case)],
+        "form": form, "form_action": form_action, "form_label": m.ACTION_LABELS.get(form_action, form_action),
+        "error": error,
+        "conflicted_me": str(request.user.pk) in case.conflicted_staff,
+    }
+    return render(request, "assistance/case_detail.html", ctx, status=status)
+
+
+ACTION_FORMS = {
+    "survey": f.SurveyForm, "review": f.ReviewForm, "objection": f.ObjectionForm, "approve": f.OpinionForm,
+    "reject": f.ReasonForm, "withdraw": f.ReasonForm, "complete_recheck": f.ReasonForm,
+    "raise": f.PaymentChangeForm, "lower": f.PaymentChangeForm, "stop": f.StopForm,
+}
+SIMPLE_ACTIONS = {"start_notice", "submit", "start_recheck", "close"}
+
+
+def _perform(user, case, action, d, files):
+    if action == "survey":
+        form_facts = d["_form"].facts(case.applicant_id)
+        return services.record_survey(user, case, visited_on=d["visited_on"], visitors=d["visitors"], notes=d["notes"],
+                                      facts=form_facts, photos=files)
+    if action == "review":
+        return services.review(user, case, recommend=d["recommend"], opinion=d.get("opinion", ""))
+    if action == "start_notice":
+        return services.start_notice(user, case)
+    if action == "objection":
+        return services.record_objection(user, case, content=d["content"], raised_by=d.get("raised_by", ""))
+    if action == "submit":
+        return services.submit(user, case)
+    if action == "approve":
+        return services.approve(user, case, opinion=d.get("opinion", ""))
+    if action == "reject":
+        return services.reject(user, case, reason=d.get("reason", ""))
+    if action == "withdraw":
+        return services.withdraw(user, case, reason=d.get("reason", ""))
+    if action == "close":
+        return services.close(user, case)
+    if action == "start_recheck":
+        return services.start_recheck(user, case)
+    if action == "complete_recheck":
+        return services.complete_recheck(user, case, notes=d.get("reason", ""))
+    if action in ("raise", "lower"):
+        return services.change_payment(user, case, action=action, monthly_amount=d["monthly_amount"],
+                                       effective_month=d["effective_month"], reason=d["reason"])
+    if action == "stop":
+        return services.stop_payment(user, case, effective_month=d["effective_month"], reason=d["reason"])
+    raise Http404("unknown action")
+
+
+@login_required
+def case_action(request, pk, action):
+    _need(request, "assistance.view")
+    case = selectors.get_case(request.user, pk)
+    if action not in ACTION_FORMS and action not in SIMPLE_ACTIONS:
+        raise Http404("unknown action")
+    form_class = ACTION_FORMS.get(action)
+    initial = {}
+    if action == "survey":
+        initial = f.FactsForm.initial_from(case.facts) | {"visited_on": services.today()}
+    if action in ("raise", "lower", "stop"):
+        initial = {"effective_month": epay.add_months(epay.month_of(services.today()), 1)}
+    if request.method != "POST":
+        form = form_class(initial=initial) if form_class else None
+        return case_detail(request, pk, form=form, form_action=action)
+    form = form_class(request.POST, request.FILES) if form_class else None
+    if form is not None and not form.is_valid():
+        return case_detail(request, pk, form=form, form_action=action, status=400)
+    d = dict(form.cleaned_data) if form is not None else {}
+    d["_form"] = form
+    files = d.pop("photos", []) if form is not None else []
+    try:
+        _perform(request.user, case, action, d, files)
+    except ewf.PermissionDeniedError as exc:
+        return case_detail(request, pk, form=form, form_action=action, error=services.error_message(exc), status=403)
+    except (ewf.WorkflowError, services.AssistanceError) as exc:
+        return case_detail(request, pk, form=form, form_action=action, error=services.error_message(exc), status=409)
+    except PermissionDenied:
+        raise
+    messages.success(request, _("%(action)s: done.") % {"action": m.ACTION_LABELS.get(action, action)})
+    return redirect("assistance:case", pk=case.pk)
+
+
+@login_required
+def photo(request, pk):
+    _need(request, "assistance.view")
+    p = m.Photo.objects.select_related("case__division").filter(pk=pk).first()
+    if p is None or not selectors.cases_visible_to(request.user).filter(pk=p.case_id).exists():
+        raise Http404("photo not found")
+    return FileResponse(p.file.open("rb"), content_type=p.content_type or "image/jpeg")
+
+
+# ------------------------------------------------------------------ mobile report (掌上救助)
+
+@login_required
+def report(request):
+    _need(request, "assistance.intake")
+    form = f.ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        applicant = _lookup_resident(request.user, pk=d.get("applicant"))
+        if applicant is None and d.get("new_id_number"):
+            applicant = _lookup_resident(request.user, id_number=d["new_id_number"])
+            if applicant is None:
+                applicant = _register(request, form, d)
+        if applicant is not None:
+            try:
+                result = services.grid_report(
+                    request.user, applicant=applicant, route=d["route"], description=d["description"],
+                    lat=d.get("lat"), lon=d.get("lon"), photos=d.get("photos") or [],
+                    requested_amount=d.get("requested_amount"),
+                    facts={"temp_aid": {"aid_type": "emergency"}} if d["route"] == "temp_aid" else None)
+            except (ewf.WorkflowError, services.AssistanceError) as exc:
+                form.add_error(None, services.error_message(exc))
+            else:
+                if isinstance(result, m.Case):
+                    messages.success(request, _("Reported: case %(n)s opened for %(name)s.") %
+                                     {"n": result.number, "name": applicant.name})
+                    return redirect(reverse("assistance:report") + f"?done={result.pk}")
+                messages.success(request, _("Referred to %(dept)s; the referral is tracked.") %
+                                 {"dept": result.get_department_display()})
+                return redirect("assistance:report")
+    done = None
+    if request.GET.get("done"):
+        done = selectors.cases_visible_to(request.user).filter(pk=request.GET["done"]).first()
+    mine = selectors.cases_visible_to(request.user).filter(created_by=request.user, channel=m.Channel.GRID)[:5]
+    return render(request, "assistance/report.html", {"form": form, "done": done, "mine": mine})
+
+
+def _register(request, form, d) -> Resident | None:
+    try:
+        parsed = idcard.parse(d["new_id_number"])
+    except idcard.IdNumberError as exc:
+        form.add_error("new_id_number", str(exc))
+        return None
+    division = request.user.division
+    if division is None or division.level < Division.Level.COMMUNITY:
+        form.add_error(None, _("Only a community or grid worker can register a new person here."))
+        return None
+    r = Resident(name=d["new_name"], sex=parsed.sex, birth_date=parsed.birth_date, phone=d.get("new_phone", ""),
+                 division=division, address="", lat=d.get("lat"), lon=d.get("lon"))
+    r.household = Household.objects.create(division=division, address="")
+    try:
+        people_services.save_resident(request.user, r, id_number=parsed.number)
+    except (PermissionDenied, IntegrityError):
+        form.add_error(None, _("The person could not be registered."))
+        return None
+    return r
+
+
+# ------------------------------------------------------------------ public notice (公示)
+
+def _notice_rows(user, request):
+    qs = selectors.cases_visible_to(user).filter(state=m.State.IN_NOTICE).select_related("division")
+    division = request.GET.get("division", "")
+    if division:
+        qs = qs.filter(division__path__contains=division)
+    rows = []
+    for c in qs.order_by("division__path", "id"):
+        amount = c.monthly_amount if c.monthly_amount is not None else c.grant_amount
+        rows.append(enotice.notice_row(c.division.name, c.program, c.applicant.name, c.applicant.birth_date,
+                                       c.persons, amount, c.notice_started_on, c.notice_ends_on))
+    return rows
+
+
+@login_required
+def notice(request):
+    _need(request, "assistance.view")
+    rows = _notice_rows(request.user, request)
+    areas = divisions_visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
+    return render(request, "assistance/notice.html", {"rows": rows, "header": enotice.NOTICE_HEADER_ZH,
+                                                      "areas": areas, "division": request.GET.get("division", ""),
+                                                      "today": services.today()})
+
+
+@login_required
+def notice_export(request):
+    _need(request, "assistance.view")
+    from openpyxl import Workbook
+
+    rows = _notice_rows(request.user, request)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "公示"
+    ws.append(["社会救助对象公示"])
+    ws.append(enotice.NOTICE_HEADER_ZH)
+    for r in rows:
+        ws.append(r.as_list())
+    ws.append([])
+    ws.append(["公示期间如有异议，请向街道（乡镇）民政办反映。根据《社会救助暂行办法》第六十一条，申请人姓名已作脱敏处理。"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    audit.record(AuditLog.Action.EXPORT, actor=request.user, model="assistance.case",
+                 object_repr=f"public notice: {len(rows)} rows", note="assistance.notice export")
+    resp = HttpResponse(buf.getvalue(), content_type=XLSX)
+    resp["Content-Disposition"] = 'attachment; filename="notice.xlsx"'
+    return resp
+
+
+# ------------------------------------------------------------------ payroll
+
+def _payroll_areas(user):
+    return divisions_visible_to(user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
+
+
+@login_required
+def payroll(request):
+    _need(request, "assistance.view")
+    areas = _payroll_areas(request.user)
+    form = f.PayrollForm(request.POST or None, areas=areas,
+                         initial={"run_month": services.today().strftime("%Y-%m"), "program": "*",
+                                  "area": areas.first()})
+    if request.method == "POST":
+        _need(request, "assistance.payroll")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                run = services.start_payroll(request.user, run_month=d["run_month"], program=d["program"],
+                                             area=d["area"])
+            except services.AssistanceError as exc:
+                messages.error(request, services.error_message(exc))
+            else:
+                jobs.launch(run)
+                return redirect("assistance:run", pk=run.pk)
+    runs = selectors.runs_visible_to(request.user)[:20]
+    return render(request, "assistance/payroll.html", {"form": form, "runs": runs})
+
+
+@login_required
+def run_detail(request, pk):
+    _need(request, "assistance.view")
+    run = selectors.get_run(request.user, pk)
+    kinds = dict(run.ledger_lines.values_list("kind").annotate(n=Count("id")).order_by())
+    tmpl = "assistance/_run_progress.html" if request.headers.get("HX-Request") else "assistance/run_detail.html"
+    return render(request, tmpl, {"run": run, "kinds": kinds,
+                                  "lines": run.ledger_lines.select_related("entitlement", "township")[:50]})
+
+
+@login_required
+def bank_file(request, pk, fmt):
+    _need(request, "assistance.payroll")
+    run = selectors.get_run(request.user, pk)
+    if run.status != m.PayrollRun.Status.DONE:
+        raise Http404("run not finished")
+    audit.record(AuditLog.Action.EXPORT, run, actor=request.user, division_path=run.area.path,
+                 note=f"assistance.bank file {fmt}")
+    name = f"bank-{run.run_month:%Y%m}-{run.pk}"
+    if fmt == "csv":
+        resp = HttpResponse(jobs.bank_csv(run), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return resp
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"{run.run_month:%Y-%m}"
+    ws.append(["序号", "收款人", "身份证号", "银行账号", "金额（元）", "救助项目", "街道（乡镇）", "社区（村）"])
+    labels = dict(m.Program.choices)
+    for i, (e, amount) in enumerate(jobs.bank_rows(run), 1):
+        ws.append([i, e.payee_name, e.payee.id_number, e.bank_account, float(amount), str(labels.get(e.program, e.program)),
+                   e.township.name, e.division.name])
+    buf = io.BytesIO()
+    wb.save(buf)
+    resp = HttpResponse(buf.getvalue(), content_type=XLSX)
+    resp["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return resp
+
+
+@login_required
+def ledger(request):
+    _need(request, "assistance.view")
+    qs = selectors.ledger_visible_to(request.user).select_related("entitlement", "township", "entitlement__division")
+    flt = {k: request.GET.get(k, "").strip() for k in ("program", "kind", "run_month", "q")}
+    if flt["program"]:
+        qs = qs.filter(program=flt["program"])
+    if flt["kind"]:
+        qs = qs.filter(kind=flt["kind"])
+    if flt["run_month"]:
+        qs = qs.filter(run_month=_month(flt["run_month"], services.today()))
+    if flt["q"]:
+        qs = qs.filter(entitlement__payee_name__contains=flt["q"])
+    page = Paginator(qs.order_by("-run_month", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "assistance/ledger.html", {"page": page, "f": flt, "programs": m.Program.choices,
+                                                      "kinds": m.LedgerLine.Kind.choices,
+                                                      "query": query_without_page(request)})
+
+
+@login_required
+def figures(request):
+    _need(request, "assistance.view")
+    month = _month(request.GET.get("month"), services.today())
+    data = selectors.figures(request.user, month)
+    adj = selectors.adjustments(request.user, month)
+    chart = {"labels": [str(r["summary"].program) for r in data["overall"]],
+             "amounts": [float(r["summary"].amount) for r in data["overall"]]}
+    return render(request, "assistance/figures.html", {"month": month, "data": data, "adj": adj, "chart": chart,
+                                                       "group_labels": epay.GROUP_LABELS_ZH})
+
+
+# ------------------------------------------------------------------ standards, relatives, referrals
+
+@login_required
+def standards(request):
+    _need(request, "assistance.view")
+    divisions = divisions_visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
+    form = f.StandardForm(request.POST or None, divisions=divisions)
+    if request.method == "POST":
+        _need(request, "assistance.approve")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.add_standard(request.user, division=d["division"], program=d["program"], key=d["key"],
+                                      value=d["parsed"], effective_from=d["effective_from"], source=d["source"])
+            except (services.AssistanceError, IntegrityError) as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Standard added."))
+                return redirect("assistance:standards")
+    paths = [d.path for d in divisions]
+    own = request.user.division
+    codes = set(own.path.split("/")) if own else set()
+    rows = m.Standard.objects.select_related("division", "created_by").filter(
+        division__code__in=codes | {d.code for d in divisions}).order_by("key", "program", "division__path",
+                                                                          "effective_from")
+    from carenet.assistance.engine.rules import KEY_LABELS_ZH
+    return render(request, "assistance/standards.html", {"form": form, "rows": rows, "labels": KEY_LABELS_ZH,
+                                                         "today": services.today(), "paths": paths})
+
+
+@login_required
+def relatives(request):
+    _need(request, "assistance.view")
+    form = f.RelativeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            number = idcard.parse(d["id_number"]).number
+        except idcard.IdNumberError as exc:
+            form.add_error("id_number", str(exc))
+        else:
+            r = Resident.objects.filter(id_number_hash=pii.lookup_hash(number)).first()
+            if r is None:
+                form.add_error("id_number", _("No resident with this ID number is registered."))
+            else:
+                services.declare_near_relative(request.user, resident=r, relation=d["relation"])
+                messages.success(request, _("Declaration recorded; cases involving this person are flagged."))
+                return redirect("assistance:relatives")
+    mine = m.NearRelativeDeclaration.objects.filter(staff=request.user).select_related("resident")
+    return render(request, "assistance/relatives.html", {"form": form, "mine": mine})
+
+
+@login_required
+def referrals(request):
+    _need(request, "assistance.view")
+    if request.method == "POST":
+        ref = visible_referrals(request.user).filter(pk=request.POST.get("referral")).first()
+        if ref is None:
+            raise Http404
+        form = f.ReferralUpdateForm(request.POST)
+        if form.is_valid():
+            services.update_referral(request.user, ref, status=form.cleaned_data["status"],
+                                     response=form.cleaned_data["response"])
+            messages.success(request, _("Referral updated."))
+        return redirect("assistance:referrals")
+    qs = visible_referrals(request.user).select_related("resident", "division", "created_by")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "assistance/referrals.html", {"page": page, "statuses": m.Referral.Status.choices,
+                                                         "today": services.today(), "query": ""})
+
+
+def visible_referrals(user):
+    from carenet.core.scoping import visible_to
+
+    return visible_to(user, m.Referral.objects.all())
+

@@ -1,0 +1,267 @@
+"""Django side of social assistance: workflow services, views, jurisdiction, deadlines and audit."""
+import datetime as dt
+from decimal import Decimal
+
+import chinese_calendar
+import pytest
+from django.urls import reverse
+
+from carenet.assistance import models as m
+from carenet.assistance import services
+from carenet.assistance.engine import workflow as ewf
+from carenet.core.models import AuditLog
+from carenet.core.roles import Role
+from tests.factories import ResidentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+POOR = {"incomes": [{"type": "wage", "amount": "300.00"}], "assets": {"deposits": "1000"}}
+
+
+@pytest.fixture
+def aa(area):
+    services.seed_default_standards(area.district)
+    area.approver = UserFactory(username="approver1", role=Role.APPROVER, division=area.district)
+    area.approver2 = UserFactory(username="approver2", role=Role.APPROVER, division=area.district)
+    area.reviewer2 = UserFactory(username="reviewer2", role=Role.REVIEWER, division=area.street1)
+    area.applicant = ResidentFactory(division=area.comm_a, name="王小明", birth_date=dt.date(1970, 5, 1))
+    return area
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the service clock: clock.set(datetime)."""
+
+    class Clock:
+        at = None
+
+        def set(self, value):
+            self.at = value
+
+    c = Clock()
+    real = services.now
+    monkeypatch.setattr(services, "now", lambda: c.at or real())
+    return c
+
+
+def at(day: dt.date, hour=10):
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def to_submitted(aa, clock=None, reviewer=None):
+    reviewer = reviewer or aa.reviewer
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant, reason="失业，收入低")
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="张三、李四",
+                                  notes="家中陈设简陋", facts=POOR)
+    case = services.review(reviewer, case, recommend=True, opinion="情况属实，同意")
+    case = services.start_notice(reviewer, case)
+    if clock is not None:
+        clock.set(at(case.notice_ends_on + dt.timedelta(days=1)))
+    case = services.submit(reviewer, case)
+    return case
+
+
+def test_full_path_to_approval_persists_history_explanation_and_entitlement(aa, clock):
+    clock.set(at(dt.date(2026, 3, 2)))
+    case = to_submitted(aa, clock)
+    assert case.state == ewf.SUBMITTED
+    clock.set(at(dt.date(2026, 3, 20)))
+    case = services.approve(aa.approver, case, opinion="同意")
+    assert case.state == ewf.APPROVED
+    # (1000 - 300) x 1 person
+    assert case.monthly_amount == Decimal("700.00")
+    assert any(s["code"] == "dibao.below_standard" for s in case.explanation)
+    assert [h.action for h in case.history.all()] == ["accept", "survey", "review", "start_notice", "submit", "approve"]
+    assert all(h.actor_id for h in case.history.all())
+    ent = case.entitlement
+    assert ent.start_month == dt.date(2026, 4, 1)  # the month after approval
+    assert ent.monthly_amount == case.monthly_amount
+
+
+def test_same_user_cannot_review_and_approve_through_the_service(aa, clock):
+    # approval delegated to the township: reviewers may decide, but never on a case they reviewed
+    services.add_standard(None, division=aa.district, program="*", key="approval_delegated_to_township",
+                          value=True, effective_from=dt.date(2026, 1, 1), allow_past=True)
+    clock.set(at(dt.date(2026, 6, 1)))
+    case = to_submitted(aa, clock)
+    with pytest.raises(ewf.SeparationOfDutiesError):
+        services.approve(aa.reviewer, case)
+    case.refresh_from_db()
+    assert case.state == ewf.SUBMITTED
+    assert case.history.count() == 5
+    # another township reviewer may decide
+    case = services.approve(aa.reviewer2, case)
+    assert case.state == ewf.APPROVED
+
+
+def test_same_user_cannot_review_and_approve_through_the_view(aa, clock, client):
+    services.add_standard(None, division=aa.district, program="*", key="approval_delegated_to_township",
+                          value=True, effective_from=dt.date(2026, 1, 1), allow_past=True)
+    clock.set(at(dt.date(2026, 6, 1)))
+    case = to_submitted(aa, clock)
+    client.force_login(aa.reviewer)
+    r = client.post(reverse("assistance:action", args=[case.pk, "approve"]), {"opinion": "同意"})
+    assert r.status_code == 409
+    text = r.content.decode()
+    assert "workflow.separation_of_duties" in text
+    assert "审核与审批分离" in text
+    case.refresh_from_db()
+    assert case.state == ewf.SUBMITTED
+
+
+def test_near_relative_case_cannot_be_handled_by_the_relative(aa):
+    services.declare_near_relative(aa.reviewer, resident=aa.applicant, relation="sibling")
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    assert str(aa.reviewer.pk) in case.conflicted_staff and case.flagged_near_relative
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="甲、乙", notes="走访",
+                                  facts=POOR)
+    with pytest.raises(ewf.NearRelativeConflictError):
+        services.review(aa.reviewer, case, recommend=True, opinion="同意")
+    # another reviewer can
+    case = services.review(aa.reviewer2, case, recommend=True, opinion="同意")
+    assert case.state == ewf.REVIEWED
+
+
+def test_declaring_a_relative_flags_open_cases(aa):
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    assert not case.flagged_near_relative
+    services.declare_near_relative(aa.approver, resident=aa.applicant, relation="child")
+    case.refresh_from_db()
+    assert case.conflicted_staff == [str(aa.approver.pk)]
+
+
+def test_review_deadline_skips_weekends_and_national_day(aa, clock):
+    start = dt.date(2026, 9, 29)  # a Tuesday before the National Day holiday
+    clock.set(at(start))
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    step, due = services.due_date(case)
+    assert step == "review" and case.due_on == due and case.due_step == "review"
+    # count the official working days in (start, due] independently: exactly 15, and due is one of them
+    days = [start + dt.timedelta(days=i) for i in range(1, (due - start).days + 1)]
+    assert sum(chinese_calendar.is_workday(d) for d in days) == 15
+    assert chinese_calendar.is_workday(due)
+    national_day = [dt.date(2026, 10, d) for d in range(1, 8)]
+    assert all(d in days and not chinese_calendar.is_workday(d) for d in national_day)
+    # more than three calendar weeks because of the holiday
+    assert (due - start).days > 21
+    naive = start
+    n = 0
+    while n < 15:
+        naive += dt.timedelta(days=1)
+        n += naive.weekday() < 5
+    assert due > naive
+
+
+def test_notice_cannot_be_submitted_early_and_message_is_clear(aa, clock, client):
+    clock.set(at(dt.date(2026, 6, 1)))
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="甲、乙", notes="走访",
+                                  facts=POOR)
+    case = services.review(aa.reviewer, case, recommend=True, opinion="同意")
+    case = services.start_notice(aa.reviewer, case)
+    assert case.notice_ends_on > dt.date(2026, 6, 8)  # 7 working days
+    with pytest.raises(ewf.NoticeNotElapsedError):
+        services.submit(aa.reviewer, case)
+    client.force_login(aa.reviewer)
+    r = client.post(reverse("assistance:action", args=[case.pk, "submit"]))
+    assert r.status_code == 409 and "workflow.notice_not_elapsed" in r.content.decode()
+
+
+def test_objection_returns_case_to_survey_and_renotice_is_shorter(aa, clock):
+    clock.set(at(dt.date(2026, 6, 1)))
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="甲、乙", notes="走访",
+                                  facts=POOR)
+    case = services.review(aa.reviewer, case, recommend=True, opinion="同意")
+    case = services.start_notice(aa.reviewer, case)
+    first_len = (case.notice_ends_on - case.notice_started_on).days
+    case = services.record_objection(aa.reviewer, case, content="有邻居反映其有车", raised_by="匿名")
+    assert case.state == ewf.SURVEYED and case.objections == 1
+    assert case.notice_objections.count() == 1
+    case = services.review(aa.reviewer, case, recommend=True, opinion="复查属实")
+    case = services.start_notice(aa.reviewer, case)
+    assert (case.notice_ends_on - case.notice_started_on).days < first_len
+
+
+def test_worker_of_community_a_gets_404_for_a_case_of_community_b(aa, client):
+    other = ResidentFactory(division=aa.comm_b, name="乙申请人")
+    case_b = services.intake(aa.worker_b, program="dibao_urban", applicant=other)
+    case_a = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    client.force_login(aa.worker_a)
+    assert client.get(reverse("assistance:case", args=[case_b.pk])).status_code == 404
+    assert client.get(reverse("assistance:case", args=[case_a.pk])).status_code == 200
+    listing = client.get(reverse("assistance:cases")).content.decode()
+    assert "王小明" in listing and "乙申请人" not in listing
+    # the reviewer of the township sees both; a worker cannot act on B through the action URL either
+    client.force_login(aa.reviewer)
+    listing = client.get(reverse("assistance:cases")).content.decode()
+    assert "王小明" in listing and "乙申请人" in listing
+    client.force_login(aa.worker_a)
+    assert client.post(reverse("assistance:action", args=[case_b.pk, "withdraw"]),
+                       {"reason": "x"}).status_code == 404
+
+
+def test_transitions_and_payment_changes_are_audited(aa, clock):
+    clock.set(at(dt.date(2026, 3, 2)))
+    before = AuditLog.objects.count()
+    case = to_submitted(aa, clock)
+    case = services.approve(aa.approver, case)
+    notes = list(AuditLog.objects.filter(model="assistance.case", object_id=str(case.pk))
+                 .order_by("id").values_list("note", flat=True))
+    for action in ("accept", "survey", "review", "start_notice", "submit", "approve"):
+        assert any(n.startswith(f"assistance.{action}") for n in notes), action
+    approve_row = AuditLog.objects.filter(model="assistance.case", object_id=str(case.pk),
+                                          note__startswith="assistance.approve").get()
+    assert approve_row.actor == aa.approver
+    assert approve_row.before["state"] == "submitted" and approve_row.after["state"] == "approved"
+    assert AuditLog.objects.filter(model="assistance.entitlement").count() == 1
+    case.state = ewf.PAYING  # as after the first payroll (tested in test_django_payroll)
+    m.Case.objects.filter(pk=case.pk).update(state=ewf.PAYING)
+    clock.set(at(dt.date(2026, 6, 10)))
+    services.change_payment(aa.approver, case, action="raise", monthly_amount="800.00",
+                            effective_month=dt.date(2026, 5, 1), reason="家庭成员患病，支出增加")
+    row = AuditLog.objects.filter(model="assistance.entitlementchange").get()
+    assert row.after["monthly_amount"] == "800.00" and row.actor == aa.approver
+    services.stop_payment(aa.approver, case, effective_month=dt.date(2026, 7, 1), reason="收入超过标准")
+    stop_row = AuditLog.objects.filter(model="assistance.entitlement", action="update").get()
+    assert stop_row.after["stop_month"] == "2026-07-01"
+    assert AuditLog.objects.count() > before + 8
+
+
+def test_raise_without_reason_is_refused(aa, clock):
+    clock.set(at(dt.date(2026, 3, 2)))
+    case = services.approve(aa.approver, to_submitted(aa, clock))
+    m.Case.objects.filter(pk=case.pk).update(state=ewf.PAYING)
+    with pytest.raises(ewf.MissingReasonError):
+        services.change_payment(aa.approver, case, action="raise", monthly_amount="900", effective_month=dt.date(2026, 5, 1),
+                                reason="")
+    assert not m.EntitlementChange.objects.exists()
+
+
+def test_grid_report_routes_to_a_department_as_a_tracked_referral(aa):
+    ref = services.grid_report(aa.worker_a, applicant=aa.applicant, route="medical", description="大病住院，需医疗救助")
+    assert isinstance(ref, m.Referral) and ref.status == "sent" and ref.due_on > services.today()
+    services.update_referral(aa.worker_a, ref, status="received", response="医保局已接收")
+    ref.refresh_from_db()
+    assert ref.status == "received"
+    case = services.grid_report(aa.worker_a, applicant=aa.applicant, route="temp_aid", description="突发火灾",
+                                facts={"temp_aid": {"aid_type": "emergency"}}, requested_amount="800")
+    assert isinstance(case, m.Case) and case.channel == "grid" and case.grant_amount == Decimal("800.00")
+
+
+def test_standard_from_a_future_date_changes_only_later_assessments(aa, clock):
+    clock.set(at(dt.date(2026, 3, 2)))
+    case = to_submitted(aa, clock)
+    services.add_standard(aa.approver, division=aa.district, program="dibao_urban", key="dibao_monthly",
+                          value=Decimal("1200.00"), effective_from=dt.date(2026, 7, 1), source="区政府文件")
+    assert services.assess(case, dt.date(2026, 6, 30)).monthly_amount == Decimal("700.00")
+    assert services.assess(case, dt.date(2026, 7, 1)).monthly_amount == Decimal("900.00")
+    with pytest.raises(services.AssistanceError):
+        services.add_standard(aa.approver, division=aa.district, program="dibao_urban", key="dibao_monthly",
+                              value=Decimal("1300.00"), effective_from=dt.date(2026, 1, 1))
+    # a street override wins over the district for cases in that street
+    services.add_standard(None, division=aa.street1, program="dibao_urban", key="dibao_monthly",
+                          value=Decimal("1100.00"), effective_from=dt.date(2026, 1, 1), allow_past=True)
+    assert services.assess(case, dt.date(2026, 6, 30)).monthly_amount == Decimal("800.00")
