@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand
+
+from carenet.policy.engine.cli import ProgressBar, format_build_report
+from carenet.policy.engine.corpus import default_corpus_path
+from carenet.policy.engine.index import build_index
+from carenet.policy.runtime import index_dir, reset
+
+
+class Command(BaseCommand):
+    help = "Build the policy search index from the law corpus (var/policy_index by default)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--corpus", default=None, help="lawrefbook.jsonl.gz (default: CARENET_LAW_CORPUS or data/laws)")
+        parser.add_argument("--out", default=None, help="index directory (default: settings.POLICY_INDEX_DIR or var/policy_index)")
+        parser.add_argument("--workers", type=int, default=None, help="tokenizer processes (default: one per core)")
+
+    def handle(self, *args, **opts):
+        corpus = opts["corpus"] or default_corpus_path()
+        out = opts["out"] or index_dir()
+        if not __import__("pathlib").Path(corpus).exists():
+            self.stderr.write(f"corpus not found: {corpus}")
+            return
+        self.stdout.write(f"building policy index from {corpus} into {out}")
+        meta = build_index(corpus, out, workers=opts["workers"], progress=ProgressBar(self.stdout))
+        reset()
+        self.stdout.write(self.style.SUCCESS(format_build_report(meta)))
