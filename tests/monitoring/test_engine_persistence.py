@@ -139,3 +139,43 @@ def test_deadline_scheduler_orders_and_replaces():
     assert sch.peek() == 5.0 and len(sch) == 2
     assert sch.pop_due(10.0) == ["a", "b"]
     assert sch.pop_due(100.0) == [] and sch.peek() is None
+
+
+GARBAGE = [None, True, False, 0, -1, 1e12, float("nan"), float("inf"), "x", "", [], {}, 37.5]
+
+
+def test_garbage_values_never_crash_and_state_stays_strict_json():
+    """Malformed values get past ingest validation sometimes; the engine must shrug."""
+    from carenet.monitoring.engine import KINDS
+    cfg = config_from_profile({"dementia": True,
+                               "geofence": {"lat": 30.5, "lon": 117.0, "radius_m": 300}})
+    rng = random.Random(7)
+    fields = ["motion", "open", "role", "occupied", "in_bed", "heart_rate", "bp_sys", "spo2",
+              "breath_rate", "lat", "lon", "battery", "alarm", "device_type", "confidence"]
+    s = ElderState()
+    t = at(0, 8)
+    kinds = sorted(KINDS) + ["unknown_kind"]
+    for i in range(2000):
+        t += rng.uniform(-600, 1800)
+        value = {f: rng.choice(GARBAGE) for f in rng.sample(fields, rng.randint(0, 5))}
+        e = SensorEvent(f"d{rng.randint(0, 5)}", 1, rng.choice(kinds),
+                        rng.choice([None, "bathroom", "kitchen", "toilet"]), t, value)
+        s, out = process(s, cfg, e)
+        if i % 50 == 0:
+            s, more = tick(s, cfg, t + rng.uniform(0, 86400))
+            out += more
+        for x in out:
+            json.dumps(x.to_dict(), allow_nan=False)
+    text = json.dumps(s.to_dict(), allow_nan=False)
+    assert ElderState.from_dict(json.loads(text)).to_dict() == s.to_dict()
+
+
+def test_unusable_timestamp_or_value_is_ignored():
+    cfg = MonitorConfig()
+    s = ElderState()
+    s, o = process(s, cfg, SensorEvent("d", 1, "motion", "kitchen", float("nan"), {"motion": True}))
+    assert o == [] and s.last_activity is None
+    s, o = process(s, cfg, SensorEvent("d", 1, "motion", "kitchen", at(0, 9), ["not", "a", "dict"]))
+    assert s.last_activity == at(0, 9)
+    s, o = process(s, cfg, SensorEvent("d", 1, "motion", "kitchen", int(at(0, 10)), {}))
+    assert s.last_activity == at(0, 10) and isinstance(s.last_activity, float)

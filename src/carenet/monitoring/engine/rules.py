@@ -19,6 +19,7 @@ condition goes away (activity resumes, reading back in band, device back...).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Iterator
 
@@ -345,7 +346,11 @@ def process(state: ElderState, config: MonitorConfig,
     """Apply one event; returns the (same, updated) state and the alarm signals."""
     cfg = config
     out: Signals = []
-    ts = float(event.ts)
+    ts = _num(event.ts)
+    if ts is None:
+        return state, out                   # no usable time: nothing to reason about
+    if event.ts.__class__ is not float:
+        event = dataclasses.replace(event, ts=ts)
     if state.elder_id is None:
         state.elder_id = event.elder_id
     if state.first_seen is None:
@@ -355,7 +360,7 @@ def process(state: ElderState, config: MonitorConfig,
     if state.clock is None or ts > state.clock:
         state.clock = ts
     _roll_day(state, cfg, ts)
-    value = event.value or {}
+    value = event.value if isinstance(event.value, dict) else {}
     kind = event.kind
     _device(state, cfg, event, value, out)
 
@@ -376,9 +381,9 @@ def process(state: ElderState, config: MonitorConfig,
         state.sos_test = max(state.sos_test or ts, ts)
         _clear(state, cfg, out, E.A_SOS_TEST, ts, "sos_test_done")
     elif kind == E.FALL:
+        det = {k: _num(value.get(k)) for k in ("confidence", "lat", "lon")}
         out.append(_sig(state, cfg, E.A_FALL, E.RAISE, ts, "fall_detected",
-                        {k: v for k, v in value.items() if k in ("confidence", "lat", "lon")},
-                        event.device_id))
+                        {k: v for k, v in det.items() if v is not None}, event.device_id))
     elif kind in (E.SMOKE, E.WATER_LEAK):
         key = alarm_key(kind, event.device_id)
         if value.get("alarm", True):
@@ -412,7 +417,7 @@ def register_device(state: ElderState, device_id: str, ts: float, *, heartbeat: 
         state.devices[device_id] = [ts, None, 1 if heartbeat else 0]
     elif heartbeat:
         rec[2] = 1
-    if device_type in E.SOS_DEVICE_TYPES:
+    if isinstance(device_type, str) and device_type in E.SOS_DEVICE_TYPES:
         _start_sos_tracking(state, ts)
     return state
 
@@ -444,7 +449,8 @@ def _device(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
         rec[0] = ts
     if ev.kind == E.HEARTBEAT:
         rec[2] = 1
-        if value.get("device_type") in E.SOS_DEVICE_TYPES:
+        dtype = value.get("device_type")
+        if isinstance(dtype, str) and dtype in E.SOS_DEVICE_TYPES:
             _start_sos_tracking(state, ts)
     if alarm_key(E.A_OFFLINE, ev.device_id) in state.active:
         _clear(state, cfg, out, E.A_OFFLINE, ts, "device_back", {}, ev.device_id)
