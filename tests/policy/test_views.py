@@ -89,10 +89,12 @@ def test_staff_search_with_filters(client, with_index):
     client.force_login(make_user(Role.WORKER))
     html = client.get("/policy/staff/", {"q": "老年人权益保障", "level": "local", "region": "上海"}).content.decode()
     assert 'data-testid="hit"' in html
-    assert "上海市老年人权益保障条例" in html
-    assert "中华人民共和国老年人权益保障法》" not in html
+    hits = html[html.index('data-testid="hit"'):]  # the article list, after any curated answer
+    assert "上海市老年人权益保障条例" in hits
+    assert "中华人民共和国老年人权益保障法》" not in hits
     html = client.get("/policy/staff/", {"q": "老年人权益保障", "level": "national"}).content.decode()
-    assert "中华人民共和国老年人权益保障法" in html and "上海市老年人权益保障条例" not in html
+    hits = html[html.index('data-testid="hit"'):]
+    assert "中华人民共和国老年人权益保障法" in hits and "上海市老年人权益保障条例" not in hits
 
 
 def test_article_page_and_related(client, with_index):
@@ -153,3 +155,11 @@ def test_qa_editor_roles_and_publishing(client, with_index):
     # a worker may no longer edit the published answer
     client.force_login(worker)
     assert client.get(f"/policy/qa/{pair.pk}/edit/").status_code == 403
+
+
+def test_pages_are_translated(client, with_index):
+    html = client.get("/policy/").content.decode()
+    assert "政策咨询" in html and "Ask about policy" not in html
+    client.cookies["django_language"] = "en"
+    html = client.get("/policy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ask about policy" in html

@@ -27,7 +27,7 @@ from .tokenizer import expand_query
 if TYPE_CHECKING:  # pragma: no cover
     from .search import Filters, Hit, Searcher
 
-DEFAULT_THRESHOLD = 0.42
+DEFAULT_THRESHOLD = 0.36
 STARTER_PATH = Path(__file__).resolve().parent.parent / "data" / "qa_starter.json"
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Characters too common in questions to make useful bigrams on their own.
