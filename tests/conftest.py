@@ -124,6 +124,23 @@ def area(db):
 
 
 @pytest.fixture
+def subprocess_env(transactional_db):
+    """Environment for a `manage.py` subprocess that works on this test's database."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = dict(os.environ, CARENET_DATABASE_URL=url, CARENET_SECRET_KEY=settings.SECRET_KEY,
+               CARENET_PII_KEY=settings.PII_KEY, PYTHONUNBUFFERED="1")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+@pytest.fixture
 def login(client):
     def _login(user):
         client.force_login(user)

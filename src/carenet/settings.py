@@ -89,6 +89,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web process read while the ingest worker writes.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not memory, so worker subprocesses (MQTT tests) can open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"

@@ -1,6 +1,6 @@
 """HTTP batch ingest for vendor clouds: POST /api/devices/events with `Authorization: Bearer <vendor token>`."""
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from carenet.devices.models import Vendor, hash_token
@@ -34,8 +34,8 @@ def post_events(request):
     """Body: {"events": [{"device_id", "id", "ts", "kind", "value"}, ...]} (at most 1000 events, 64 KB)."""
     if len(request.body) > MAX_BYTES:
         ingest([RawMessage(request.body[:MAX_BYTES + 1], source="http", vendor=request.vendor)])
-        return 413, {"detail": f"body larger than {MAX_BYTES} bytes"}
+        return Status(413, {"detail": f"body larger than {MAX_BYTES} bytes"})
     result = ingest([RawMessage(request.body, source="http", vendor=request.vendor)])
-    return 200, {"accepted": result.accepted, "duplicates": result.duplicates,
+    return Status(200, {"accepted": result.accepted, "duplicates": result.duplicates,
                  "rejected": [{"index": ei, "reason": reason, "detail": detail}
-                              for _, ei, reason, detail in result.rejections if reason != "duplicate"]}
+                              for _, ei, reason, detail in result.rejections if reason != "duplicate"]})

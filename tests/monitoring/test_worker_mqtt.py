@@ -1,0 +1,168 @@
+"""The ingest worker against a real broker: SIGKILL mid-stream, broker restart, database outage."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError
+
+from carenet.devices.models import DeviceEvent, demo_token
+from carenet.monitoring import worker as worker_mod
+from carenet.monitoring.models import Alarm
+from tests.conftest import mqtt_url
+from tests.monitoring.brokers import PrivateBroker, Publisher, mosquitto_available
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def payload(device, event_id, kind, value=None, ts=None):
+    return json.dumps({"token": demo_token(device.device_id), "events": [
+        {"id": event_id, "ts": ts or time.time(), "kind": kind, "value": value or {}}]}).encode()
+
+
+def start_worker(env, url, client_id, idle_exit=None):
+    cmd = [sys.executable, str(ROOT / "manage.py"), "ingest", "--mqtt", url, "--client-id", client_id, "--batch", "20"]
+    if idle_exit:
+        cmd += ["--idle-exit", str(idle_exit)]
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def start_connected_worker(env, url, client_id):
+    """A worker that has subscribed (so the broker keeps a session for it from here on)."""
+    worker = start_worker(env, url, client_id)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = worker.stdout.readline()
+        if "connected" in line:
+            return worker
+        if not line and worker.poll() is not None:
+            break
+    worker.kill()
+    raise AssertionError("ingest worker did not connect to the broker")
+
+
+def wait_for(predicate, timeout=30, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+@pytest.mark.mqtt
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(home, subprocess_env):
+    url = mqtt_url()
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    pir, sos = home.device("pir", "living"), home.device("sos_button")
+    worker = start_connected_worker(subprocess_env, url, client_id)
+    pub = Publisher(url)
+    try:
+        total = 400
+        base = time.time() - total
+        for i in range(total):
+            device, kind, value = (sos, "sos", {}) if i % 100 == 50 else (pir, "motion", {"motion": True})
+            pub.publish(f"carenet/v1/dev/{device.device_id}/up", payload(device, f"k{i}", kind, value, base + i), wait=False)
+            if i == total // 2:
+                wait_for(lambda: DeviceEvent.objects.count() > 20, timeout=20)
+                worker.send_signal(signal.SIGKILL)  # mid-stream, no chance to clean up
+                worker.wait(timeout=10)
+        stored_at_kill = DeviceEvent.objects.count()
+        assert stored_at_kill < total
+        worker = start_worker(subprocess_env, url, client_id)  # same client id: the broker resumes our session
+        assert wait_for(lambda: DeviceEvent.objects.count() >= total, timeout=60), DeviceEvent.objects.count()
+        time.sleep(1)
+        assert DeviceEvent.objects.count() == total
+        assert set(DeviceEvent.objects.values_list("event_id", flat=True)) == {f"k{i}" for i in range(total)}
+        sos_alarms = Alarm.objects.filter(type="sos")
+        assert sos_alarms.count() == 1 and sos_alarms.get().count == 4
+    finally:
+        pub.close()
+        worker.kill()
+        worker.wait(timeout=10)
+
+
+@pytest.mark.mqtt
+def test_broker_restart_keeps_queued_messages(home, subprocess_env, tmp_path):
+    if not mosquitto_available():
+        pytest.fail("mosquitto binary missing") if os.environ.get("CI") == "true" else pytest.skip("no mosquitto binary")
+    broker = PrivateBroker(tmp_path).start()
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    pir = home.device("pir", "bedroom")
+    worker = start_connected_worker(subprocess_env, broker.url, client_id)
+    try:
+        pub = Publisher(broker.url)
+        for i in range(50):
+            pub.publish(f"carenet/v1/dev/{pir.device_id}/up", payload(pir, f"a{i}", "motion", {"motion": True}))
+        assert wait_for(lambda: DeviceEvent.objects.count() == 50, timeout=30)
+        pub.close()
+        worker.send_signal(signal.SIGKILL)  # the worker is away while the broker restarts
+        worker.wait(timeout=10)
+        broker.stop()
+        broker.start()
+        pub = Publisher(broker.url)
+        for i in range(50, 120):  # queued by the broker for the offline worker's persistent session
+            pub.publish(f"carenet/v1/dev/{pir.device_id}/up", payload(pir, f"a{i}", "motion", {"motion": True}))
+        pub.close()
+        broker.stop()   # and once more, with the messages still queued
+        broker.start()
+        worker = start_worker(subprocess_env, broker.url, client_id)
+        assert wait_for(lambda: DeviceEvent.objects.count() == 120, timeout=60), DeviceEvent.objects.count()
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+        broker.stop()
+
+
+class _Msg:
+    def __init__(self, mid, payload=b"{}", topic="carenet/v1/dev/x/up"):
+        self.mid, self.qos, self.payload, self.topic = mid, 1, payload, topic
+
+
+class _FakeClient:
+    def __init__(self):
+        self.acked = []
+
+    def ack(self, mid, qos):
+        self.acked.append(mid)
+
+
+def test_database_outage_keeps_the_batch_unacknowledged_until_it_is_stored(monkeypatch):
+    calls = {"n": 0}
+
+    class Result:
+        accepted, duplicates, rejected_total, alarm_ids = 2, 0, 0, []
+
+    def flaky_ingest(raws):
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            assert client.acked == []  # nothing acknowledged while the database is down
+            raise OperationalError("connection refused")
+        return Result()
+
+    w = worker_mod.IngestWorker.__new__(worker_mod.IngestWorker)
+    w.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
+    w.stop = worker_mod.threading.Event()
+    client = w.client = _FakeClient()
+    monkeypatch.setattr(worker_mod, "ingest", flaky_ingest)
+    monkeypatch.setattr(worker_mod.connection, "close", lambda: None)
+    monkeypatch.setattr(w.stop, "wait", lambda timeout: False)
+    w._process([_Msg(1), _Msg(2)])
+    assert calls["n"] == 4 and client.acked == [1, 2] and w.stats["db_retries"] == 3
+
+
+def test_shutdown_during_outage_acknowledges_nothing(monkeypatch):
+    w = worker_mod.IngestWorker.__new__(worker_mod.IngestWorker)
+    w.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
+    w.stop = worker_mod.threading.Event()
+    client = w.client = _FakeClient()
+    monkeypatch.setattr(worker_mod, "ingest", lambda raws: (_ for _ in ()).throw(OperationalError("down")))
+    monkeypatch.setattr(worker_mod.connection, "close", lambda: None)
+    monkeypatch.setattr(w.stop, "wait", lambda timeout: True)  # SIGTERM arrives while waiting to retry
+    w._process([_Msg(1)])
+    assert client.acked == []
