@@ -426,10 +426,11 @@ def figures(request):
     month = _month(request.GET.get("month"), services.today())
     data = selectors.figures(request.user, month)
     adj = selectors.adjustments(request.user, month)
-    chart = {"labels": [str(r["summary"].program) for r in data["overall"]],
+    for r in data["rows"]:
+        r["label"] = epay.GROUP_LABELS_ZH.get(r["program"], r["program"])
+    chart = {"labels": [epay.GROUP_LABELS_ZH.get(r["summary"].program, r["summary"].program) for r in data["overall"]],
              "amounts": [float(r["summary"].amount) for r in data["overall"]]}
-    return render(request, "assistance/figures.html", {"month": month, "data": data, "adj": adj, "chart": chart,
-                                                       "group_labels": epay.GROUP_LABELS_ZH})
+    return render(request, "assistance/figures.html", {"month": month, "data": data, "adj": adj, "chart": chart})
 
 
 # ------------------------------------------------------------------ standards, relatives, referrals
