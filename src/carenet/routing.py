@@ -1,2 +1,8 @@
-"""WebSocket routes. Apps append their consumers here."""
-websocket_urlpatterns: list = []
+"""WebSocket routes."""
+from django.urls import path
+
+from carenet.monitoring.consumers import AlarmFeedConsumer
+
+websocket_urlpatterns = [
+    path("ws/alarms/", AlarmFeedConsumer.as_asgi()),
+]

@@ -1,0 +1,54 @@
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from carenet.monitoring.ingest import ingest
+from tests.monitoring.conftest import message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _communicator(user):
+    from carenet.asgi import application
+
+    comm = WebsocketCommunicator(application, "/ws/alarms/", headers=[(b"origin", b"http://localhost")])
+    comm.scope["user"] = user
+    return comm
+
+
+async def _first(comm):
+    connected, _ = await comm.connect()
+    assert connected
+    return await comm.receive_json_from(timeout=5)
+
+
+def test_new_alarm_is_pushed_to_an_operator(area, home):
+    async def run():
+        comm = _communicator(area.operator)
+        snapshot = await _first(comm)
+        assert snapshot == {"type": "snapshot", "alarms": []}
+        await sync_to_async(ingest)([message(home.device("sos_button"), "sos")])
+        pushed = await comm.receive_json_from(timeout=5)
+        assert pushed["type"] == "changes"
+        assert [a["type"] for a in pushed["alarms"]] == ["sos"]
+        assert pushed["alarms"][0]["name"] == "甲老人"
+        await comm.disconnect()
+    async_to_sync(run)()
+
+
+def test_feed_is_scoped_to_the_users_area(area, home):
+    async def run():
+        comm = _communicator(area.worker_b)  # community B: elder A's alarm is not theirs
+        assert (await _first(comm))["alarms"] == []
+        await sync_to_async(ingest)([message(home.device("sos_button"), "sos")])
+        assert await comm.receive_nothing(timeout=1)
+        await comm.disconnect()
+    async_to_sync(run)()
+
+
+def test_roles_without_alarm_access_are_refused(area):
+    async def run():
+        comm = _communicator(area.helper)
+        connected, _ = await comm.connect()
+        assert not connected
+    async_to_sync(run)()
