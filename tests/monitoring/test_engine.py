@@ -540,3 +540,27 @@ def test_not_living_alone_softens_absence_alarms():
     c = config_from_profile({"living_alone": False})
     assert c.inactivity_day_h >= 6 and c.sev("inactivity") == "medium"
     assert c.sev("no_routine") == "low" and c.sev("sos") == "critical"
+
+
+def test_vitals_severity_escalates_to_critical(cfg):
+    s = ElderState()
+    s, a = process(s, cfg, ev("vitals", at(0, 9), dev="wb", spo2=89))
+    s, b = process(s, cfg, ev("vitals", at(0, 9, 1), dev="wb", spo2=84))
+    s, c = process(s, cfg, ev("vitals", at(0, 9, 2), dev="wb", spo2=83))
+    s, d = process(s, cfg, ev("vitals", at(0, 9, 3), dev="wb", heart_rate=160))
+    assert [(x.action, x.severity) for x in a] == [("raise", "high")]
+    assert [(x.action, x.severity) for x in b] == [("update", "critical")]
+    assert [(x.action, x.severity) for x in c] == [("update", "critical")]
+    assert [(x.type, x.action, x.severity) for x in d] == [
+        ("vitals_high_heart_rate", "raise", "critical")]
+
+
+def test_summary_is_json_and_reflects_learning():
+    import json
+
+    from carenet.monitoring.engine import summary
+    cfg = MonitorConfig()
+    s = _days(8.0, 1.0, 8, cfg)
+    d = json.loads(json.dumps(summary(s, cfg), allow_nan=False))
+    assert d["history_days"] == 7 and d["learned"]["first_activity_local_h"] == pytest.approx(8.0, abs=0.2)
+    assert set(d["pending"]) >= {"inactivity", "no_routine", "routine_deviation"}

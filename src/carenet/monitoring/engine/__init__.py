@@ -11,7 +11,7 @@ from .events import (ACTIVITY_KINDS, ALARM_TYPES, KINDS, AlarmSignal, SensorEven
                      vitals_type)
 from .rules import (deadlines, expected_first_activity, is_night, learned_inactivity,
                     learned_seated, next_deadline, process, quiet_pieces, register_device,
-                    routine_check_hour, tick, unregister_device)
+                    routine_check_hour, summary, tick, unregister_device)
 from .scheduler import DeadlineScheduler
 from .state import STATE_VERSION, ElderState
 
@@ -20,5 +20,5 @@ __all__ = [
     "DEFAULT_VITALS", "config_from_profile", "apply_overrides", "process", "tick",
     "next_deadline", "deadlines", "register_device", "unregister_device", "DeadlineScheduler", "KINDS", "ACTIVITY_KINDS", "ALARM_TYPES", "alarm_key",
     "vitals_type", "is_night", "learned_inactivity", "learned_seated", "expected_first_activity",
-    "routine_check_hour", "quiet_pieces", "STATE_VERSION",
+    "routine_check_hour", "quiet_pieces", "summary", "STATE_VERSION",
 ]

@@ -27,15 +27,20 @@ class VitalThreshold:
     low_enter: float | None = None
     low_exit: float | None = None
     severity: str = HIGH
+    critical_high: float | None = None    # beyond these the alarm is (or becomes) critical
+    critical_low: float | None = None
 
 
 DEFAULT_VITALS: dict[str, VitalThreshold] = {
-    "heart_rate": VitalThreshold(high_enter=120, high_exit=110, low_enter=45, low_exit=50),
-    "bp_sys": VitalThreshold(high_enter=180, high_exit=165, low_enter=90, low_exit=100),
+    "heart_rate": VitalThreshold(high_enter=120, high_exit=110, low_enter=45, low_exit=50,
+                                 critical_high=150, critical_low=40),
+    "bp_sys": VitalThreshold(high_enter=180, high_exit=165, low_enter=90, low_exit=100,
+                             critical_high=200, critical_low=80),
     "bp_dia": VitalThreshold(high_enter=110, high_exit=100, low_enter=50, low_exit=55,
-                             severity=MEDIUM),
-    "spo2": VitalThreshold(low_enter=90, low_exit=93),
-    "breath_rate": VitalThreshold(high_enter=30, high_exit=26, low_enter=8, low_exit=10),
+                             severity=MEDIUM, critical_high=120),
+    "spo2": VitalThreshold(low_enter=90, low_exit=93, critical_low=85),
+    "breath_rate": VitalThreshold(high_enter=30, high_exit=26, low_enter=8, low_exit=10,
+                                  critical_high=35, critical_low=6),
 }
 
 

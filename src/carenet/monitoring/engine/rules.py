@@ -167,6 +167,18 @@ def _raise(state, cfg, out, type_, ts, message, details=None, device=None, sever
     out.append(_sig(state, cfg, type_, E.RAISE, ts, message, details, device, sev))
 
 
+def _update(state, out, type_, ts, message, details, device, severity):
+    """Repeat of an active alarm; the severity only ever goes up (critical wins)."""
+    rec = state.active.get(alarm_key(type_, device))
+    if rec is not None and _RANK.get(severity, 9) < _RANK.get(rec[1], 9):
+        rec[1] = severity
+    sev = rec[1] if rec is not None else severity
+    out.append(AlarmSignal(state.elder_id, type_, sev, E.UPDATE, ts, message, details, device))
+
+
+_RANK = {s: i for i, s in enumerate(E.SEVERITIES)}
+
+
 def _clear(state, cfg, out, type_, ts, message, details=None, device=None):
     rec = state.active.pop(alarm_key(type_, device), None)
     if rec is not None:
@@ -318,6 +330,32 @@ def _fire_timers(state: ElderState, cfg: MonitorConfig, now: float, out: Signals
 def deadlines(state: ElderState, config: MonitorConfig) -> dict[str, float]:
     """Pending timer rules: alarm key -> deadline (for consoles, tests and debugging)."""
     return {alarm_key(c[1], c[2]): c[0] for c in _timer_candidates(state, config)}
+
+
+def summary(state: ElderState, config: MonitorConfig) -> dict:
+    """JSON-able picture of what the engine believes and has learned, for the staff UI."""
+    n, m = learned_inactivity(state, config)
+    exp = expected_first_activity(state, config)
+    return {
+        "last_activity": state.last_activity,
+        "zone": state.zone,
+        "in_bed": state.in_bed,
+        "seated": state.seat_since is not None and state.seat_since >= (state.last_activity or 0),
+        "away_since": state.away_since,
+        "history_days": len(state.h_first),
+        "learned": {
+            "inactivity_day_h": round(n / 3600, 2),
+            "inactivity_night_h": round(m / 3600, 2),
+            "seated_h": round(learned_seated(state, config) / 3600, 2),
+            "first_activity_local_h": (round(config.day_boundary_h + exp[0] / 60, 2)
+                                       if exp else None),
+            "first_activity_tolerance_min": round(exp[1]) if exp else None,
+            "routine_check_h": round(routine_check_hour(state, config), 2),
+        },
+        "pending": deadlines(state, config),
+        "active": {k: {"type": v[0], "severity": v[1], "since": v[2]}
+                   for k, v in state.active.items()},
+    }
 
 
 def next_deadline(state: ElderState, config: MonitorConfig) -> float | None:
@@ -589,33 +627,37 @@ def _vitals(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
         rec[0] = ts
         cur = rec[1]
         t_hi, t_lo = E.vitals_type("high", m), E.vitals_type("low", m)
+        sev_hi = (E.CRITICAL if thr.critical_high is not None and x >= thr.critical_high
+                  else thr.severity)
+        sev_lo = (E.CRITICAL if thr.critical_low is not None and x <= thr.critical_low
+                  else thr.severity)
         if cur == "high":
             if thr.high_exit is None or x <= thr.high_exit or thr.high_enter is None:
                 _clear(state, cfg, out, t_hi, ts, "back_in_range", {"measure": m, "value": x})
                 cur = rec[1] = None
             elif x > rec[2]:
                 rec[2] = x
-                out.append(_sig(state, cfg, t_hi, E.UPDATE, ts, "new_peak",
-                                {"measure": m, "value": x}, ev.device_id))
+                _update(state, out, t_hi, ts, "new_peak", {"measure": m, "value": x},
+                        ev.device_id, sev_hi)
         elif cur == "low":
             if thr.low_exit is None or x >= thr.low_exit or thr.low_enter is None:
                 _clear(state, cfg, out, t_lo, ts, "back_in_range", {"measure": m, "value": x})
                 cur = rec[1] = None
             elif x < rec[2]:
                 rec[2] = x
-                out.append(_sig(state, cfg, t_lo, E.UPDATE, ts, "new_low",
-                                {"measure": m, "value": x}, ev.device_id))
+                _update(state, out, t_lo, ts, "new_low", {"measure": m, "value": x},
+                        ev.device_id, sev_lo)
         if cur is None:
             if thr.high_enter is not None and x >= thr.high_enter:
                 rec[1], rec[2] = "high", x
                 _raise(state, cfg, out, t_hi, ts, "above_threshold",
                        {"measure": m, "value": x, "enter": thr.high_enter,
-                        "exit": thr.high_exit}, ev.device_id)
+                        "exit": thr.high_exit}, ev.device_id, sev_hi)
             elif thr.low_enter is not None and x <= thr.low_enter:
                 rec[1], rec[2] = "low", x
                 _raise(state, cfg, out, t_lo, ts, "below_threshold",
                        {"measure": m, "value": x, "enter": thr.low_enter,
-                        "exit": thr.low_exit}, ev.device_id)
+                        "exit": thr.low_exit}, ev.device_id, sev_lo)
 
 
 def _gps(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
