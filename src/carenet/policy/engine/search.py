@@ -28,7 +28,7 @@ from .domain import is_civil_affairs
 from .highlight import mark, snippet
 from .index import default_index_dir
 from .numerals import CHINESE_NUMERAL_CHARS, cn_to_int
-from .tokenizer import expand_query, highlight_terms, tokenize
+from .tokenizer import expand_query, highlight_terms, query_bigrams, tokenize
 
 TITLE_WEIGHT = 0.0
 # National law applies everywhere; local law only in its own province. Local
@@ -37,6 +37,8 @@ NATIONAL_PRIOR = 2.0
 DOMAIN_PRIOR = 1.6
 SUPERSEDED_PENALTY = 0.5
 COVERAGE_BONUS = 0.25
+RERANK_DEPTH = 100
+BIGRAM_RERANK = 0.5
 ARTICLE_REF_RE = re.compile(r"第([" + CHINESE_NUMERAL_CHARS + r"\d]+)条")
 
 
@@ -239,9 +241,24 @@ class Searcher:
         if not query:
             return []
         scores = self.score(query, filters)
+        if RERANK_DEPTH and BIGRAM_RERANK:
+            self._rerank(query, scores, max(RERANK_DEPTH, k + offset))
         top = _top_k(scores, k + offset)[offset:]
         terms = highlight_terms(query)
         return [self._hit(int(pos), float(scores[pos]), terms, snippet_width) for pos in top]
+
+    def _rerank(self, query: str, scores: np.ndarray, depth: int) -> None:
+        """Re-score the best ``depth`` articles by how many of the question's
+        character bigrams they contain (in place). Bigrams are robust to the
+        segmentation differences between colloquial questions and legal text."""
+        grams = query_bigrams(query)
+        if len(grams) < 2:
+            return
+        top = _top_k(scores, depth)
+        for pos in top:
+            text = self.art_text[pos]
+            found = sum(1 for g in grams if g in text)
+            scores[pos] *= 1.0 + BIGRAM_RERANK * found / len(grams)
 
     def count_matches(self, query: str, filters: Filters | None = None) -> int:
         return int(np.count_nonzero(self.score(query, filters)))

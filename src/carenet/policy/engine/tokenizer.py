@@ -152,3 +152,20 @@ def highlight_terms(query: str) -> list[str]:
             if key in query:
                 terms.update(expansions)
     return sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_BIGRAM_FILLER = set("的了吗呢吧啊么我你他她它们是在有没要会能可以怎什哪谁这那个些就都还也么去里点")
+
+
+def query_bigrams(query: str) -> list[str]:
+    """Distinct character bigrams of the typed question, without pure filler pairs."""
+    out: list[str] = []
+    for run in _CJK_RUN.findall(query):
+        for i in range(len(run) - 1):
+            bg = run[i:i + 2]
+            if bg[0] in _BIGRAM_FILLER and bg[1] in _BIGRAM_FILLER:
+                continue
+            if bg not in out:
+                out.append(bg)
+    return out
