@@ -32,6 +32,8 @@ DATA = ROOT / "src" / "carenet" / "policy" / "data"
 EVAL = DATA / "eval_questions.json"
 # Written after the engine was tuned on EVAL, and never used for tuning.
 HELDOUT = DATA / "eval_heldout.json"
+# Written last, after all tuning, and run once: the honest figure for new questions.
+FRESH = DATA / "eval_fresh.json"
 
 
 def key(law: str, article: str) -> tuple[str, str]:
@@ -131,8 +133,8 @@ def main() -> int:
           f"({meta['superseded_laws']} superseded), built in {meta['timings']['total_s']} s, "
           f"loaded in {load_s:.2f} s")
     sets = [("eval set", EVAL)]
-    if HELDOUT.exists() and not args.only_main:
-        sets.append(("held-out set", HELDOUT))
+    if not args.only_main:
+        sets += [(name, path) for name, path in (("held-out set", HELDOUT), ("fresh set", FRESH)) if path.exists()]
     for name, path in sets:
         run_set(name, json.loads(path.read_text(encoding="utf-8")), searcher, matcher, args)
     return 0
