@@ -163,3 +163,27 @@ def test_pages_are_translated(client, with_index):
     client.cookies["django_language"] = "en"
     html = client.get("/policy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Ask about policy" in html
+
+
+def test_build_policy_index_command(tmp_path, settings):
+    import gzip
+
+    corpus = tmp_path / "laws.jsonl.gz"
+    docs = [
+        {"path": "行政法规/甲条例(2020-01-01).md", "category": "行政法规", "title": "甲条例", "version_date": "2020-01-01",
+         "text": "# 甲条例\n\n<!-- INFO END -->\n\n## 第一章 总则\n\n第一条 为了保障老年人权益，制定本条例。\n\n第二条 低保由乡镇人民政府受理。"},
+        {"path": "行政法规/甲条例(2010-01-01).md", "category": "行政法规", "title": "甲条例", "version_date": "2010-01-01",
+         "text": "# 甲条例\n\n<!-- INFO END -->\n\n第一条 旧的条文。"},
+    ]
+    with gzip.open(corpus, "wt", encoding="utf-8") as fh:
+        for d in docs:
+            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+    out = tmp_path / "idx"
+    from io import StringIO
+
+    buf = StringIO()
+    call_command("build_policy_index", corpus=str(corpus), out=str(out), workers=1, stdout=buf)
+    text = buf.getvalue()
+    assert "tokenize" in text and "100%" in text and "indexed 3 articles from 2 laws (1 superseded" in text
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["articles"] == 3 and meta["superseded_laws"] == 1

@@ -97,11 +97,11 @@ def staff_search(request):
     if q:
         t0 = time.perf_counter()
         answer = ask(q, None, selectors.qa_matcher())
-        hits = searcher.search(q, k=PAGE + 1, filters=filters, offset=(page - 1) * PAGE)
+        hits, total = searcher.search_page(q, k=PAGE + 1, filters=filters, offset=(page - 1) * PAGE)
         ctx["took_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         ctx["has_next"] = len(hits) > PAGE
         ctx["hits"] = _safe_hits(hits[:PAGE])
-        ctx["total"] = searcher.count_matches(q, filters)
+        ctx["total"] = total
         if answer.qa:
             ctx["answer"] = answer.qa.pair
             ctx["answer_score"] = answer.qa.score

@@ -237,15 +237,21 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                offset: int = 0, snippet_width: int = 160) -> list[Hit]:
+        return self.search_page(query, k, filters, offset, snippet_width)[0]
+
+    def search_page(self, query: str, k: int = 10, filters: Filters | None = None,
+                    offset: int = 0, snippet_width: int = 160) -> tuple[list[Hit], int]:
+        """Hits ``offset``..``offset+k`` and the number of matching articles."""
         query = (query or "").strip()[:200]
         if not query:
-            return []
+            return [], 0
         scores = self.score(query, filters)
+        total = int(np.count_nonzero(scores))
         if RERANK_DEPTH and BIGRAM_RERANK:
             self._rerank(query, scores, max(RERANK_DEPTH, k + offset))
         top = _top_k(scores, k + offset)[offset:]
         terms = highlight_terms(query)
-        return [self._hit(int(pos), float(scores[pos]), terms, snippet_width) for pos in top]
+        return [self._hit(int(pos), float(scores[pos]), terms, snippet_width) for pos in top], total
 
     def _rerank(self, query: str, scores: np.ndarray, depth: int) -> None:
         """Re-score the best ``depth`` articles by how many of the question's
