@@ -132,22 +132,29 @@ class _FakeClient:
         self.acked.append(mid)
 
 
+def _bare_worker():
+    """A worker without a broker connection, for the retry logic alone."""
+    w = worker_mod.IngestWorker.__new__(worker_mod.IngestWorker)
+    w.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
+    w.stop = worker_mod.threading.Event()
+    w.accept_old = False
+    return w
+
+
 def test_database_outage_keeps_the_batch_unacknowledged_until_it_is_stored(monkeypatch):
     calls = {"n": 0}
 
     class Result:
         accepted, duplicates, rejected_total, alarm_ids = 2, 0, 0, []
 
-    def flaky_ingest(raws):
+    def flaky_ingest(raws, **kwargs):
         calls["n"] += 1
         if calls["n"] <= 3:
             assert client.acked == []  # nothing acknowledged while the database is down
             raise OperationalError("connection refused")
         return Result()
 
-    w = worker_mod.IngestWorker.__new__(worker_mod.IngestWorker)
-    w.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
-    w.stop = worker_mod.threading.Event()
+    w = _bare_worker()
     client = w.client = _FakeClient()
     monkeypatch.setattr(worker_mod, "ingest", flaky_ingest)
     monkeypatch.setattr(worker_mod.connection, "close", lambda: None)
@@ -157,11 +164,9 @@ def test_database_outage_keeps_the_batch_unacknowledged_until_it_is_stored(monke
 
 
 def test_shutdown_during_outage_acknowledges_nothing(monkeypatch):
-    w = worker_mod.IngestWorker.__new__(worker_mod.IngestWorker)
-    w.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
-    w.stop = worker_mod.threading.Event()
+    w = _bare_worker()
     client = w.client = _FakeClient()
-    monkeypatch.setattr(worker_mod, "ingest", lambda raws: (_ for _ in ()).throw(OperationalError("down")))
+    monkeypatch.setattr(worker_mod, "ingest", lambda raws, **kwargs: (_ for _ in ()).throw(OperationalError("down")))
     monkeypatch.setattr(worker_mod.connection, "close", lambda: None)
     monkeypatch.setattr(w.stop, "wait", lambda timeout: True)  # SIGTERM arrives while waiting to retry
     w._process([_Msg(1)])

@@ -247,20 +247,25 @@ def _drop_duplicates(accepted, result, reject):
     return fresh
 
 
+LAST_SEEN_RESOLUTION = dt.timedelta(seconds=60)
+
+
 def _update_devices(fresh, received) -> None:
+    """Last contact, battery and online state; a device's row is rewritten at most once a minute."""
     latest: dict[int, tuple[Device, int | None]] = {}
     for cand, device in fresh:
-        battery = cand.value.get("battery") if cand.kind == "heartbeat" else None
+        battery = cand.value.get("battery") if isinstance(cand.value.get("battery"), (int, float)) else None
         prev = latest.get(device.pk)
         latest[device.pk] = (device, battery if battery is not None else (prev[1] if prev else None))
     changed = []
     for device, battery in latest.values():
-        device.last_seen = received
-        device.online = True
-        if battery is not None:
-            device.battery = max(0, min(100, int(battery)))
-        changed.append(device)
-    Device.objects.bulk_update(changed, ["last_seen", "online", "battery"], batch_size=500)
+        battery = max(0, min(100, int(battery))) if battery is not None else device.battery
+        stale = device.last_seen is None or received - device.last_seen >= LAST_SEEN_RESOLUTION
+        if stale or not device.online or battery != device.battery:
+            device.last_seen, device.online, device.battery = received, True, battery
+            changed.append(device)
+    if changed:
+        Device.objects.bulk_update(changed, ["last_seen", "online", "battery"], batch_size=500)
 
 
 def _run_rules(fresh, result: IngestResult) -> None:
@@ -269,6 +274,7 @@ def _run_rules(fresh, result: IngestResult) -> None:
         by_elder[device.elder_id].append((cand, device))
     states = load_states(sorted(by_elder))
     elders = {device.elder_id: device.elder for _, device in fresh}
+    rows = []
     for elder_id, items in by_elder.items():
         row = states[elder_id]
         state = engine.ElderState.from_dict(row.state) if row.state else engine.ElderState(elder_id=elder_id)
@@ -284,10 +290,11 @@ def _run_rules(fresh, result: IngestResult) -> None:
                                        room=device.room or None, ts=cand.ts, value=value, event_id=cand.event_id)
             state, out = engine.process(state, config, event)
             signals.extend(out)
-        save_state(row, state, config)
+        rows.append(set_state(row, state, config))
         if signals:
             result.signals.extend(signals)
             result.alarm_ids.extend(alarms.apply_signals(signals, elders))
+    MonitorState.objects.bulk_update(rows, ["state", "next_deadline", "updated"], batch_size=500)
 
 
 def load_states(elder_ids: list[int]) -> dict[int, MonitorState]:
@@ -300,15 +307,19 @@ def load_states(elder_ids: list[int]) -> dict[int, MonitorState]:
     return rows
 
 
-def save_state(row: MonitorState, state, config) -> None:
+def set_state(row: MonitorState, state, config) -> MonitorState:
+    """Put the engine state and its next deadline on the row (saved by the caller, in the same transaction)."""
     deadline = engine.next_deadline(state, config)
     row.state = state.to_dict()
     row.next_deadline = dt.datetime.fromtimestamp(deadline, dt.timezone.utc) if deadline else None
-    MonitorState.objects.filter(pk=row.pk).update(state=row.state, next_deadline=row.next_deadline,
-                                                 updated=timezone.now())
+    row.updated = timezone.now()
+    return row
 
 
 CARE_LEVEL_FOR_ENGINE = {"intact": 0, "mild": 1, "moderate": 1, "severe": 2}
+# Battery sensors (PIR, magnets) report every 30-60 min; offline after 3 missed (90 min), inside the
+# national standard's 2-hour window for covering a fault.
+HEARTBEAT_INTERVAL_S = 1800
 
 
 def config_for(elder, overrides: dict | None):
@@ -317,6 +328,7 @@ def config_for(elder, overrides: dict | None):
         "care_level": CARE_LEVEL_FOR_ENGINE.get(elder.care_level, 0),
         "living_alone": elder.living == "alone",
         "dementia": elder.dementia,
+        "heartbeat_interval_s": HEARTBEAT_INTERVAL_S,
     }
     if elder.dementia and resident.lat is not None and resident.lon is not None:
         profile["geofence"] = {"lat": resident.lat, "lon": resident.lon, "radius_m": 500}

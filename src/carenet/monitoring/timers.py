@@ -8,7 +8,7 @@ import time
 from django.db import transaction
 
 from carenet.monitoring import alarms, engine
-from carenet.monitoring.ingest import config_for, save_state
+from carenet.monitoring.ingest import config_for, set_state
 from carenet.monitoring.models import MonitorState
 
 
@@ -24,9 +24,10 @@ def tick_due(now: float | None = None, limit: int = 2000) -> int:
             state = engine.ElderState.from_dict(row.state) if row.state else engine.ElderState(elder_id=row.elder_id)
             config = config_for(row.elder, row.overrides)
             state, signals = engine.tick(state, config, now)
-            save_state(row, state, config)
+            set_state(row, state, config)
             if signals:
                 changed.extend(alarms.apply_signals(signals, {row.elder_id: row.elder}))
+        MonitorState.objects.bulk_update(rows, ["state", "next_deadline", "updated"], batch_size=500)
         if changed:
             ids = list(changed)
             transaction.on_commit(lambda: alarms.notify(ids))

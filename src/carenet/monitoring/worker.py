@@ -33,7 +33,7 @@ def parse_mqtt_url(url: str) -> tuple[str, int]:
 class IngestWorker:
     def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 500,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
-                 subscription: str = SUBSCRIPTION, out=None):
+                 subscription: str = SUBSCRIPTION, accept_old: bool = False):
         self.host, self.port = parse_mqtt_url(mqtt_url)
         self.client_id = client_id
         self.batch_size = batch_size
@@ -45,7 +45,7 @@ class IngestWorker:
         self.stop = threading.Event()
         self.connected = threading.Event()
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
-        self.out = out
+        self.accept_old = accept_old
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -124,7 +124,7 @@ class IngestWorker:
         attempt = 0
         while True:
             try:
-                result = ingest(raws)
+                result = ingest(raws, accept_old=self.accept_old)
                 break
             except DatabaseError as exc:
                 attempt += 1

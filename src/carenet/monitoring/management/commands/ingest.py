@@ -15,10 +15,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=500)
         parser.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
         parser.add_argument("--max-seconds", type=float, default=None)
+        parser.add_argument("--accept-old", action="store_true", help="accept events older than 7 days (replays)")
 
-    def handle(self, *args, mqtt, client_id, batch, idle_exit, max_seconds, **opts):
+    def handle(self, *args, mqtt, client_id, batch, idle_exit, max_seconds, accept_old, **opts):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        worker = IngestWorker(mqtt, client_id=client_id, batch_size=batch)
+        worker = IngestWorker(mqtt, client_id=client_id, batch_size=batch, accept_old=accept_old)
         worker.install_signal_handlers()
         stats = worker.run(idle_exit=idle_exit, max_seconds=max_seconds)
         self.stdout.write("ingest stopped: " + " ".join(f"{k}={v}" for k, v in stats.items()))
