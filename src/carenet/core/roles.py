@@ -51,3 +51,9 @@ for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
     CAPABILITIES[_role] |= {"alarms.view", "alarms.handle", "devices.view", "devices.manage"}
 for _role in (Role.WORKER, Role.REVIEWER, Role.SUPERVISOR, Role.APPROVER):
     CAPABILITIES[_role] |= {"alarms.view", "devices.view"}
+
+# Call-center console (callcenter app): the queue and handling screens, online-service records, KPIs.
+for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
+    CAPABILITIES[_role] |= {"callcenter.console", "callcenter.services", "callcenter.kpis"}
+for _role in (Role.SUPERVISOR, Role.APPROVER):
+    CAPABILITIES[_role] |= {"callcenter.kpis"}

@@ -1,0 +1,247 @@
+// Live alarm queue. Plain JavaScript, no framework, no network beyond this server.
+// Rows come from the WebSocket /ws/alarms/ ({"type": "snapshot"|"changes", "alarms": [...]}).
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("cc-config").textContent);
+  var T = cfg.t;
+  var RANK = { critical: 0, high: 1, medium: 2, low: 3 };
+  var skew = cfg.serverNow - Date.now();          // server clock minus browser clock, for the waiting times
+  var rows = {};                                   // id -> alarm row
+  var els = {};                                    // id -> <tr>
+  var tbody = document.getElementById("cc-rows");
+  var conn = document.getElementById("cc-conn");
+  var soundOn = true;
+  var audio = null;
+  var everConnected = false;
+  window.cnSeen = window.cnSeen || {};             // id -> Date.now() when the row first appeared (bench)
+
+  function csrf() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  // ---- sound: a short two-tone beep made with the Web Audio API (no audio file) ----
+  function beep() {
+    if (!soundOn) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") audio.resume();
+      [0, 0.22].forEach(function (offset, i) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.type = "sine";
+        osc.frequency.value = i ? 660 : 880;
+        var t0 = audio.currentTime + offset;
+        gain.gain.setValueAtTime(0.0001, t0);
+        gain.gain.exponentialRampToValueAtTime(0.3, t0 + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t0 + 0.18);
+        osc.connect(gain).connect(audio.destination);
+        osc.start(t0);
+        osc.stop(t0 + 0.2);
+      });
+    } catch (e) { /* no audio device: the visual cue still works */ }
+  }
+  document.getElementById("cc-sound").addEventListener("click", function () {
+    soundOn = !soundOn;
+    this.querySelector("span").textContent = soundOn ? T.soundOn : T.soundOff;
+    this.querySelector("i").className = soundOn ? "bi bi-volume-up" : "bi bi-volume-mute";
+    if (soundOn) beep();
+  });
+  // Browsers only allow sound after a user gesture: unlock on the first click anywhere.
+  document.addEventListener("click", function unlock() {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) {}
+    document.removeEventListener("click", unlock);
+  });
+
+  // ---- rendering ----
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+  function order(a, b) {
+    var ra = RANK[a.severity] === undefined ? 9 : RANK[a.severity];
+    var rb = RANK[b.severity] === undefined ? 9 : RANK[b.severity];
+    if (ra !== rb) return ra - rb;
+    return a.raised_ts - b.raised_ts;               // older first
+  }
+  function url(template, id) { return template.replace("/0/", "/" + id + "/"); }
+
+  function build(a) {
+    var tr = el("tr", "cc-row");
+    tr.dataset.alarmId = a.id;
+    tr.setAttribute("data-testid", "alarm-row");
+    tr.appendChild(el("td", "cc-clock font-monospace fw-bold"));
+    var sev = el("td");
+    sev.appendChild(el("span", "badge cc-sev-" + a.severity, cfg.severity[a.severity] || a.severity));
+    tr.appendChild(sev);
+    var kind = el("td");
+    kind.appendChild(el("div", "fw-semibold", cfg.types[a.type] || a.type));
+    if (a.count > 1) kind.appendChild(el("span", "badge text-bg-light border", T.x + a.count));
+    tr.appendChild(kind);
+    var who = el("td");
+    var link = el("a", "fw-semibold", a.name);
+    link.href = url(cfg.popUrl, a.id);
+    who.appendChild(link);
+    who.appendChild(el("span", "text-muted small ms-1", (cfg.sex[a.sex] || "") + " " + a.age + T.years));
+    tr.appendChild(who);
+    tr.appendChild(el("td", "small", a.area));
+    tr.appendChild(el("td", "small text-truncate cc-address", a.address));
+    tr.appendChild(el("td", "cc-status small"));
+    var act = el("td", "text-end");
+    tr.appendChild(act);
+    fill(tr, a);
+    return tr;
+  }
+
+  function fill(tr, a) {
+    var status = tr.querySelector(".cc-status");
+    status.textContent = "";
+    if (a.status === "raised") {
+      status.appendChild(el("span", "badge text-bg-danger", cfg.status.raised || a.status));
+    } else {
+      status.appendChild(el("span", "badge text-bg-secondary", cfg.status[a.status] || a.status));
+      if (a.acknowledged_by) status.appendChild(el("div", "text-muted", T.claimedBy + " " + a.acknowledged_by));
+    }
+    var act = tr.lastChild;
+    act.textContent = "";
+    if (a.status === "raised") {
+      var b = el("button", "btn btn-danger btn-sm cc-claim", T.claim);
+      b.type = "button";
+      b.setAttribute("data-testid", "claim");
+      b.addEventListener("click", function () { claim(a.id, b); });
+      act.appendChild(b);
+    } else {
+      var o = el("a", "btn btn-outline-primary btn-sm", T.open);
+      o.href = url(cfg.popUrl, a.id);
+      o.setAttribute("data-testid", "open");
+      act.appendChild(o);
+    }
+    tr.classList.toggle("cc-claimed", a.status !== "raised");
+    tr.classList.toggle("cc-mine", a.acknowledged_by === cfg.me);
+  }
+
+  function tick() {
+    var now = (Date.now() + skew) / 1000;
+    var waiting = 0;
+    Object.keys(rows).forEach(function (id) {
+      var a = rows[id], tr = els[id];
+      var age = now - a.raised_ts;
+      var c = tr.querySelector(".cc-clock");
+      c.textContent = clock(age);
+      var cls = "cc-clock font-monospace fw-bold ";
+      if (a.status !== "raised") cls += "text-muted";
+      else if (age < cfg.targets[0]) cls += "text-success";
+      else if (age < cfg.targets[1]) cls += "text-warning cc-over60";
+      else cls += "text-danger cc-over180";
+      c.className = cls;
+      if (a.status === "raised") waiting++;
+    });
+    document.getElementById("cc-waiting").textContent = waiting;
+    document.title = (waiting ? "(" + waiting + ") " : "") + document.title.replace(/^\(\d+\) /, "");
+  }
+
+  function layout() {
+    var list = Object.keys(rows).map(function (id) { return rows[id]; }).sort(order);
+    list.forEach(function (a, i) {
+      var tr = els[a.id];
+      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
+    });
+    document.getElementById("cc-empty").classList.toggle("d-none", list.length > 0);
+  }
+
+  function apply(alarms, isSnapshot) {
+    var fresh = false;
+    if (isSnapshot) {
+      var keep = {};
+      alarms.forEach(function (a) { if (a.active) keep[a.id] = true; });
+      Object.keys(rows).forEach(function (id) {
+        if (!keep[id]) { els[id].remove(); delete rows[id]; delete els[id]; }
+      });
+    }
+    alarms.forEach(function (a) {
+      if (!a.active) {
+        if (els[a.id]) { els[a.id].remove(); delete els[a.id]; delete rows[a.id]; }
+        return;
+      }
+      if (els[a.id]) {
+        rows[a.id] = a;
+        fill(els[a.id], a);
+      } else {
+        rows[a.id] = a;
+        els[a.id] = build(a);
+        if (!isSnapshot || everConnected) {
+          els[a.id].classList.add("cc-new");
+          if (a.status === "raised") fresh = true;
+        }
+        if (!window.cnSeen[a.id]) window.cnSeen[a.id] = Date.now();
+      }
+    });
+    layout();
+    tick();
+    if (fresh) {
+      beep();
+      flashTitle();
+    }
+  }
+
+  var flashing = null;
+  function flashTitle() {
+    if (flashing || document.hasFocus()) return;
+    var base = document.title, n = 0;
+    flashing = setInterval(function () {
+      document.title = (n++ % 2) ? base : "🔔 " + T["new"];
+      if (document.hasFocus() || n > 20) { clearInterval(flashing); flashing = null; document.title = base; }
+    }, 700);
+  }
+
+  function claim(id, button) {
+    button.disabled = true;
+    fetch(url(cfg.claimUrl, id), {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+    }).then(function (r) { return r.json(); }).then(function (res) {
+      if (res.ok) { window.location.href = res.url; return; }
+      showError(res.error);
+      button.disabled = false;
+    }).catch(function () { showError(T.offline); button.disabled = false; });
+  }
+
+  function showError(text) {
+    var box = document.getElementById("cc-error");
+    box.textContent = text;
+    box.classList.remove("d-none");
+    setTimeout(function () { box.classList.add("d-none"); }, 6000);
+  }
+
+  // ---- WebSocket with reconnect ----
+  var retry = 500;
+  function connect() {
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws);
+    ws.onopen = function () {
+      retry = 500;
+      conn.textContent = T.live;
+      conn.className = "badge text-bg-success";
+      conn.dataset.state = "live";
+    };
+    ws.onmessage = function (ev) {
+      var msg = JSON.parse(ev.data);
+      if (msg.type === "snapshot") { apply(msg.alarms, true); everConnected = true; }
+      else if (msg.type === "changes") apply(msg.alarms, false);
+    };
+    ws.onclose = function () {
+      conn.textContent = T.offline;
+      conn.className = "badge text-bg-danger";
+      conn.dataset.state = "offline";
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 5000);
+    };
+  }
+  connect();
+  setInterval(tick, 1000);
+})();
