@@ -72,7 +72,11 @@ BM25_B = 0.75
 
 
 def _bm25(tokens: list[list[str]], k1: float = BM25_K1, b: float = BM25_B):
+    import logging
+
     import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
     retriever = bm25s.BM25(k1=k1, b=b)
     # bm25s cannot index an empty document list entry; keep a placeholder token.
