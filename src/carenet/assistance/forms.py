@@ -157,7 +157,7 @@ class ReportForm(forms.Form):
 
 
 class SurveyForm(FactsForm):
-    visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"}))
     visitors = forms.CharField(label=_("Visitors (at least two)"), max_length=100,
                                widget=forms.TextInput(attrs={"class": "form-control"}))
     notes = forms.CharField(label=_("Home-visit notes"), widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}))
@@ -222,7 +222,7 @@ class StandardForm(forms.Form):
     value = forms.CharField(label=_("Value (JSON, decimals as strings, e.g. \"1050.00\")"),
                             widget=forms.TextInput(attrs={"class": "form-control font-monospace"}))
     effective_from = forms.DateField(label=_("Effective from"), initial=dt.date.today,
-                                     widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+                                     widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"}))
     source = forms.CharField(label=_("Source (document number, article)"), max_length=300,
                              widget=forms.TextInput(attrs={"class": "form-control"}))
 

@@ -188,6 +188,14 @@ class Case(models.Model):
         return f"SJ{self.created:%Y}{self.pk:06d}" if self.pk and self.created else ""
 
     @property
+    def area_name(self) -> str:
+        """Community (and grid) for lists and the public notice."""
+        d = self.division
+        if d.level == Division.Level.GRID and d.parent_id:
+            return f"{d.parent.name}{d.name}"
+        return d.name
+
+    @property
     def flagged_near_relative(self) -> bool:
         return bool(self.conflicted_staff)
 

@@ -17,7 +17,7 @@ from carenet.people.models import Resident
 
 
 def cases_visible_to(user) -> QuerySet[m.Case]:
-    return visible_to(user, m.Case.objects.all()).select_related("applicant", "division")
+    return visible_to(user, m.Case.objects.all()).select_related("applicant", "division__parent")
 
 
 def get_case(user, pk) -> m.Case:
@@ -127,10 +127,12 @@ def figures(user, month: dt.date) -> dict:
     amount = defaultdict(lambda: epay.ZERO)
     for prog, tid, total in lines.values_list("program", "township_id").annotate(s=Sum("amount")).order_by():
         amount[(groups.get(prog, prog), tid)] += total
+    # recurring programs: who was paid in the month; one-off programs: everyone helped up to the month
     current = defaultdict(dict)
-    for prog, tid, ben, persons in lines.filter(run_month=month, amount__gt=0) \
-            .values_list("program", "township_id", "beneficiary_id", "persons"):
-        current[(groups.get(prog, prog), tid)][ben] = max(persons, current[(groups.get(prog, prog), tid)].get(ben, 0))
+    paid = lines.filter(amount__gt=0).filter(Q(run_month=month) | Q(program__in=m.ONE_OFF_PROGRAMS))
+    for prog, tid, ben, persons in paid.values_list("program", "township_id", "beneficiary_id", "persons"):
+        key = (groups.get(prog, prog), tid)
+        current[key][ben] = max(persons, current[key].get(ben, 0))
     names = dict(Division.objects.filter(pk__in={k[1] for k in amount}).values_list("pk", "name"))
     rows = []
     totals = defaultdict(lambda: [set(), 0, epay.ZERO])

@@ -286,14 +286,14 @@ def _register(request, form, d) -> Resident | None:
 # ------------------------------------------------------------------ public notice (公示)
 
 def _notice_rows(user, request):
-    qs = selectors.cases_visible_to(user).filter(state=m.State.IN_NOTICE).select_related("division")
+    qs = selectors.cases_visible_to(user).filter(state=m.State.IN_NOTICE).select_related("division__parent")
     division = request.GET.get("division", "")
     if division:
         qs = qs.filter(division__path__contains=division)
     rows = []
     for c in qs.order_by("division__path", "id"):
         amount = c.monthly_amount if c.monthly_amount is not None else c.grant_amount
-        rows.append(enotice.notice_row(c.division.name, c.program, c.applicant.name, c.applicant.birth_date,
+        rows.append(enotice.notice_row(c.area_name, c.program, c.applicant.name, c.applicant.birth_date,
                                        c.persons, amount, c.notice_started_on, c.notice_ends_on))
     return rows
 
