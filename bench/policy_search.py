@@ -34,6 +34,8 @@ EVAL = DATA / "eval_questions.json"
 HELDOUT = DATA / "eval_heldout.json"
 # Written last, after all tuning, and run once: the honest figure for new questions.
 FRESH = DATA / "eval_fresh.json"
+# Written after the third round of synonyms (which used eval_fresh.json's misses), run once.
+FRESH2 = DATA / "eval_fresh2.json"
 
 
 def key(law: str, article: str) -> tuple[str, str]:
@@ -134,7 +136,8 @@ def main() -> int:
           f"loaded in {load_s:.2f} s")
     sets = [("eval set", EVAL)]
     if not args.only_main:
-        sets += [(name, path) for name, path in (("held-out set", HELDOUT), ("fresh set", FRESH)) if path.exists()]
+        sets += [(name, path) for name, path in (("held-out set", HELDOUT), ("fresh set", FRESH),
+                                                                ("fresh set 2", FRESH2)) if path.exists()]
     for name, path in sets:
         run_set(name, json.loads(path.read_text(encoding="utf-8")), searcher, matcher, args)
     return 0

@@ -46,7 +46,7 @@ def test_every_qa_citation_resolves_to_a_current_article(full_corpus, pairs):
 
 
 @pytest.mark.parametrize("name,minimum", [("eval_questions.json", 100), ("eval_heldout.json", 30),
-                                          ("eval_fresh.json", 30)])
+                                          ("eval_fresh.json", 30), ("eval_fresh2.json", 30)])
 def test_every_eval_answer_resolves(full_corpus, name, minimum):
     questions = json.loads((DATA / name).read_text(encoding="utf-8"))
     assert len(questions) >= minimum
