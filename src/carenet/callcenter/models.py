@@ -6,6 +6,7 @@ append-mostly and carries the operator and a timestamp to the second.
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carenet.callcenter.labels import DISPATCH_TARGETS
 
@@ -139,8 +140,8 @@ class OnlineService(models.Model):
         INBOUND = "in", _("Inbound")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", _("Planned")
-        DONE = "done", _("Done")
+        PLANNED = "planned", pgettext_lazy("service", "Planned")
+        DONE = "done", pgettext_lazy("service", "Done")
         MISSED = "missed", _("Not reached")
         CANCELLED = "cancelled", _("Cancelled")
 

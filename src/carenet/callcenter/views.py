@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from carenet.callcenter import reports, selectors, services
@@ -50,8 +51,8 @@ def console(request):
         "severity": {k: str(v) for k, v in Alarm.Severity.choices},
         "status": {k: str(v) for k, v in Alarm.Status.choices},
         "sex": {k: str(v) for k, v in Resident.Sex.choices},
-        "t": {"claim": _("Claim"), "open": _("Open"), "claimedBy": _("Claimed by"), "live": _("Live"),
-              "offline": _("Reconnecting…"), "years": _("y"), "waiting": _("waiting"), "new": _("New alarm"),
+        "t": {"claim": _("Claim"), "open": pgettext("alarm", "Open"), "claimedBy": _("Claimed by"), "live": _("Live"),
+              "offline": _("Reconnecting…"), "years": pgettext("age suffix", " y"), "waiting": _("waiting"), "new": _("New alarm"),
               "none": _("No open alarms in your area."), "soundOn": _("Sound on"), "soundOff": _("Sound off"),
               "x": _("×")},
     }
@@ -102,8 +103,8 @@ def alarm_detail(request, pk):
         "charts": {"map": selectors.location_map(request.user, elder),
                    "timeline": selectors.sensor_timeline(elder, end=max(timezone.now(), alarm.raised_at)),
                    "alarmAt": int(alarm.raised_at.timestamp() * 1000),
-                   "t": {"elder": r.name, "community": _("Community (centre of residents)"), "on": _("active"),
-                         "off": _("inactive"), "alarm": _("Alarm"), "noCoords": _("No coordinates on file.")}},
+                   "t": {"elder": r.name, "community": _("Community (centre of residents)"), "on": pgettext("sensor", "active"),
+                         "off": pgettext("sensor", "inactive"), "alarm": _("Alarm"), "noCoords": _("No coordinates on file.")}},
         "raised_ms": int(alarm.raised_at.timestamp() * 1000), "server_now": int(time.time() * 1000),
         "categories": [str(c) for c in elder.categories.all()],
     }
