@@ -8,7 +8,8 @@ from carenet.core.roles import Role
 from carenet.monitoring.models import Alarm
 from carenet.people.models import EmergencyContact
 from tests.factories import UserFactory
-from tests.monitoring.conftest import home, message  # noqa: F401  (fixtures and helpers shared with monitoring)
+from tests.browser.conftest import browser_page  # noqa: F401  (Playwright on Debian chromium)
+from tests.monitoring.conftest import home, message  # noqa: F401  (fixture and helper shared with monitoring)
 
 _keys = itertools.count(1)
 

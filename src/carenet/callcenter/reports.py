@@ -40,12 +40,24 @@ def _in_area(qs, area: Division | None, field: str = "division"):
     return qs.filter(**{f"{field}__path__startswith": area.path})
 
 
+def _community_namer():
+    """Alarms carry the elder's division, which may be a grid: count them under their community."""
+    names = dict(Division.objects.filter(level=Division.Level.COMMUNITY).values_list("code", "name"))
+
+    def name(path: str, own: str) -> str:
+        codes = path.split("/")
+        return names.get(codes[2], own) if len(codes) > 2 else own
+    return name
+
+
 def alarm_rows(user, period: Period) -> list[kpi.AlarmRow]:
     qs = _in_area(alarms_visible_to(user), period.area).filter(raised_at__gte=period.start_dt, raised_at__lt=period.end_dt)
-    return [kpi.AlarmRow(id=a["id"], type=a["type"], area=a["division__name"], raised_at=a["raised_at"],
+    community = _community_namer()
+    return [kpi.AlarmRow(id=a["id"], type=a["type"], area=community(a["division__path"], a["division__name"]),
+                         raised_at=a["raised_at"],
                          acknowledged_at=a["acknowledged_at"], dispatched_at=a["dispatched_at"], status=a["status"],
                          closing_code=a["closing_code"])
-            for a in qs.values("id", "type", "division__name", "raised_at", "acknowledged_at", "dispatched_at",
+            for a in qs.values("id", "type", "division__name", "division__path", "raised_at", "acknowledged_at", "dispatched_at",
                                "status", "closing_code").order_by("raised_at")]
 
 

@@ -60,15 +60,19 @@ def _is_on(kind: str, value: dict) -> int:
 
 
 def location_map(user, elder) -> dict:
-    """Data for the offline location chart: the elder's point and the communities of the surrounding street
-    (each placed at the mean position of its residents), all limited to what the user may see."""
+    """Data for the offline location chart (no map tiles): the elder's point and the communities of the
+    surrounding street, each placed at the mean position of its residents, all limited to what the user may see."""
     r = elder.resident
-    street = r.division.parent if r.division.parent_id else r.division
-    communities = Division.objects.filter(parent=street) if street else Division.objects.none()
-    centres = (visible_to(user, Resident.objects.filter(division__in=communities, lat__isnull=False, lon__isnull=False))
-               .values("division_id", "division__name").annotate(lat=Avg("lat"), lon=Avg("lon"), n=Count("id")))
-    points = [{"name": c["division__name"], "value": [round(c["lon"], 6), round(c["lat"], 6), c["n"]],
-               "own": c["division_id"] == r.division_id} for c in centres]
+    codes = r.division.path.split("/")
+    street = Division.objects.filter(code=codes[1]).first() if len(codes) > 1 else r.division
+    own_community = codes[2] if len(codes) > 2 else None
+    residents = visible_to(user, Resident.objects.filter(lat__isnull=False, lon__isnull=False))
+    points = []
+    for c in Division.objects.filter(parent=street, level=Division.Level.COMMUNITY).order_by("code")[:40]:
+        centre = residents.filter(division__path__startswith=c.path).aggregate(lat=Avg("lat"), lon=Avg("lon"), n=Count("id"))
+        if centre["n"]:
+            points.append({"name": c.name, "value": [round(centre["lon"], 6), round(centre["lat"], 6), centre["n"]],
+                           "own": c.code == own_community})
     elder_point = [r.lon, r.lat] if r.lat is not None and r.lon is not None else None
     return {"elder": elder_point, "name": r.name, "communities": points, "street": street.name if street else ""}
 

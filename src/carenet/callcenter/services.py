@@ -70,7 +70,7 @@ def _audit_create(user, obj, alarm: Alarm, note: str = "") -> None:
 def claim(user, alarm_id: int) -> Alarm:
     """Take the alarm (= acknowledge). A second operator gets a ValidationError naming the first."""
     _require(user, "callcenter.console")
-    return alarms.acknowledge(user, alarm_id, note="claimed at the call-center console")
+    return alarms.acknowledge(user, alarm_id)
 
 
 @transaction.atomic
@@ -187,7 +187,10 @@ def timeline(alarm: Alarm) -> list[dict]:
     """Every step of the alarm in order, to the second: transitions, calls, dispatches, notes, notifications."""
     steps = []
     for t in alarm.transitions.all():
-        steps.append({"ts": t.ts, "kind": "status", "who": t.actor_name, "status": t.to_status, "from": t.from_status,
+        label = Alarm.Status(t.to_status).label if t.to_status in Alarm.Status.values else t.to_status
+        if t.from_status == t.to_status and t.data.get("escalation_level"):
+            label = _("Escalated (level %(n)s)") % {"n": t.data["escalation_level"]}
+        steps.append({"ts": t.ts, "kind": "status", "who": t.actor_name, "status": label, "from": t.from_status,
                       "text": t.note, "data": t.data})
     for c in alarm.calls.select_related("operator"):
         steps.append({"ts": c.ts, "kind": "call", "who": c.operator.username, "obj": c})

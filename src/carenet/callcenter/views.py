@@ -205,7 +205,7 @@ def care(request):
         "due": due_page, "recent": recent, "q": q, "found": found,
         "care_outcomes": [(k, v) for k, v in OnlineService.Outcome.choices if k in ("well", "follow_up", "no_answer")],
         "inbound_kinds": [(k, v) for k, v in OnlineService.Kind.choices if k in ("information", "comfort", "other")],
-        "inbound_outcomes": [(k, v) for k, v in OnlineService.Outcome.choices if k in ("answered", "referred", "follow_up")],
+        "inbound_outcomes": [(k, OnlineService.Outcome(k).label) for k in ("answered", "referred", "follow_up")],
         "planned_total": due.count(),
     })
 

@@ -32,10 +32,10 @@
     var map = echarts.init(mapEl);
     map.setOption({
       animation: false,
-      grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: false },
+      grid: { left: 52, right: 12, top: 12, bottom: 24 },
       tooltip: { formatter: function (p) { return p.name; } },
-      xAxis: { type: "value", min: Math.min.apply(null, lons) - pad, max: Math.max.apply(null, lons) + pad, show: false },
-      yAxis: { type: "value", min: Math.min.apply(null, lats) - pad, max: Math.max.apply(null, lats) + pad, show: false },
+      xAxis: { type: "value", min: Math.min.apply(null, lons) - pad, max: Math.max.apply(null, lons) + pad, axisLabel: { fontSize: 9, color: "#999", formatter: function (v) { return v.toFixed(3); } }, splitLine: { lineStyle: { type: "dashed", color: "#eee" } }, scale: true },
+      yAxis: { type: "value", min: Math.min.apply(null, lats) - pad, max: Math.max.apply(null, lats) + pad, axisLabel: { fontSize: 9, color: "#999", formatter: function (v) { return v.toFixed(3); } }, splitLine: { lineStyle: { type: "dashed", color: "#eee" } }, scale: true },
       series: [
         { name: T.community, type: "scatter", symbolSize: function (v) { return 10 + Math.min(30, Math.sqrt(v[2] || 1) * 2); },
           itemStyle: { color: "rgba(11,92,138,.25)", borderColor: "#0b5c8a" },
@@ -54,7 +54,7 @@
   var chart = echarts.init(document.getElementById("cc-timeline"));
   chart.setOption({
     animation: false,
-    grid: { left: 150, right: 20, top: 10, bottom: 50 },
+    grid: { left: 150, right: 20, top: 26, bottom: 50 },
     tooltip: { trigger: "item", formatter: function (p) {
       return tl.categories[p.value[1]] + "<br>" + echarts.format.formatTime("MM-dd hh:mm:ss", p.value[0]) + " · " + (p.value[2] ? T.on : T.off);
     } },

@@ -1,0 +1,108 @@
+"""End to end: a device publishes SOS to the real MQTT broker; the ingest worker and a daphne web server run
+as subprocesses on the test database; the operator works the alarm in headless Chromium."""
+import time
+import uuid
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from carenet.callcenter.models import CallLog, Dispatch, Notification, OnlineService
+from carenet.core.models import AuditLog
+from carenet.monitoring.models import Alarm
+from tests.conftest import mqtt_url
+from tests.factories import PASSWORD
+from carenet.devices.models import demo_token
+from tests.callcenter.live import Publisher, sos_payload, start_web, start_worker, stop
+pytestmark = [pytest.mark.mqtt, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def usable_password(user):
+    """The subprocess uses the production hashers, not the tests' MD5: store a (cheap) PBKDF2 hash."""
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+    user.save(update_fields=["password"])
+
+
+def login(page, base, username):
+    page.goto(base + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
+def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subprocess_env, browser_page, artifacts, tmp_path):
+    usable_password(area.operator)
+    url = mqtt_url()
+    worker = start_worker(subprocess_env, url, f"test-cc-{uuid.uuid4().hex[:8]}", tmp_path / "worker.log")
+    web, base = start_web(subprocess_env, tmp_path / "daphne.log")
+    pub = Publisher(url)
+    page = browser_page
+    try:
+        login(page, base, area.operator.username)
+        page.goto(base + "/callcenter/")
+        page.wait_for_selector("[data-testid=connection][data-state=live]", timeout=10000)
+        assert page.locator("[data-testid=alarm-row]").count() == 0
+        page.evaluate("window.__sameDocument = 42")
+
+        sos = home.device("sos_button")
+        published = time.time()
+        pub.publish(f"carenet/v1/dev/{sos.device_id}/up", sos_payload(sos.device_id, demo_token(sos.device_id)))
+        page.wait_for_selector("[data-testid=alarm-row]", timeout=10000)
+        seen = time.time() - published
+        row = page.locator("[data-testid=alarm-row]").first
+        assert "甲老人" in row.inner_text()
+        assert page.evaluate("window.__sameDocument") == 42          # no reload
+        assert page.locator("[data-testid=waiting-count]").inner_text() == "1"
+        assert "cc-new" in row.get_attribute("class")                  # visual cue
+        alarm = Alarm.objects.get(type="sos")
+        assert row.get_attribute("data-alarm-id") == str(alarm.pk)
+        print(f"publish → row in browser: {seen * 1000:.0f} ms")
+        page.screenshot(path=str(artifacts / "callcenter-queue.png"), full_page=True)
+
+        # claim → screen pop
+        row.locator("[data-testid=claim]").click()
+        page.wait_for_url(f"{base}/callcenter/alarms/{alarm.pk}/")
+        assert page.locator("[data-testid=pop-name]").inner_text().startswith("甲老人")
+        assert "operator1" in page.locator("[data-testid=pop-owner]").inner_text()
+        assert "氨氯地平" in page.locator("[data-testid=pop-health]").inner_text()
+        assert page.locator("[data-testid=contact-row]").count() == 3
+        page.wait_for_function("document.querySelector('#cc-timeline canvas') !== null")
+        assert page.locator("[data-testid=prompt]").get_attribute("data-step") == "call_elder"
+        page.screenshot(path=str(artifacts / "callcenter-screen-pop.png"), full_page=True)
+
+        # verification call: the elder does not answer → the first contact is prompted and preselected
+        page.select_option("[data-testid=call-callee]", "elder:")
+        page.click("[data-testid=outcome-no_answer]")
+        page.wait_for_selector("[data-testid=prompt][data-step=call_contact]")
+        assert contacts[0].phone in page.locator("[data-testid=prompt]").inner_text()
+        assert page.locator("[data-testid=call-callee]").input_value() == f"contact:{contacts[0].pk}"
+        page.click("[data-testid=outcome-needs_help]")
+        page.wait_for_selector("[data-testid=prompt][data-step=reached]")
+
+        # dispatch 120, then close
+        page.select_option("[data-testid=dispatch-target]", "ambulance")
+        page.fill("[data-testid=dispatch-form] input[name=responder]", "120 急救中心")
+        page.click("[data-testid=dispatch-submit]")
+        page.wait_for_selector("[data-testid=dispatch-row]")
+        page.select_option("[data-testid=closing-code]", "ambulance")
+        page.click("[data-testid=close-submit]")
+        page.wait_for_selector("[data-testid=pop-closed]")
+        page.screenshot(path=str(artifacts / "callcenter-screen-pop-closed.png"), full_page=True)
+
+        alarm.refresh_from_db()
+        assert alarm.status == "resolved" and alarm.closing_code == "ambulance" and alarm.acknowledged_by == area.operator
+        assert [c.outcome for c in CallLog.objects.filter(alarm=alarm)] == ["no_answer", "needs_help"]
+        assert Dispatch.objects.get(alarm=alarm).target == "ambulance"
+        assert AuditLog.objects.filter(action="view_health", actor=area.operator).exists()
+        assert Notification.objects.filter(alarm=alarm, event="closed").count() == 3   # the family is told
+
+        # the KPI page counts it
+        page.goto(base + "/callcenter/kpis/")
+        assert page.locator("[data-testid=kpi-total]").inner_text() == "1"
+        assert page.locator("[data-testid=kpi-dispatch]").inner_text() != "— s"
+        assert page.locator("[data-testid=kpi-online]").inner_text() == str(OnlineService.objects.count()) == "1"
+        page.screenshot(path=str(artifacts / "callcenter-kpis.png"), full_page=True)
+    finally:
+        pub.close()
+        stop(web, worker)
