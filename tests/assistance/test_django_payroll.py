@@ -209,3 +209,50 @@ def test_every_page_renders_for_each_role(aa, clock, client):
         assert client.get(reverse(f"assistance:{name}")).status_code == 200
     client.force_login(aa.operator)
     assert client.get(reverse("assistance:cases")).status_code == 403
+
+
+def test_a_standard_from_a_future_date_changes_payments_from_that_date_never_earlier(aa, clock):
+    case = approved_case(aa, clock)
+    start = case.entitlement.start_month  # April
+    run(aa, clock, start)
+    old = case.monthly_amount
+    clock.set(start.replace(day=20))
+    july = start.replace(month=start.month + 3)
+    row = services.add_standard(aa.approver, division=aa.district, program="dibao_urban", key="dibao_monthly",
+                                value=Decimal("1100.00"), effective_from=july, source="区政府2026年第5号")
+    assert row.restated == 1 and row.needs_decision == []
+    change = m.EntitlementChange.objects.get()
+    expected = services.assess(case, july).monthly_amount
+    assert change.effective_month == july and change.monthly_amount == expected and expected > old
+    for mo in (start.replace(month=start.month + i) for i in range(1, 5)):
+        run(aa, clock, mo)
+    paid = {l.period: (l.kind, l.amount) for l in m.LedgerLine.objects.all()}
+    assert all(paid[p] == ("normal", old) for p in paid if p < july)
+    assert all(paid[p] == ("normal", expected) for p in paid if p >= july)
+    assert not m.LedgerLine.objects.exclude(kind="normal").exists()
+
+
+def test_a_standard_that_ends_eligibility_asks_for_a_stop_decision(aa, clock):
+    case = approved_case(aa, clock)
+    clock.set(case.entitlement.start_month.replace(day=20))
+    row = services.add_standard(aa.approver, division=aa.district, program="dibao_urban", key="dibao_monthly",
+                                value=Decimal("250.00"), effective_from=services.today() + dt.timedelta(days=40),
+                                source="test")
+    assert row.restated == 0 and row.needs_decision == [case.pk]
+    assert not m.EntitlementChange.objects.exists()
+
+
+def test_decision_buttons_follow_delegation(aa, clock, client):
+    reviewer2 = UserFactory(username="reviewer2", role=Role.REVIEWER, division=aa.street1)
+    clock.set(dt.date(2026, 3, 2))
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="甲、乙", notes="走访", facts=POOR)
+    case = services.review(aa.reviewer, case, recommend=True, opinion="同意")
+    case = services.start_notice(aa.reviewer, case)
+    clock.set(case.notice_ends_on + dt.timedelta(days=1))
+    case = services.submit(aa.reviewer, case)
+    assert "approve" not in selectors.allowed_actions(reviewer2, case)
+    assert "approve" in selectors.allowed_actions(aa.approver, case)
+    services.add_standard(None, division=aa.district, program="*", key="approval_delegated_to_township",
+                          value=True, effective_from=dt.date(2026, 1, 1), allow_past=True)
+    assert "approve" in selectors.allowed_actions(reviewer2, case)

@@ -90,10 +90,17 @@ def allowed_actions(user, case: m.Case) -> list[str]:
     """Buttons to offer: actions possible from the state for which the user has an engine role."""
     actor = services.actor_for(user)
     out = []
+    delegated = None
     for action in ewf.allowed_actions(services.snapshot_of(case)):
         roles = set(ewf.ACTIONS[action].roles)
         if ewf.DECISION in roles:
-            roles |= {ewf.APPROVER, ewf.TOWNSHIP_APPROVER}
+            roles.add(ewf.APPROVER)
+            if delegated is None:
+                delegated = case.township_may_approve or bool(services.rules_for(case.division).value(
+                    "approval_delegated_to_township", case.program, services.path_codes(case.division),
+                    services.today(), default=False))
+            if delegated:
+                roles.add(ewf.TOWNSHIP_APPROVER)
         if action == "start_payment":
             continue  # done by the payroll job
         if roles & actor.roles:

@@ -135,7 +135,51 @@ def add_standard(user, *, division: Division, program: str, key: str, value, eff
     row.save()
     audit.record(AuditLog.Action.CREATE, row, actor=user, after=audit.snapshot(row),
                  division_path=division.path, note=f"assistance.standard {key}")
+    if user is not None:
+        row.restated, row.needs_decision = restate_for_standard(user, row)
     return row
+
+
+def restate_for_standard(user, row: m.Standard) -> tuple[int, list[int]]:
+    """After a new standard row: add 标准调整 changes to the entitlements of paying cases in the row's
+    division from the row's date on (never earlier), using the engine's ``restate``. Cases that would no
+    longer be eligible are not changed automatically: they need a stop decision with written reasons
+    (returned, and noted in the audit log)."""
+    cases = m.Case.objects.filter(state__in=[ewf.APPROVED, ewf.PAYING, ewf.RECHECK], entitlement__isnull=False) \
+        .filter(Q(division__path=row.division.path) | Q(division__path__startswith=row.division.path + "/")) \
+        .exclude(program__in=m.ONE_OFF_PROGRAMS).select_related("division", "applicant", "household", "entitlement")
+    if row.program != erules.ANY_PROGRAM:
+        cases = cases.filter(program=row.program) if row.program not in (erules.DIBAO_URBAN, erules.DIBAO_RURAL) \
+            else cases.filter(program__in=[row.program, erules.TEKUN])  # 特困 income test uses the 低保 standard
+    from carenet.assistance.jobs import load_engine_entitlements
+
+    restated, needs_decision = 0, []
+    rules_cache: dict[int, erules.RuleSet] = {}
+    for case in cases:
+        rules = rules_cache.get(case.division_id) or rules_cache.setdefault(case.division_id, rules_for(case.division))
+        ent = case.entitlement
+        [eng], _ = load_engine_entitlements(m.Entitlement.objects.filter(pk=ent.pk))
+
+        def amount_on(d, case=case, rules=rules):
+            outcome = assess(case, d, rules)
+            return (outcome.monthly_amount if outcome.eligible else None), max(outcome.persons, 1)
+
+        try:
+            new = epay.restate(eng, [row.effective_from], amount_on,
+                               reason=f"标准调整 {row.key} {row.effective_from:%Y-%m-%d} {row.source}".strip())
+        except epay.NoLongerEligibleError:
+            needs_decision.append(case.pk)
+            audit.record(AuditLog.Action.UPDATE, case, actor=user, note=f"assistance.standard {row.key}: "
+                         "not eligible under the new standard; a stop decision with written reasons is needed")
+            continue
+        for ch in new.changes[len(eng.changes):]:
+            obj = m.EntitlementChange.objects.create(entitlement=ent, effective_month=ch.effective_month,
+                                                     monthly_amount=ch.monthly_amount, persons=ch.persons,
+                                                     reason=ch.reason, created_by=user)
+            audit.record(AuditLog.Action.CREATE, obj, actor=user, division_path=case.division.path,
+                         after=audit.snapshot(obj), note="assistance.payment restate")
+            restated += 1
+    return restated, needs_decision
 
 
 def seed_default_standards(division: Division, effective_from: dt.date = dt.date(2020, 11, 1)) -> int:

@@ -445,12 +445,17 @@ def standards(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                services.add_standard(request.user, division=d["division"], program=d["program"], key=d["key"],
-                                      value=d["parsed"], effective_from=d["effective_from"], source=d["source"])
+                row = services.add_standard(request.user, division=d["division"], program=d["program"], key=d["key"],
+                                            value=d["parsed"], effective_from=d["effective_from"], source=d["source"])
             except (services.AssistanceError, IntegrityError) as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, _("Standard added."))
+                messages.success(request, _("Standard added; %(n)s entitlements change from %(date)s.") %
+                                 {"n": row.restated, "date": row.effective_from.isoformat()})
+                if row.needs_decision:
+                    messages.warning(request, _("Not eligible under the new standard, a stop decision with written "
+                                                "reasons is needed: cases %(ids)s.") %
+                                     {"ids": ", ".join(str(i) for i in row.needs_decision)})
                 return redirect("assistance:standards")
     paths = [d.path for d in divisions]
     own = request.user.division
