@@ -116,3 +116,31 @@ def test_http_batch_needs_the_vendor_token(home, client):
     assert data["accepted"] == 1
     assert [r["reason"] for r in data["rejected"]] == ["bad_token"]  # the PIR is not this vendor's device
     assert Alarm.objects.filter(type="sos").exists()
+
+
+def _gateway_message(gateway, events, token=None):
+    from carenet.devices.models import demo_token
+
+    body = {"token": token or demo_token(gateway.device_id), "events": events}
+    return RawMessage(json.dumps(body).encode(), "mqtt", f"carenet/v1/dev/{gateway.device_id}/up")
+
+
+def test_home_gateway_relays_its_sub_devices(home):
+    gw = home.device("gateway")
+    now = time.time()
+    events = [{"device_id": home.device("pir", "living").device_id, "id": "g1", "ts": now, "kind": "motion",
+               "value": {"motion": True}},
+              {"device_id": home.device("sos_button").device_id, "id": "g2", "ts": now, "kind": "sos"}]
+    result = ingest([_gateway_message(gw, events)])
+    assert result.accepted == 2
+    assert Alarm.objects.filter(type="sos", elder=home.elder).exists()
+
+
+def test_gateway_cannot_relay_for_another_home(home, area):
+    from carenet.devices.services import provision_demo_home
+
+    other = next(d for d in provision_demo_home(area.elder_b) if d.type == "pir")
+    result = ingest([_gateway_message(home.device("gateway"), [
+        {"device_id": other.device_id, "id": "x1", "ts": time.time(), "kind": "motion"}])])
+    assert result.accepted == 0 and _reasons() == ["bad_token"]
+    assert "relay" in Quarantine.objects.get().detail

@@ -15,7 +15,7 @@ from carenet.devices.models import DeviceEvent, demo_token
 from carenet.monitoring import worker as worker_mod
 from carenet.monitoring.models import Alarm
 from tests.conftest import mqtt_url
-from tests.monitoring.brokers import PrivateBroker, Publisher, mosquitto_available
+from carenet.monitoring.localbroker import PrivateBroker, Publisher, mosquitto_available
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,6 +138,7 @@ def _bare_worker():
     w.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
     w.stop = worker_mod.threading.Event()
     w.accept_old = False
+    w.stats_lock = worker_mod.threading.Lock()
     return w
 
 
@@ -171,3 +172,12 @@ def test_shutdown_during_outage_acknowledges_nothing(monkeypatch):
     monkeypatch.setattr(w.stop, "wait", lambda timeout: True)  # SIGTERM arrives while waiting to retry
     w._process([_Msg(1)])
     assert client.acked == []
+
+
+def test_urgent_messages_take_their_own_lane():
+    w = _bare_worker()
+    w.inbox, w.urgent_inbox = worker_mod.queue.Queue(), worker_mod.queue.Queue()
+    for i, kind in enumerate(["motion", "sos", "door", "fall", "smoke", "heartbeat"]):
+        w._on_message(None, None, _Msg(i, json.dumps({"events": [{"kind": kind}]}).encode()))
+    assert [w.urgent_inbox.get_nowait().mid for _ in range(w.urgent_inbox.qsize())] == [1, 3, 4]
+    assert w.inbox.qsize() == 3

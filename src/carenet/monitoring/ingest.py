@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from carenet.devices.models import Device, DeviceEvent, Quarantine, Vendor, hash_token
@@ -59,6 +59,7 @@ class Candidate:
     kind: str
     value: dict
     msg: RawMessage
+    via: str | None = None  # the home gateway that relayed this sub-device's event (MQTT topic device)
 
 
 @dataclass
@@ -123,9 +124,10 @@ def decode(msg: RawMessage) -> list[Candidate | Rejection]:
         try:
             if not isinstance(ev, dict):
                 raise Rejection("malformed", "event must be an object")
-            device_ref = topic_device or ev.get("device_id")
+            device_ref = ev.get("device_id") or topic_device
             if not isinstance(device_ref, str) or not device_ref or len(device_ref) > MAX_ID:
                 raise Rejection("malformed", "device_id missing")
+            via = topic_device if topic_device and device_ref != topic_device else None
             event_id = ev.get("id")
             if isinstance(event_id, int):
                 event_id = str(event_id)
@@ -137,7 +139,7 @@ def decode(msg: RawMessage) -> list[Candidate | Rejection]:
             value = ev.get("value", {})
             if not isinstance(value, dict):
                 raise Rejection("bad_value", "value must be an object")
-            out.append(Candidate(device_ref, token, event_id, _ts(ev.get("ts")), kind, value, msg))
+            out.append(Candidate(device_ref, token, event_id, _ts(ev.get("ts")), kind, value, msg, via))
         except Rejection as rej:
             rej.device_ref = ev.get("device_id", topic_device) if isinstance(ev, dict) else topic_device
             rej.event_id = str(ev.get("id", ""))[:64] if isinstance(ev, dict) else ""
@@ -154,10 +156,15 @@ def _check_value(kind: str, value: dict) -> None:
         raise Rejection("bad_value", "gps needs lat and lon")
 
 
-def _token_ok(device: Device, cand: Candidate) -> bool:
+def _token_ok(device: Device, cand: Candidate, devices: dict) -> bool:
     if cand.msg.vendor is not None:  # HTTP: the vendor token was checked; the device must belong to it
         return device.vendor_id == cand.msg.vendor.pk
-    return cand.token is not None and hmac.compare_digest(device.token_hash, hash_token(cand.token))
+    signer = device
+    if cand.via is not None:  # relayed: the gateway signs, and must be in the same home
+        signer = devices.get(cand.via)
+        if signer is None or signer.type != "gateway" or signer.elder_id != device.elder_id:
+            return False
+    return cand.token is not None and hmac.compare_digest(signer.token_hash, hash_token(cand.token))
 
 
 def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False) -> IngestResult:
@@ -187,16 +194,18 @@ def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: 
                 candidates.append((item, (mi, ei)))
 
     devices = {d.device_id: d for d in Device.objects.filter(
-        device_id__in={c.device_ref for c, _ in candidates}, active=True).select_related("elder__resident")}
+        device_id__in={c.device_ref for c, _ in candidates} | {c.via for c, _ in candidates if c.via},
+        active=True).select_related("elder__resident")}
     accepted: list[tuple[Candidate, Device]] = []
     for cand, idx in candidates:
         device = devices.get(cand.device_ref)
         try:
             if device is None:
                 raise Rejection("unknown_device", f"device {cand.device_ref!r} is not registered or not active")
-            if not _token_ok(device, cand):
-                raise Rejection("bad_token", "token does not match the device" if cand.msg.vendor is None
-                                else "device does not belong to this vendor")
+            if not _token_ok(device, cand, devices):
+                raise Rejection("bad_token", "device does not belong to this vendor" if cand.msg.vendor is not None
+                                else f"gateway {cand.via} may not relay for this device" if cand.via
+                                else "token does not match the device")
             if cand.kind not in KINDS_BY_TYPE.get(device.type, set()):
                 raise Rejection("kind_mismatch", f"a {device.type} does not send {cand.kind}")
             if cand.ts > now + FUTURE_SLACK_S:
@@ -265,7 +274,7 @@ def _update_devices(fresh, received) -> None:
             device.last_seen, device.online, device.battery = received, True, battery
             changed.append(device)
     if changed:
-        Device.objects.bulk_update(changed, ["last_seen", "online", "battery"], batch_size=500)
+        update_rows(Device, ["last_seen", "online", "battery"], changed)
 
 
 def _run_rules(fresh, result: IngestResult) -> None:
@@ -294,7 +303,25 @@ def _run_rules(fresh, result: IngestResult) -> None:
         if signals:
             result.signals.extend(signals)
             result.alarm_ids.extend(alarms.apply_signals(signals, elders))
-    MonitorState.objects.bulk_update(rows, ["state", "next_deadline", "updated"], batch_size=500)
+    update_rows(MonitorState, ["state", "next_deadline", "updated"], rows)
+
+
+def update_rows(model, fields: list[str], objs) -> None:
+    """UPDATE many rows by primary key with one prepared statement (executemany; pipelined by psycopg 3).
+
+    Django's bulk_update builds one CASE expression per field and row, which cost 0.9 s per 1,000 rows here.
+    """
+    if not objs:
+        return
+    meta = model._meta
+    cols = [meta.get_field(f) for f in fields]
+    pk = meta.pk
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        connection.ops.quote_name(meta.db_table),
+        ", ".join(f"{connection.ops.quote_name(c.column)} = %s" for c in cols), connection.ops.quote_name(pk.column))
+    params = [[c.get_db_prep_save(getattr(o, c.attname), connection) for c in cols] + [o.pk] for o in objs]
+    with connection.cursor() as cur:
+        cur.executemany(sql, params)
 
 
 def load_states(elder_ids: list[int]) -> dict[int, MonitorState]:

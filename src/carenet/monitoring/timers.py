@@ -8,7 +8,7 @@ import time
 from django.db import transaction
 
 from carenet.monitoring import alarms, engine
-from carenet.monitoring.ingest import config_for, set_state
+from carenet.monitoring.ingest import config_for, set_state, update_rows
 from carenet.monitoring.models import MonitorState
 
 
@@ -27,7 +27,7 @@ def tick_due(now: float | None = None, limit: int = 2000) -> int:
             set_state(row, state, config)
             if signals:
                 changed.extend(alarms.apply_signals(signals, {row.elder_id: row.elder}))
-        MonitorState.objects.bulk_update(rows, ["state", "next_deadline", "updated"], batch_size=500)
+        update_rows(MonitorState, ["state", "next_deadline", "updated"], rows)
         if changed:
             ids = list(changed)
             transaction.on_commit(lambda: alarms.notify(ids))

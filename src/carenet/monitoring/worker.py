@@ -7,8 +7,10 @@ are recognised by (device, event id) and change nothing.
 """
 from __future__ import annotations
 
+import collections
 import logging
 import queue
+import re
 import signal
 import threading
 import time
@@ -24,6 +26,10 @@ from carenet.monitoring.ingest import SUBSCRIPTION, RawMessage, ingest
 
 log = logging.getLogger("carenet.ingest")
 
+# Life-safety kinds take the urgent lane: their own thread, connection and small transactions.
+# A cheap byte search; a false positive only means a message takes the fast lane.
+URGENT = re.compile(rb'"kind"\s*:\s*"(sos|fall|smoke|water_leak)"')
+
 
 def parse_mqtt_url(url: str) -> tuple[str, int]:
     parsed = urlparse(url if "://" in url else f"mqtt://{url}")
@@ -31,7 +37,7 @@ def parse_mqtt_url(url: str) -> tuple[str, int]:
 
 
 class IngestWorker:
-    def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 500,
+    def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 200,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
                  subscription: str = SUBSCRIPTION, accept_old: bool = False):
         self.host, self.port = parse_mqtt_url(mqtt_url)
@@ -42,6 +48,7 @@ class IngestWorker:
         self.session_expiry = session_expiry
         self.subscription = subscription
         self.inbox: queue.Queue = queue.Queue()
+        self.pending: collections.deque = collections.deque()
         self.stop = threading.Event()
         self.connected = threading.Event()
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
@@ -50,7 +57,9 @@ class IngestWorker:
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = lambda client, userdata, msg: self.inbox.put(msg)
+        self.urgent_inbox: queue.Queue = queue.Queue()
+        self.stats_lock = threading.Lock()
+        self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
 
     # -- MQTT ---------------------------------------------------------------------------------
@@ -68,6 +77,26 @@ class IngestWorker:
         if not self.stop.is_set():
             log.warning("MQTT disconnected (%s); reconnecting", reason_code)
 
+    def _on_message(self, client, userdata, msg):
+        # Life-safety messages go to their own thread and database connection, never behind bulk traffic.
+        (self.urgent_inbox if URGENT.search(msg.payload) else self.inbox).put(msg)
+
+    def _urgent_loop(self) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    batch = [self.urgent_inbox.get(timeout=0.2)]
+                except queue.Empty:
+                    continue
+                while len(batch) < 50:
+                    try:
+                        batch.append(self.urgent_inbox.get_nowait())
+                    except queue.Empty:
+                        break
+                self._process(batch)
+        finally:
+            connection.close()
+
     def connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.session_expiry  # keep our queue at the broker while we are down
@@ -84,6 +113,8 @@ class IngestWorker:
     # -- main loop ------------------------------------------------------------------------------
     def run(self, idle_exit: float | None = None, max_seconds: float | None = None) -> dict:
         self.connect()
+        urgent_thread = threading.Thread(target=self._urgent_loop, name="urgent-lane", daemon=True)
+        urgent_thread.start()
         started = last_tick = last_msg = time.monotonic()
         try:
             while not self.stop.is_set():
@@ -100,23 +131,26 @@ class IngestWorker:
                 if max_seconds is not None and now - started > max_seconds:
                     break
         finally:
+            self.stop.set()
+            urgent_thread.join(timeout=10)
             self.client.loop_stop()
             self.client.disconnect()
         return self.stats
 
     def _next_batch(self) -> list:
-        try:
-            first = self.inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_size:
-            timeout = deadline - time.monotonic()
+        """The next bulk batch (urgent messages are handled by the urgent-lane thread)."""
+        if not self.pending:
             try:
-                batch.append(self.inbox.get(timeout=max(0.0, timeout)) if timeout > 0 else self.inbox.get_nowait())
+                self.pending.append(self.inbox.get(timeout=0.2))
+            except queue.Empty:
+                return []
+            time.sleep(self.batch_wait)  # let a burst gather into one transaction
+        while True:
+            try:
+                self.pending.append(self.inbox.get_nowait())
             except queue.Empty:
                 break
+        batch = [self.pending.popleft() for _ in range(min(self.batch_size, len(self.pending)))]
         return batch
 
     def _process(self, batch: list) -> None:
@@ -138,12 +172,13 @@ class IngestWorker:
         for m in batch:
             if m.qos > 0:
                 self.client.ack(m.mid, m.qos)
-        s = self.stats
-        s["messages"] += len(batch)
-        s["accepted"] += result.accepted
-        s["duplicates"] += result.duplicates
-        s["rejected"] += result.rejected_total
-        s["alarms"] += len(result.alarm_ids)
+        with self.stats_lock:
+            s = self.stats
+            s["messages"] += len(batch)
+            s["accepted"] += result.accepted
+            s["duplicates"] += result.duplicates
+            s["rejected"] += result.rejected_total
+            s["alarms"] += len(result.alarm_ids)
 
     def _tick(self) -> None:
         try:

@@ -1,4 +1,6 @@
-"""Real MQTT brokers for tests: the shared one on 1883, or a private Mosquitto we can stop and start."""
+"""A local Mosquitto process (tests, benchmarks, and the demo when no broker runs) and a small publisher.
+
+PrivateBroker keeps its queue on disk, so a stop and start keeps queued QoS 1 messages."""
 import os
 import shutil
 import socket

@@ -1,0 +1,265 @@
+"""Home-monitoring ingest throughput and latency on PostgreSQL and a real Mosquitto broker.
+
+    .venv/bin/python bench/ingest_throughput.py [--homes 10000] [--events 60000] [--rate 5000] [--per-message 10]
+
+--per-message: events per MQTT message. A home gateway relays its sensors' events in one message (the
+protocol's gateway relay); 1 means every sensor publishes alone.
+
+1. Bare subscriber: a separate process that only receives and parses the messages (the ceiling).
+2. Full path, saturated: broker → ingest worker(s) → rules → PostgreSQL; events/s until all are committed.
+3. Latency under load: a paced stream at --rate events/s with SOS presses from distinct homes mixed in;
+   publish → alarm committed (first seen by a 10 ms poller), p50 and p99.
+A private Mosquitto is started with queue limits lifted (max_queued_messages 0, max_inflight_messages 0).
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import _django
+
+ROOT = Path(__file__).resolve().parent.parent
+BARE = r'''
+import json, sys, time
+import paho.mqtt.client as mqtt
+n, port = int(sys.argv[1]), int(sys.argv[2])
+state = {"count": 0, "first": None, "last": None}
+def on_message(client, userdata, msg):
+    json.loads(msg.payload)
+    state["count"] += 1
+    if state["first"] is None:
+        state["first"] = time.time()
+    state["last"] = time.time()
+c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+c.on_message = on_message
+c.on_connect = lambda cl, u, f, rc, p: cl.subscribe("carenet/v1/dev/+/up", qos=1)
+c.connect("127.0.0.1", port)
+c.loop_start()
+print("ready", flush=True)
+deadline = time.time() + 300
+while state["count"] < n and time.time() < deadline:
+    time.sleep(0.01)
+print(json.dumps(state), flush=True)
+'''
+
+
+def publisher(port):
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}",
+                    protocol=mqtt.MQTTv5)
+    c.max_inflight_messages_set(5000)
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+def messages(homes, n_events, per_message, seq_prefix, sos_every=0, sos_devices=()):
+    """(topic, body, is_sos, (device, elder)) carrying n_events; gateway batches of per_message events.
+
+    Every sos_every-th message is instead an SOS press from the next home in sos_devices.
+    """
+    from carenet.devices.models import demo_token
+
+    out = []
+    sos_iter = iter(sos_devices)
+    i = 0
+    while i < n_events:
+        m = len(out)
+        if sos_every and m % sos_every == sos_every // 2:
+            device = next(sos_iter, None)
+            if device is not None:
+                body = {"token": demo_token(device[0]), "events": [{"id": f"{seq_prefix}s{m}", "ts": 0, "kind": "sos"}]}
+                out.append((f"carenet/v1/dev/{device[0]}/up", body, True, device))
+                i += 1
+                continue
+        gateway, pirs = homes[m % len(homes)]
+        events = []
+        for j in range(min(per_message, n_events - i)):
+            events.append({"device_id": pirs[j % len(pirs)], "id": f"{seq_prefix}{i}", "ts": 0, "kind": "motion",
+                           "value": {"motion": True}})
+            i += 1
+        if per_message == 1:  # the sensor publishes on its own topic with its own token
+            pir = events[0]["device_id"]
+            del events[0]["device_id"]
+            out.append((f"carenet/v1/dev/{pir}/up", {"token": demo_token(pir), "events": events}, False, None))
+        else:
+            out.append((f"carenet/v1/dev/{gateway}/up", {"token": demo_token(gateway), "events": events}, False, None))
+    return out
+
+
+def stamp(body, now):
+    for e in body["events"]:
+        e["ts"] = now
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--homes", type=int, default=10_000)
+    p.add_argument("--events", type=int, default=60_000)
+    p.add_argument("--rate", type=int, default=5000)
+    p.add_argument("--seconds", type=int, default=20, help="length of the paced latency run")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--per-message", type=int, default=10)
+    p.add_argument("--batch", type=int, default=200, help="messages per bulk transaction in the worker")
+    args = p.parse_args()
+    url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_ingest_bench")
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from carenet.devices.models import Device, DeviceEvent, hash_token, demo_token
+    from carenet.monitoring.localbroker import PrivateBroker, mosquitto_available
+    from carenet.monitoring.models import Alarm, MonitorState
+    from carenet.people.models import ElderProfile
+
+    if not mosquitto_available():
+        raise SystemExit("mosquitto is not installed")
+    if ElderProfile.objects.count() < args.homes:
+        if ElderProfile.objects.exists():
+            raise SystemExit("bench database holds another district; drop carenet_ingest_bench")
+        call_command("seed", elders=args.homes, seed=11, no_users=True)
+    elders = list(ElderProfile.objects.order_by("id").values_list("id", flat=True)[:args.homes])
+    if not Device.objects.exists():
+        rows = []
+        for e in elders:
+            for room in ("bedroom", "living", "kitchen", "bathroom"):
+                did = f"B{e}-pir-{room}"
+                rows.append(Device(device_id=did, type="pir", elder_id=e, room=room, token_hash=hash_token(demo_token(did))))
+            did = f"B{e}-sos"
+            rows.append(Device(device_id=did, type="sos_button", elder_id=e, room="bedroom", token_hash=hash_token(demo_token(did))))
+            did = f"B{e}-gw"
+            rows.append(Device(device_id=did, type="gateway", elder_id=e, room="hall", token_hash=hash_token(demo_token(did))))
+        Device.objects.bulk_create(rows, batch_size=5000)
+    if not Device.objects.filter(type="gateway").exists():  # databases made before gateways were benchmarked
+        Device.objects.bulk_create([Device(device_id=f"B{e}-gw", type="gateway", elder_id=e, room="hall",
+                                           token_hash=hash_token(demo_token(f"B{e}-gw"))) for e in elders], batch_size=5000)
+    by_home: dict[int, list[str]] = {}
+    for did, e in Device.objects.filter(type="pir").values_list("device_id", "elder_id"):
+        by_home.setdefault(e, []).append(did)
+    homes = [(f"B{e}-gw", pirs) for e, pirs in by_home.items()]
+    random.Random(1).shuffle(homes)
+    soses = list(Device.objects.filter(type="sos_button").values_list("device_id", "elder_id"))
+    print(f"database {url.split('@')[-1]}: {len(elders)} homes, {Device.objects.count()} devices")
+
+    def reset():
+        with connection.cursor() as cur:
+            cur.execute("TRUNCATE devices_deviceevent, devices_quarantine, monitoring_alarmtransition, monitoring_alarm, monitoring_monitorstate CASCADE")
+
+    tmp = Path(tempfile.mkdtemp(prefix="carenet-bench-"))
+    broker = PrivateBroker(tmp).start()
+    env = dict(os.environ, CARENET_DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    try:
+        # 1. bare subscriber ceiling
+        n_bare = args.events
+        bare = subprocess.Popen([sys.executable, "-c", BARE, str(n_bare), str(broker.port)], stdout=subprocess.PIPE, text=True)
+        assert bare.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        pub = publisher(broker.port)
+        msgs = messages(homes, n_bare, 1, "bare")
+        t0 = time.time()
+        for topic, body, _, _ in msgs:
+            stamp(body, time.time())
+            pub.publish(topic, json.dumps(body), qos=1)
+        pub_rate = n_bare / (time.time() - t0)
+        res = json.loads(bare.stdout.readline())
+        bare.wait(timeout=30)
+        bare_rate = res["count"] / max(1e-9, res["last"] - res["first"])
+        print(f"\n1. bare Python subscriber (paho, QoS 1, json.loads only): {res['count']} msgs, {bare_rate:,.0f} msg/s"
+              f"   (publisher offered {pub_rate:,.0f} msg/s)")
+
+        # 2. full path, saturated
+        reset()
+        workers = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "ingest", "--mqtt", broker.url,
+                                     "--client-id", f"bench-ingest-{w}", "--batch", str(args.batch)],
+                                    env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                   for w in range(args.workers)]
+        for w in workers:
+            while "connected" not in (w.stdout.readline() or "connected"):
+                pass
+        n = args.events
+        msgs = messages(homes, n, args.per_message, "sat")
+        t0 = time.time()
+        for topic, body, _, _ in msgs:
+            stamp(body, time.time())
+            pub.publish(topic, json.dumps(body), qos=1)
+        t_pub = time.time() - t0
+        last, last_change = 0, time.time()
+        while True:
+            count = DeviceEvent.objects.count()
+            if count != last:
+                last, last_change = count, time.time()
+            if count >= n or time.time() - last_change > 20:
+                break
+            time.sleep(0.05)
+        elapsed = last_change - t0
+        print(f"\n2. full path (broker → ingest → rules → PostgreSQL), {args.workers} worker(s), {len(elders)} homes,"
+              f" {args.per_message} event(s) per message ({len(msgs)} messages):")
+        print(f"   {last} of {n} events committed in {elapsed:.1f}s = {last / elapsed:,.0f} events/s"
+              f"  ({last / elapsed / bare_rate:.0%} of the bare subscriber; publishing took {t_pub:.1f}s)")
+        print(f"   engine states stored: {MonitorState.objects.count()}")
+
+        # 3. latency under a paced load
+        rate = args.rate
+        total = rate * args.seconds
+        n_msgs = total // args.per_message
+        sos_every = max(2, n_msgs // min(len(soses), 300))
+        msgs = messages(homes, total, args.per_message, "lat", sos_every=sos_every, sos_devices=soses)
+        msg_rate = len(msgs) / args.seconds
+        seen: dict[int, float] = {}
+        stop = threading.Event()
+
+        def watch():
+            from django.db import connections
+            conn = connections["default"]
+            while not stop.is_set():
+                for elder_id in Alarm.objects.filter(type="sos").values_list("elder_id", flat=True):
+                    seen.setdefault(elder_id, time.time())
+                time.sleep(0.01)
+            conn.close()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        sent_at: dict[int, float] = {}
+        t0 = time.time()
+        for i, (topic, body, sos, device) in enumerate(msgs):
+            due = t0 + i / msg_rate
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            now = time.time()
+            stamp(body, now)
+            pub.publish(topic, json.dumps(body), qos=1)
+            if sos:
+                sent_at[device[1]] = now
+        offered = total / (time.time() - t0)
+        deadline = time.time() + 30
+        while len([e for e in sent_at if e in seen]) < len(sent_at) and time.time() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        lat = sorted((seen[e] - t) * 1000 for e, t in sent_at.items() if e in seen)
+        print(f"\n3. latency at {offered:,.0f} events/s offered ({msg_rate:,.0f} msg/s) for {args.seconds}s,"
+              f" {len(sent_at)} SOS from distinct homes:")
+        if lat:
+            print(f"   publish → alarm committed: p50 {statistics.median(lat):.0f} ms, p99 {_django.percentile(lat, 99):.0f} ms,"
+                  f" max {lat[-1]:.0f} ms ({len(lat)}/{len(sent_at)} seen)")
+        pub.loop_stop()
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            out = w.communicate(timeout=30)[0]
+            print("   " + (out.strip().splitlines() or ["?"])[-1])
+    finally:
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
