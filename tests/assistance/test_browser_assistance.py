@@ -44,7 +44,8 @@ def act(page, base, case, action, fill=None):
     assert page.url == f"{base}/assistance/cases/{case.pk}/", (action, errors, page.inner_text("body")[:600])
 
 
-def test_mobile_report_to_first_payment(area, live_server, browser_page, artifacts, monkeypatch):
+def test_mobile_report_to_first_payment(area, live_server, browser_page, artifacts, monkeypatch, settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # uploaded photos go to tmp_path/media
     services.seed_default_standards(area.district)
     approver = UserFactory(username="approver1", role=Role.APPROVER, division=area.district)
     applicant = ResidentFactory(division=area.comm_a, name="王小明", birth_date=dt.date(1972, 4, 9))
@@ -72,6 +73,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     case = m.Case.objects.get()
     assert (case.channel, case.state, case.applicant_id) == ("grid", "accepted", applicant.pk)
     assert case.location_lat == pytest.approx(30.5312) and case.photos.count() == 1
+    assert (tmp_path / "media" / case.photos.get().file.name).read_bytes() == PNG
 
     # 2. home visit by the worker (入户调查) with the household's income and assets
     page.set_viewport_size({"width": 1366, "height": 900})

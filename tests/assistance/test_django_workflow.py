@@ -265,3 +265,40 @@ def test_standard_from_a_future_date_changes_only_later_assessments(aa, clock):
     services.add_standard(None, division=aa.street1, program="dibao_urban", key="dibao_monthly",
                           value=Decimal("1100.00"), effective_from=dt.date(2026, 1, 1), allow_past=True)
     assert services.assess(case, dt.date(2026, 6, 30)).monthly_amount == Decimal("800.00")
+
+
+def test_window_intake_by_id_number_through_the_view(aa, client):
+    client.force_login(aa.worker_a)
+    r = client.post(reverse("assistance:case_new"), {
+        "program": "dibao_urban", "channel": "window", "id_number": aa.applicant.id_number,
+        "reason": "失业", "wage_income": "300", "deposits": "500"})
+    assert r.status_code == 302
+    case = m.Case.objects.get()
+    assert case.applicant == aa.applicant and case.channel == "window" and case.state == "accepted"
+    assert case.monthly_amount == Decimal("700.00") and case.due_step == "review"
+    # someone outside the worker's area cannot be found by ID number
+    other = ResidentFactory(division=aa.comm_c)
+    r = client.post(reverse("assistance:case_new"), {"program": "dibao_urban", "channel": "window",
+                                                     "id_number": other.id_number, "reason": "x"})
+    assert r.status_code == 200 and m.Case.objects.count() == 1
+
+
+def test_mobile_report_registers_a_new_person_with_photo_and_location(aa, client, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import new_id_number
+
+    settings.VAR_DIR = tmp_path
+    client.force_login(aa.worker_a)
+    number = new_id_number(dt.date(1958, 2, 3), "F")
+    photo = SimpleUploadedFile("p.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    r = client.post(reverse("assistance:report"), {
+        "new_name": "赵新人", "new_id_number": number, "route": "temp_aid", "description": "家中失火",
+        "requested_amount": "800", "lat": "30.5", "lon": "117.1", "photos": [photo]})
+    assert r.status_code == 302, r.content.decode()[:500]
+    case = m.Case.objects.get()
+    assert case.applicant.name == "赵新人" and case.applicant.division == aa.comm_a
+    assert case.channel == "grid" and case.location_lat == 30.5 and case.photos.count() == 1
+    assert client.get(reverse("assistance:photo", args=[case.photos.get().pk])).status_code == 200
+    client.force_login(aa.worker_b)
+    assert client.get(reverse("assistance:photo", args=[case.photos.get().pk])).status_code == 404

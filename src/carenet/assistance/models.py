@@ -18,10 +18,11 @@ All writes go through ``services.py``.
 """
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from carenet.assistance.engine import rules as erules
@@ -30,14 +31,20 @@ from carenet.core.models import Division
 from carenet.people.models import Household, Resident
 
 
-class _MediaStorage(LazyObject):
-    """Uploaded survey photos live under VAR_DIR/media, served only through an access-checked view."""
+class MediaStorage(FileSystemStorage):
+    """Uploaded photos live under VAR_DIR/media (read at use, so tests can point it elsewhere) and are
+    served only through an access-checked view, never as public static files."""
 
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.VAR_DIR / "media", base_url=None)
+    @property
+    def base_location(self):
+        return str(settings.VAR_DIR / "media")
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
 
 
-media_storage = _MediaStorage()
+media_storage = MediaStorage()
 
 
 def _storage():

@@ -28,7 +28,7 @@ def get_case(user, pk) -> m.Case:
         raise Http404("case not found") from None
 
 
-def search_cases(user, *, q="", state="", program="", channel="", overdue=False, division=""):
+def search_cases(user, *, q="", state="", program="", channel="", overdue=False, division="", recheck_due=False):
     qs = cases_visible_to(user)
     if q:
         qs = qs.filter(Q(applicant__name__contains=q) | Q(applicant__id_masked__endswith=q[-4:]))
@@ -42,6 +42,8 @@ def search_cases(user, *, q="", state="", program="", channel="", overdue=False,
         qs = qs.filter(division__path__contains=division)
     if overdue:
         qs = qs.filter(due_on__lt=services.today())
+    if recheck_due:
+        qs = qs.filter(state=m.State.PAYING, next_recheck_on__lte=services.today())
     return qs.order_by("-id")
 
 

@@ -52,7 +52,8 @@ def case_list(request):
     _need(request, "assistance.view")
     flt = {k: request.GET.get(k, "").strip() for k in ("q", "state", "program", "channel", "division")}
     overdue = request.GET.get("overdue") == "1"
-    qs = selectors.search_cases(request.user, overdue=overdue, **flt)
+    recheck_due = request.GET.get("recheck_due") == "1"
+    qs = selectors.search_cases(request.user, overdue=overdue, recheck_due=recheck_due, **flt)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     cache: dict = {}
     today = services.today()
@@ -60,7 +61,7 @@ def case_list(request):
     areas = divisions_visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
     counts = selectors.counts_by_state(request.user)
     return render(request, "assistance/case_list.html", {
-        "page": page, "rows": rows, "f": flt, "overdue": overdue, "states": m.State.choices,
+        "page": page, "rows": rows, "f": flt, "overdue": overdue, "recheck_due": recheck_due, "states": m.State.choices,
         "programs": m.Program.choices, "channels": m.Channel.choices, "areas": areas,
         "query": query_without_page(request),
         "state_counts": [(v, l, counts.get(v, 0)) for v, l in m.State.choices],
