@@ -127,6 +127,9 @@ def main():
                             reason="bench raise", created_by=approver) for pk, a in raised], batch_size=5000)
     m.Entitlement.objects.filter(pk__in=stopped).update(stop_month=month1)
     r3, s3 = timed_run(f"3. next month {month2:%Y-%m} with corrections", month2)
+    print("   job log of run 3 (phases, cumulative seconds):")
+    for line in r3.log.splitlines():
+        print("     " + line.split(" ", 1)[1])
     kinds = dict(m.LedgerLine.objects.filter(payroll_run=r3).values_list("kind").annotate(n=Count("id")).order_by())
     print(f"   lines by kind: {kinds}; total {r3.total} yuan")
     t = time.perf_counter()
