@@ -10,7 +10,8 @@ the same machine clock as time.time() at publish).
     .venv/bin/python bench/console_latency.py --interval 0    # all 200 at once (a flood)
     CARENET_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/carenet_bench_console .venv/bin/python bench/console_latency.py
 
-Needs Mosquitto on 127.0.0.1:1883 (or --mqtt URL) and Chromium at /usr/bin/chromium.
+Needs the mosquitto binary (a private broker is started on a free port; or --mqtt URL for a running one)
+and Chromium at /usr/bin/chromium.
 """
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--alarms", type=int, default=200)
     ap.add_argument("--interval", type=float, default=0.1, help="seconds between publishes (0 = all at once)")
-    ap.add_argument("--mqtt", default=os.environ.get("CARENET_MQTT_URL", "mqtt://127.0.0.1:1883"))
+    ap.add_argument("--mqtt", default="private",
+                    help="broker URL, or 'private' (default): a Mosquitto of our own on a free port, so the bench "
+                         "neither reads nor disturbs other traffic on the shared broker")
     ap.add_argument("--chromium", default=os.environ.get("CARENET_CHROMIUM", "/usr/bin/chromium"))
     args = ap.parse_args()
 
@@ -56,7 +59,7 @@ def main() -> None:
     from carenet.devices.services import provision_demo_home
     from carenet.monitoring.models import Alarm
     from carenet.people.models import ElderProfile
-    from tests.callcenter.live import Publisher, sos_payload, start_web, start_worker, stop
+    from tests.callcenter.live import PrivateMosquitto, Publisher, sos_payload, start_web, start_worker, stop
 
     if not ElderProfile.objects.exists():
         call_command("seed", elders=max(args.alarms + 50, 300), stdout=open(os.devnull, "w"))
@@ -71,10 +74,13 @@ def main() -> None:
                CARENET_PII_KEY=settings.PII_KEY, PYTHONUNBUFFERED="1", CARENET_LOG_LEVEL="WARNING")
     env.pop("DJANGO_SETTINGS_MODULE", None)
     logs = Path(tempfile.mkdtemp(prefix="carenet-bench-"))
-    worker = web = pub = None
+    worker = web = pub = broker = None
     from playwright.sync_api import sync_playwright
 
     try:
+        if args.mqtt == "private":
+            broker = PrivateMosquitto(logs).start()
+            args.mqtt = broker.url
         env_worker = dict(env, CARENET_LOG_LEVEL="INFO")
         worker = start_worker(env_worker, args.mqtt, f"bench-cc-{uuid.uuid4().hex[:8]}", logs / "worker.log")
         web, base = start_web(env, logs / "daphne.log")
@@ -117,6 +123,8 @@ def main() -> None:
         if pub:
             pub.close()
         stop(web, worker)
+        if broker:
+            broker.stop()
 
     alarms = {a["id"]: a for a in Alarm.objects.filter(type="sos", elder__in=elders, raised_at__gte=_dt(started - 5))
               .values("id", "elder_id", "raised_at")}

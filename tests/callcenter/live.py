@@ -3,6 +3,8 @@ and a daphne web server as subprocesses, and an MQTT publisher (QoS 1) on the re
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +22,43 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class PrivateMosquitto:
+    """A Mosquitto of our own on a free port. The shared broker on 1883 carries other sessions' test and
+    simulator traffic, and demo device ids and tokens are the same everywhere on one machine, so a worker
+    subscribed there would ingest other runs' SOS presses (and others would ingest ours)."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                             f"max_queued_messages 0\nmax_inflight_messages 0\n"
+                             + ("user root\n" if os.geteuid() == 0 else ""))
+        self.proc = None
+
+    @staticmethod
+    def available() -> bool:
+        return bool(shutil.which("mosquitto") or os.path.exists("/usr/sbin/mosquitto"))
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> "PrivateMosquitto":
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.proc = subprocess.Popen([binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("mosquitto did not start")
+
+    def stop(self) -> None:
+        stop(self.proc)
 
 
 def sos_payload(device_id: str, token: str, event_id: str | None = None, ts: float | None = None) -> bytes:
@@ -92,3 +131,22 @@ def stop(*procs) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+
+
+def release_database(timeout: float = 10) -> None:
+    """Call at the end of a test that drove Playwright's sync API and subprocesses on PostgreSQL.
+
+    The test body runs in Playwright's greenlet, whose context has its own Django connection, separate from
+    the fixtures' one: close it, or dropping the test database fails. PostgreSQL also ends a backend only a
+    moment after its client process exits, so wait until just the fixtures' session is left."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                if cur.fetchone()[0] <= 1:
+                    break
+            time.sleep(0.1)
+    connection.close()

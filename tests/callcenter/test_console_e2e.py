@@ -1,5 +1,7 @@
-"""End to end: a device publishes SOS to the real MQTT broker; the ingest worker and a daphne web server run
-as subprocesses on the test database; the operator works the alarm in headless Chromium."""
+"""End to end: a device publishes SOS to a real MQTT broker (a Mosquitto of the test's own, so other sessions'
+traffic on the shared broker cannot leak in; the shared one on 1883 when no mosquitto binary is there); the
+ingest worker and a daphne web server run as subprocesses on the test database; the operator works the
+alarm in headless Chromium."""
 import time
 import uuid
 
@@ -12,7 +14,7 @@ from carenet.monitoring.models import Alarm
 from tests.conftest import mqtt_url
 from tests.factories import PASSWORD
 from carenet.devices.models import demo_token
-from tests.callcenter.live import Publisher, sos_payload, start_web, start_worker, stop
+from tests.callcenter.live import PrivateMosquitto, Publisher, sos_payload, start_web, start_worker, stop, release_database
 pytestmark = [pytest.mark.mqtt, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -33,7 +35,8 @@ def login(page, base, username):
 
 def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subprocess_env, browser_page, artifacts, tmp_path):
     usable_password(area.operator)
-    url = mqtt_url()
+    broker = PrivateMosquitto(tmp_path).start() if PrivateMosquitto.available() else None
+    url = broker.url if broker else mqtt_url()
     worker = start_worker(subprocess_env, url, f"test-cc-{uuid.uuid4().hex[:8]}", tmp_path / "worker.log")
     web, base = start_web(subprocess_env, tmp_path / "daphne.log")
     pub = Publisher(url)
@@ -106,3 +109,6 @@ def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subpr
     finally:
         pub.close()
         stop(web, worker)
+        if broker:
+            broker.stop()
+        release_database()
