@@ -70,20 +70,28 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     page.click("[data-testid=report-submit]")
     page.wait_for_selector("[data-testid=report-done]")
     page.screenshot(path=str(artifacts / "assistance-2-mobile-reported.png"), full_page=True)
+    assert m.GridReport.objects.get().status == "new" and not m.Case.objects.exists()
+
+    # 2. the community accepts the report as an application (受理)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(base + "/assistance/reports/")
+    assert page.locator("[data-testid=report-card]").count() == 1
+    page.screenshot(path=str(artifacts / "assistance-2b-report-queue.png"), full_page=True)
+    page.click("[data-testid=report-accept]")
+    page.wait_for_url("**/assistance/cases/*/")
     case = m.Case.objects.get()
     assert (case.channel, case.state, case.applicant_id) == ("grid", "accepted", applicant.pk)
     assert case.location_lat == pytest.approx(30.5312) and case.photos.count() == 1
     assert (tmp_path / "media" / case.photos.get().file.name).read_bytes() == PNG
 
-    # 2. home visit by the worker (入户调查) with the household's income and assets
-    page.set_viewport_size({"width": 1366, "height": 900})
+    # 3. home visit by the worker (入户调查) with the household's income and assets
     act(page, base, case, "survey", {"#id_visitors": "网格员甲、社区专干乙", "#id_notes": "家中陈设简陋，无大额财产",
                                      "#id_wage_income": "300", "#id_deposits": "2000",
                                      "#id_bank_account": "6228480012345678901"})
     assert page.locator("[data-testid=report-photo]").count() == 1
     logout(page)
 
-    # 3. township review and public notice
+    # 4. township review and public notice
     login(page, base, "reviewer1")
     act(page, base, case, "review", {"#id_opinion": "情况属实，同意上报"})
     act(page, base, case, "start_notice")
@@ -99,7 +107,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     act(page, base, case, "submit")
     logout(page)
 
-    # 4. a different user approves (the reviewer could not)
+    # 5. a different user approves (the reviewer could not)
     login(page, base, "approver1")
     act(page, base, case, "approve", {"#id_opinion": "同意"})
     case.refresh_from_db()
@@ -110,7 +118,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     ent = case.entitlement
     assert ent.start_month > case.history.get(action="approve").at.date().replace(day=1)
 
-    # 5. the monthly payroll runs as a background job; the page polls its progress
+    # 6. the monthly payroll runs as a background job; the page polls its progress
     page.goto(base + "/assistance/payroll/")
     page.fill("#id_run_month", ent.start_month.strftime("%Y-%m"))
     page.select_option("#id_program", "*")
@@ -121,7 +129,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     run = m.PayrollRun.objects.get()
     assert run.status == "done" and run.lines == 1 and run.total == case.monthly_amount
 
-    # 6. the ledger shows the first payment; the case is now paying
+    # 7. the ledger shows the first payment; the case is now paying
     page.click("[data-testid=to-ledger]")
     rows = page.locator("[data-testid=ledger-row]")
     assert rows.count() == 1

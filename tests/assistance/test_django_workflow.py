@@ -241,14 +241,32 @@ def test_raise_without_reason_is_refused(aa, clock):
 
 
 def test_grid_report_routes_to_a_department_as_a_tracked_referral(aa):
-    ref = services.grid_report(aa.worker_a, applicant=aa.applicant, route="medical", description="大病住院，需医疗救助")
-    assert isinstance(ref, m.Referral) and ref.status == "sent" and ref.due_on > services.today()
+    rep = services.grid_report(aa.worker_a, applicant=aa.applicant, route="medical", description="大病住院，需医疗救助")
+    ref = rep.referral
+    assert rep.status == "referred" and ref.status == "sent" and ref.due_on > services.today()
+    assert ref.department == "medical" and not m.Case.objects.exists()
     services.update_referral(aa.worker_a, ref, status="received", response="医保局已接收")
     ref.refresh_from_db()
     assert ref.status == "received"
-    case = services.grid_report(aa.worker_a, applicant=aa.applicant, route="temp_aid", description="突发火灾",
-                                facts={"temp_aid": {"aid_type": "emergency"}}, requested_amount="800")
-    assert isinstance(case, m.Case) and case.channel == "grid" and case.grant_amount == Decimal("800.00")
+
+
+def test_grid_report_for_civil_affairs_waits_for_acceptance(aa):
+    rep = services.grid_report(aa.worker_a, applicant=aa.applicant, route="temp_aid", description="突发火灾",
+                               requested_amount="800", lat=30.5, lon=117.0)
+    assert rep.status == "new" and not m.Case.objects.exists()
+    case = services.accept_report(aa.reviewer, rep)
+    rep.refresh_from_db()
+    assert rep.status == "accepted" and rep.case == case and rep.handled_by == aa.reviewer
+    assert case.channel == "grid" and case.state == "accepted" and case.grant_amount == Decimal("800.00")
+    assert case.location_lat == 30.5 and case.history.get().actor == aa.reviewer
+    with pytest.raises(services.AssistanceError):
+        services.accept_report(aa.reviewer, rep)
+    other = services.grid_report(aa.worker_a, applicant=aa.applicant, route="dibao_urban", description="重复上报")
+    with pytest.raises(services.AssistanceError):
+        services.dismiss_report(aa.worker_a, other, reason="")
+    services.dismiss_report(aa.worker_a, other, reason="与已受理案件重复")
+    other.refresh_from_db()
+    assert other.status == "dismissed" and other.case is None
 
 
 def test_standard_from_a_future_date_changes_only_later_assessments(aa, clock):
@@ -296,9 +314,15 @@ def test_mobile_report_registers_a_new_person_with_photo_and_location(aa, client
         "new_name": "赵新人", "new_id_number": number, "route": "temp_aid", "description": "家中失火",
         "requested_amount": "800", "lat": "30.5", "lon": "117.1", "photos": [photo]})
     assert r.status_code == 302, r.content.decode()[:500]
+    rep = m.GridReport.objects.get()
+    assert rep.resident.name == "赵新人" and rep.resident.division == aa.comm_a and rep.photos.count() == 1
+    photo = rep.photos.get()
+    assert client.get(reverse("assistance:photo", args=[photo.pk])).status_code == 200
+    assert "赵新人" in client.get(reverse("assistance:reports")).content.decode()
+    r = client.post(reverse("assistance:report_action", args=[rep.pk, "accept"]), {"program": "temp_aid"})
     case = m.Case.objects.get()
-    assert case.applicant.name == "赵新人" and case.applicant.division == aa.comm_a
-    assert case.channel == "grid" and case.location_lat == 30.5 and case.photos.count() == 1
-    assert client.get(reverse("assistance:photo", args=[case.photos.get().pk])).status_code == 200
+    assert r.status_code == 302 and r["Location"] == reverse("assistance:case", args=[case.pk])
+    assert case.channel == "grid" and case.location_lat == 30.5 and list(case.photos.all()) == [photo]
     client.force_login(aa.worker_b)
-    assert client.get(reverse("assistance:photo", args=[case.photos.get().pk])).status_code == 404
+    assert client.get(reverse("assistance:photo", args=[photo.pk])).status_code == 404
+    assert client.post(reverse("assistance:report_action", args=[rep.pk, "dismiss"]), {"reason": "x"}).status_code == 404

@@ -257,10 +257,48 @@ class SurveyRecord(models.Model):
         ordering = ["-id"]
 
 
+class GridReport(models.Model):
+    """掌上救助: a grid worker's report of someone found in difficulty (主动发现), classified on the phone.
+    Civil-affairs reports wait for a community worker or reviewer to accept them as an application
+    (受理) or dismiss them with a reason; reports for another department become a tracked referral."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Waiting for acceptance")
+        ACCEPTED = "accepted", _("Accepted as an application")
+        REFERRED = "referred", _("Referred to a department")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("reported by"))
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    route = models.CharField(_("classified as"), max_length=20)
+    description = models.TextField(_("what was found"))
+    requested_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="grid_report")
+    referral = models.OneToOneField("Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    @property
+    def route_label(self):
+        return dict(Program.choices).get(self.route) or dict(Referral.Department.choices).get(self.route, self.route)
+
+
 class Photo(models.Model):
     """A photo from a report or a home visit, stored under var/media and served through an access check."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
+    report = models.ForeignKey(GridReport, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
     survey = models.ForeignKey(SurveyRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
     file = models.FileField(storage=_storage, upload_to="assistance/%Y/%m/")
     content_type = models.CharField(max_length=60, blank=True)

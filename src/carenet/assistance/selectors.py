@@ -47,6 +47,10 @@ def search_cases(user, *, q="", state="", program="", channel="", overdue=False,
     return qs.order_by("-id")
 
 
+def reports_visible_to(user) -> QuerySet[m.GridReport]:
+    return visible_to(user, m.GridReport.objects.all())
+
+
 def residents_for_report(user, q: str) -> QuerySet[Resident]:
     qs = visible_to(user, Resident.objects.filter(deceased_on__isnull=True)).select_related("division")
     q = (q or "").strip()

@@ -453,27 +453,84 @@ def intake(user, *, program: str, applicant: Resident, channel: str = m.Channel.
     return case
 
 
-def add_photo(user, case: m.Case, upload, survey: m.SurveyRecord | None = None) -> m.Photo:
+def add_photo(user, case: m.Case | None, upload, survey: m.SurveyRecord | None = None,
+              report: m.GridReport | None = None) -> m.Photo:
     ct = getattr(upload, "content_type", "") or ""
     if ct and not ct.startswith("image/"):
         raise AssistanceError(_("Only photos can be attached."))
-    photo = m.Photo.objects.create(case=case, survey=survey, file=upload, content_type=ct, uploaded_by=user)
-    audit.record(AuditLog.Action.CREATE, photo, actor=user, division_path=case.division.path,
-                 after={"case": case.pk, "file": photo.file.name})
+    photo = m.Photo.objects.create(case=case, survey=survey, report=report, file=upload, content_type=ct,
+                                   uploaded_by=user)
+    division = (case or report).division
+    audit.record(AuditLog.Action.CREATE, photo, actor=user, division_path=division.path,
+                 after={"case": case.pk if case else None, "report": report.pk if report else None,
+                        "file": photo.file.name})
     return photo
 
 
 @transaction.atomic
 def grid_report(user, *, applicant: Resident, route: str, description: str, lat=None, lon=None, photos=(),
-                facts: dict | None = None, requested_amount=None):
-    """掌上救助: a grid worker reports someone they found. ``route`` is a program code (civil affairs opens a
-    case) or a department code (a tracked referral). Returns the Case or the Referral."""
-    if route in m.Program.values:
-        return intake(user, program=route, applicant=applicant, channel=m.Channel.GRID, reason=description,
-                      facts=facts, requested_amount=requested_amount, lat=lat, lon=lon, photos=photos)
+                requested_amount=None) -> m.GridReport:
+    """掌上救助: a grid worker reports someone they found, classified on the phone. ``route`` is a program
+    code (the report waits for a community worker or reviewer to accept it, 受理) or a department code
+    (a tracked referral is opened at once)."""
+    require(user, "assistance.intake")
+    require_in_area(user, applicant.division)
+    if route not in m.Program.values and route not in m.Referral.Department.values:
+        raise AssistanceError(_("Choose where the report should go."))
+    report = m.GridReport.objects.create(
+        reporter=user, resident=applicant, division=applicant.division, route=route, description=description,
+        requested_amount=Decimal(str(requested_amount)) if requested_amount not in (None, "") else None,
+        lat=lat, lon=lon)
+    audit.record(AuditLog.Action.CREATE, report, actor=user, after=audit.snapshot(report),
+                 note=f"assistance.grid_report {route}")
+    for f in photos:
+        add_photo(user, None, f, report=report)
     if route in m.Referral.Department.values:
-        return refer(user, resident=applicant, department=route, need=description)
-    raise AssistanceError(_("Choose where the report should go."))
+        report.referral = refer(user, resident=applicant, department=route, need=description)
+        report.status = m.GridReport.Status.REFERRED
+        report.handled_by, report.handled_at = user, now()
+        report.save()
+    return report
+
+
+@transaction.atomic
+def accept_report(user, report: m.GridReport, *, program: str | None = None, facts: dict | None = None) -> m.Case:
+    """受理 a grid report as an application (channel 'grid'); its photos and location move to the case."""
+    report = m.GridReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != m.GridReport.Status.NEW:
+        raise AssistanceError(_("This report has already been handled."))
+    program = program or report.route
+    if program == erules.TEMP_AID and not facts:
+        facts = {"temp_aid": {"aid_type": "emergency", "household_status": "none", "special": False}}
+    case = intake(user, program=program, applicant=report.resident, channel=m.Channel.GRID,
+                  reason=report.description, facts=facts, requested_amount=report.requested_amount,
+                  lat=report.lat, lon=report.lon)
+    report.photos.update(case=case)
+    before = audit.snapshot(report)
+    report.case, report.status = case, m.GridReport.Status.ACCEPTED
+    report.handled_by, report.handled_at = user, now()
+    report.save()
+    audit.record(AuditLog.Action.UPDATE, report, actor=user, before=before, after=audit.snapshot(report),
+                 note="assistance.grid_report accepted")
+    return case
+
+
+@transaction.atomic
+def dismiss_report(user, report: m.GridReport, *, reason: str) -> m.GridReport:
+    require(user, "assistance.intake")
+    require_in_area(user, report.division)
+    if not (reason or "").strip():
+        raise AssistanceError(_("A written reason is required for this action."))
+    report = m.GridReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != m.GridReport.Status.NEW:
+        raise AssistanceError(_("This report has already been handled."))
+    before = audit.snapshot(report)
+    report.status, report.note = m.GridReport.Status.DISMISSED, reason.strip()
+    report.handled_by, report.handled_at = user, now()
+    report.save()
+    audit.record(AuditLog.Action.UPDATE, report, actor=user, before=before, after=audit.snapshot(report),
+                 note=f"assistance.grid_report dismissed: {reason.strip()}")
+    return report
 
 
 @transaction.atomic

@@ -220,8 +220,11 @@ def case_action(request, pk, action):
 @login_required
 def photo(request, pk):
     _need(request, "assistance.view")
-    p = m.Photo.objects.select_related("case__division").filter(pk=pk).first()
-    if p is None or not selectors.cases_visible_to(request.user).filter(pk=p.case_id).exists():
+    p = m.Photo.objects.filter(pk=pk).first()
+    visible = p is not None and (
+        (p.case_id and selectors.cases_visible_to(request.user).filter(pk=p.case_id).exists())
+        or (p.report_id and selectors.reports_visible_to(request.user).filter(pk=p.report_id).exists()))
+    if not visible:
         raise Http404("photo not found")
     return FileResponse(p.file.open("rb"), content_type=p.content_type or "image/jpeg")
 
@@ -241,26 +244,63 @@ def report(request):
                 applicant = _register(request, form, d)
         if applicant is not None:
             try:
-                result = services.grid_report(
+                rep = services.grid_report(
                     request.user, applicant=applicant, route=d["route"], description=d["description"],
                     lat=d.get("lat"), lon=d.get("lon"), photos=d.get("photos") or [],
-                    requested_amount=d.get("requested_amount"),
-                    facts={"temp_aid": {"aid_type": "emergency"}} if d["route"] == "temp_aid" else None)
+                    requested_amount=d.get("requested_amount"))
             except (ewf.WorkflowError, services.AssistanceError) as exc:
                 form.add_error(None, services.error_message(exc))
             else:
-                if isinstance(result, m.Case):
-                    messages.success(request, _("Reported: case %(n)s opened for %(name)s.") %
-                                     {"n": result.number, "name": applicant.name})
-                    return redirect(reverse("assistance:report") + f"?done={result.pk}")
-                messages.success(request, _("Referred to %(dept)s; the referral is tracked.") %
-                                 {"dept": result.get_department_display()})
-                return redirect("assistance:report")
+                if rep.referral_id:
+                    messages.success(request, _("Referred to %(dept)s; the referral is tracked.") %
+                                     {"dept": rep.referral.get_department_display()})
+                else:
+                    messages.success(request, _("Report sent for %(name)s; the community will accept it as an "
+                                                "application.") % {"name": applicant.name})
+                return redirect(reverse("assistance:report") + f"?done={rep.pk}")
     done = None
     if request.GET.get("done"):
-        done = selectors.cases_visible_to(request.user).filter(pk=request.GET["done"]).first()
-    mine = selectors.cases_visible_to(request.user).filter(created_by=request.user, channel=m.Channel.GRID)[:5]
+        done = selectors.reports_visible_to(request.user).filter(pk=request.GET["done"]).first()
+    mine = selectors.reports_visible_to(request.user).filter(reporter=request.user).select_related("resident")[:5]
     return render(request, "assistance/report.html", {"form": form, "done": done, "mine": mine})
+
+
+@login_required
+def reports(request):
+    """The queue of grid reports: accept as an application (受理) or dismiss with a reason."""
+    _need(request, "assistance.view")
+    status = request.GET.get("status", m.GridReport.Status.NEW)
+    qs = selectors.reports_visible_to(request.user).select_related("resident", "division__parent", "reporter",
+                                                                   "case")
+    if status:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.prefetch_related("photos"), 20).get_page(request.GET.get("page"))
+    return render(request, "assistance/reports.html", {
+        "page": page, "status": status, "statuses": m.GridReport.Status.choices, "programs": m.Program.choices,
+        "query": query_without_page(request)})
+
+
+@login_required
+def report_action(request, pk, action):
+    _need(request, "assistance.intake")
+    if request.method != "POST":
+        raise Http404
+    rep = selectors.reports_visible_to(request.user).filter(pk=pk).first()
+    if rep is None:
+        raise Http404("report not found")
+    try:
+        if action == "accept":
+            case = services.accept_report(request.user, rep, program=request.POST.get("program") or None)
+            messages.success(request, _("Application accepted."))
+            return redirect("assistance:case", pk=case.pk)
+        if action == "dismiss":
+            services.dismiss_report(request.user, rep, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Report dismissed."))
+            return redirect("assistance:reports")
+    except (ewf.WorkflowError, services.AssistanceError) as exc:
+        messages.error(request, services.error_message(exc))
+        return redirect("assistance:reports")
+    raise Http404("unknown action")
 
 
 def _register(request, form, d) -> Resident | None:

@@ -8,6 +8,7 @@ import random
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
+from django.db.models import Q
 from django.utils import timezone
 
 from carenet.assistance import jobs, services
@@ -100,6 +101,18 @@ class Command(BaseCommand):
             if case is not None:
                 made.append(case)
         self.stdout.write(f"cases: {len(made)}")
+        # a few fresh reports waiting in the demo worker's queue
+        self._clock(_at(today, 8))
+        waiting = Resident.objects.filter(assistance_cases__isnull=True, deceased_on__isnull=True).filter(
+            Q(division__parent_id__in=demo_comms) | Q(division_id__in=demo_comms)).order_by("pk")[:3]
+        for r in waiting:
+            community = r.division.parent if r.division.level == Division.Level.GRID else r.division
+            worker = workers.get(community.pk)
+            if worker:
+                services.grid_report(worker, applicant=r, route=rnd.choice(["dibao_urban", "temp_aid", "tekun"]),
+                                     description=rnd.choice(["独居老人，家中无人照料，收入微薄", "家人突发重病住院，生活困难",
+                                                             "房屋破旧，冬季取暖困难"]),
+                                     lat=r.lat, lon=r.lon, requested_amount=1500)
         self._payrolls(district, approver, today)
         self.stdout.write("states: " + ", ".join(f"{s} {n}" for s, n in sorted(
             __import__("collections").Counter(c.state for c in m.Case.objects.all()).items())))
@@ -162,8 +175,13 @@ class Command(BaseCommand):
                      "temp_aid": "突发疾病住院，生活暂时困难", "warm_fund": "家中失火，急需救助",
                      "marginal": "收入略高于低保标准，申请低保边缘认定"}[program]
         channel = rnd.choice(["window", "community", "grid"])
-        case = services.intake(worker, program=program, applicant=r, channel=channel, reason=situation,
-                               facts=self._facts(program, r, rnd), requested_amount=requested)
+        if channel == "grid":  # found by a grid worker, then accepted by the community (受理)
+            rep = services.grid_report(worker, applicant=r, route=program, description=situation,
+                                       requested_amount=requested, lat=r.lat, lon=r.lon)
+            case = services.accept_report(worker, rep, facts=self._facts(program, r, rnd))
+        else:
+            case = services.intake(worker, program=program, applicant=r, channel=channel, reason=situation,
+                                   facts=self._facts(program, r, rnd), requested_amount=requested)
         if target in ("accepted", "overdue"):
             return case
         day += dt.timedelta(days=rnd.randrange(2, 6))
