@@ -167,7 +167,8 @@ def adjustments(user, month: dt.date) -> list[epay.Adjustment]:
     month = epay.month_of(month)
     from carenet.assistance.jobs import load_engine_entitlements
 
-    qs = m.Entitlement.objects.filter(division_q(user, "division")).filter(Q(start_month=month) | Q(stop_month=month))
+    qs = m.Entitlement.objects.filter(division_q(user, "division")).filter(Q(start_month=month) | Q(stop_month=month)) \
+        .exclude(program__in=m.ONE_OFF_PROGRAMS)  # one-off grants are not households added to or leaving a program
     ents, _ = load_engine_entitlements(qs)
     rows = epay.dynamic_adjustments(ents, month, by_township=True)
     names = dict(Division.objects.filter(pk__in={int(a.township_code) for a in rows}).values_list("pk", "name"))
