@@ -177,7 +177,9 @@ def test_shutdown_during_outage_acknowledges_nothing(monkeypatch):
 def test_urgent_messages_take_their_own_lane():
     w = _bare_worker()
     w.inbox, w.urgent_inbox = worker_mod.queue.Queue(), worker_mod.queue.Queue()
-    for i, kind in enumerate(["motion", "sos", "door", "fall", "smoke", "heartbeat"]):
-        w._on_message(None, None, _Msg(i, json.dumps({"events": [{"kind": kind}]}).encode()))
+    now = time.time()
+    for i, (kind, age) in enumerate([("motion", 0), ("sos", 0), ("door", 0), ("fall", 5), ("smoke", 0),
+                                     ("heartbeat", 0), ("sos", 3600)]):
+        w._on_message(None, None, _Msg(i, json.dumps({"events": [{"kind": kind, "ts": now - age}]}).encode()))
     assert [w.urgent_inbox.get_nowait().mid for _ in range(w.urgent_inbox.qsize())] == [1, 3, 4]
-    assert w.inbox.qsize() == 3
+    assert w.inbox.qsize() == 4  # including the hour-old SOS: it keeps its place in time order

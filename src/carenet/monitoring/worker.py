@@ -8,6 +8,7 @@ are recognised by (device, event id) and change nothing.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import queue
 import re
@@ -31,6 +32,24 @@ log = logging.getLogger("carenet.ingest")
 URGENT = re.compile(rb'"kind"\s*:\s*"(sos|fall|smoke|water_leak)"')
 
 
+URGENT_MAX_AGE_S = 120
+
+
+def is_urgent(payload: bytes, now: float | None = None) -> bool:
+    """A life-safety event from the last two minutes. Older ones (a backlog after an outage, a replay) keep
+    their place in the ordered bulk lane, so the rules see each home's events in time order."""
+    if not URGENT.search(payload):
+        return False
+    try:
+        body = json.loads(payload)
+        events = body.get("events", [body])
+        stamps = [e.get("ts") for e in events if isinstance(e, dict)]
+        now = now or time.time()
+        return bool(stamps) and all(isinstance(t, (int, float)) and now - t < URGENT_MAX_AGE_S for t in stamps)
+    except (ValueError, AttributeError, TypeError):
+        return False  # malformed: the bulk lane quarantines it with the reason
+
+
 def parse_mqtt_url(url: str) -> tuple[str, int]:
     parsed = urlparse(url if "://" in url else f"mqtt://{url}")
     return parsed.hostname or "127.0.0.1", parsed.port or 1883
@@ -51,6 +70,8 @@ class IngestWorker:
         self.pending: collections.deque = collections.deque()
         self.stop = threading.Event()
         self.connected = threading.Event()
+        self.tick_gate = threading.Event()  # timer rules run while set (cleared while history is replayed)
+        self.tick_gate.set()
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
         self.accept_old = accept_old
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -78,8 +99,8 @@ class IngestWorker:
             log.warning("MQTT disconnected (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, msg):
-        # Life-safety messages go to their own thread and database connection, never behind bulk traffic.
-        (self.urgent_inbox if URGENT.search(msg.payload) else self.inbox).put(msg)
+        # Fresh life-safety messages go to their own thread and connection, never behind bulk traffic.
+        (self.urgent_inbox if is_urgent(msg.payload) else self.inbox).put(msg)
 
     def _urgent_loop(self) -> None:
         try:
@@ -163,8 +184,8 @@ class IngestWorker:
             except DatabaseError as exc:
                 attempt += 1
                 self.stats["db_retries"] += 1
-                log.warning("database unavailable (%s); keeping %d messages unacknowledged, retry %d",
-                            exc.__class__.__name__, len(raws), attempt)
+                log.warning("database unavailable (%s: %s); keeping %d messages unacknowledged, retry %d",
+                            exc.__class__.__name__, exc, len(raws), attempt)
                 connection.close()
                 if self.stop.wait(min(10.0, 0.2 * 2 ** min(attempt, 6))):
                     return  # shutting down: nothing acknowledged, the broker will redeliver
@@ -181,6 +202,8 @@ class IngestWorker:
             s["alarms"] += len(result.alarm_ids)
 
     def _tick(self) -> None:
+        if not self.tick_gate.is_set():
+            return
         try:
             self.stats["alarms"] += timers.tick_due()
             alarms.escalate_unacknowledged()

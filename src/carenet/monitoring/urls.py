@@ -1,0 +1,10 @@
+from django.urls import path
+
+from carenet.monitoring import views
+
+urlpatterns = [
+    path("", views.alarm_list, name="monitoring_alarms"),
+    path("quarantine/", views.quarantine, name="monitoring_quarantine"),
+    path("devices/", views.device_list, name="monitoring_devices"),
+    path("elders/<int:pk>/rules/", views.elder_rules, name="monitoring_elder_rules"),
+]

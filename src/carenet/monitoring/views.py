@@ -1,0 +1,132 @@
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from carenet.core.roles import can
+from carenet.core.scoping import division_q, visible_to
+from carenet.core.views import query_without_page
+from carenet.devices.models import Device, Quarantine
+from carenet.monitoring import engine, services
+from carenet.monitoring.ingest import config_for
+from carenet.monitoring.models import Alarm, MonitorState
+from carenet.people import selectors
+
+
+def _need(request, cap):
+    if not can(request.user, cap):
+        raise PermissionDenied(cap)
+
+
+@login_required
+def alarm_list(request):
+    _need(request, "alarms.view")
+    f = {k: request.GET.get(k, "").strip() for k in ("status", "type", "q")}
+    qs = visible_to(request.user, Alarm.objects.select_related("elder__resident", "division", "acknowledged_by"))
+    if f["status"] == "active" or not f["status"]:
+        qs = qs.filter(status__in=Alarm.ACTIVE)
+    elif f["status"] != "all":
+        qs = qs.filter(status=f["status"])
+    if f["type"]:
+        qs = qs.filter(type=f["type"])
+    if f["q"]:
+        qs = qs.filter(elder__resident__name__contains=f["q"])
+    page = Paginator(qs.order_by("severity_rank", "-raised_at"), 30).get_page(request.GET.get("page"))
+    types = visible_to(request.user, Alarm.objects.all()).values_list("type", flat=True).distinct().order_by("type")
+    return render(request, "monitoring/alarm_list.html", {"page": page, "f": f, "types": types,
+                                                          "statuses": Alarm.Status.choices, "query": query_without_page(request)})
+
+
+@login_required
+def quarantine(request):
+    _need(request, "devices.view")
+    # Messages of known devices are shown to staff of the device's area; unattributable ones to district staff.
+    own = Q(device_ref__in=Device.objects.filter(division_q(request.user, "elder__resident__division")).values("device_id"))
+    if request.user.is_superuser or (request.user.division_id and request.user.division.level == 1):
+        own |= ~Q(device_ref__in=Device.objects.values("device_id"))
+    qs = Quarantine.objects.filter(own)
+    reason = request.GET.get("reason", "")
+    since = timezone.now() - dt.timedelta(days=1)
+    counts = {r["reason"]: r["n"] for r in qs.filter(received__gte=since).values("reason").annotate(n=Count("id"))}
+    if reason:
+        qs = qs.filter(reason=reason)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "monitoring/quarantine.html", {
+        "page": page, "reason": reason, "counts": [(code, label, counts.get(code, 0)) for code, label in Quarantine.Reason.choices],
+        "query": query_without_page(request)})
+
+
+@login_required
+def device_list(request):
+    _need(request, "devices.view")
+    qs = Device.objects.filter(division_q(request.user, "elder__resident__division")).select_related("elder__resident")
+    state = request.GET.get("state", "")
+    if state == "offline":
+        qs = qs.filter(online=False)
+    elif state == "low_battery":
+        qs = qs.filter(battery__lt=20)
+    totals = qs.aggregate(total=Count("id"), offline=Count("id", filter=Q(online=False)),
+                          low=Count("id", filter=Q(battery__lt=20)))
+    page = Paginator(qs.order_by("online", "battery", "device_id"), 50).get_page(request.GET.get("page"))
+    return render(request, "monitoring/device_list.html", {"page": page, "state": state, "totals": totals,
+                                                           "query": query_without_page(request)})
+
+
+class OverrideForm(forms.Form):
+    inactivity_day_h = forms.FloatField(label=_l("No activity by day, hours"), required=False, min_value=0.5, max_value=24)
+    inactivity_night_h = forms.FloatField(label=_l("No activity by night, hours"), required=False, min_value=1, max_value=24)
+    bathroom_overstay_min = forms.FloatField(label=_l("Bathroom overstay, minutes"), required=False, min_value=5, max_value=240)
+    routine_check_h = forms.FloatField(label=_l("Daily routine check by (hour)"), required=False, min_value=6, max_value=20)
+    night_out_of_bed_min = forms.FloatField(label=_l("Out of bed at night, minutes"), required=False, min_value=5, max_value=240)
+    learn_thresholds = forms.TypedChoiceField(label=_l("Learn thresholds from this home"), required=False,
+                                              choices=[("", "—"), ("1", _l("Yes")), ("0", _l("No"))],
+                                              coerce=lambda v: v == "1", empty_value=None)
+    away_until = forms.DateTimeField(label=_l("Away (hospital, family visit) until"), required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def overrides(self) -> dict:
+        d = dict(self.cleaned_data)
+        if d.get("away_until"):
+            d["away_until"] = d["away_until"].timestamp()
+        return {k: v for k, v in d.items() if v is not None and v != ""}
+
+
+@login_required
+def elder_rules(request, pk):
+    _need(request, "devices.view")
+    elder = selectors.get_elder(request.user, pk)
+    row = MonitorState.objects.filter(elder=elder).first()
+    current = dict(row.overrides) if row else {}
+    initial = {k: v for k, v in current.items() if k != "away_until"}
+    if current.get("away_until"):
+        initial["away_until"] = dt.datetime.fromtimestamp(current["away_until"], timezone.get_current_timezone())
+    if "learn_thresholds" in initial:
+        initial["learn_thresholds"] = "1" if initial["learn_thresholds"] else "0"
+    form = OverrideForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        _need(request, "devices.manage")
+        if form.is_valid():
+            try:
+                services.set_overrides(request.user, elder, form.overrides())
+            except (ValueError, KeyError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Rules saved. They apply from now on."))
+                return redirect("monitoring_elder_rules", pk=elder.pk)
+    config = config_for(elder, current)
+    state = engine.ElderState.from_dict(row.state) if row and row.state else engine.ElderState(elder_id=elder.pk)
+    summary = engine.summary(state, config)
+    deadlines = sorted((k, dt.datetime.fromtimestamp(v, timezone.get_current_timezone()))
+                       for k, v in engine.deadlines(state, config).items())
+    return render(request, "monitoring/elder_rules.html", {
+        "elder": elder, "form": form, "config": config, "summary": summary, "deadlines": deadlines,
+        "devices": Device.objects.filter(elder=elder).order_by("type", "room"),
+        "alarms": Alarm.objects.filter(elder=elder).order_by("-raised_at")[:10]})
