@@ -74,3 +74,12 @@ def test_console_page_is_for_operators(area, client):
     assert client.get("/callcenter/").status_code == 403
     client.force_login(area.supervisor)
     assert client.get("/callcenter/kpis/").status_code == 200
+
+
+def test_queue_json_lists_open_alarms_of_the_own_area(area, street2_operator, client):
+    make_alarm(area.elder_a)
+    own = make_alarm(area.elder_c)
+    make_alarm(area.elder_c, "fall", status="resolved")
+    client.force_login(street2_operator)
+    rows = client.get("/callcenter/queue.json").json()["alarms"]
+    assert [r["id"] for r in rows] == [own.pk] and rows[0]["name"] == "丙老人" and rows[0]["active"]

@@ -112,3 +112,20 @@ def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subpr
         if broker:
             broker.stop()
         release_database()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_console_reconciles_when_a_push_is_missed(area, live_server, browser_page):
+    """The push follows Alarm.updated; the console also reconciles with /callcenter/queue.json every 5 s."""
+    from tests.callcenter.conftest import make_alarm
+
+    page = browser_page
+    page.route_web_socket("**/ws/alarms/", lambda ws: None)  # the WebSocket connects to nothing: no push at all
+    login(page, live_server.url, area.operator.username)
+    page.goto(live_server.url + "/callcenter/")
+    alarm = make_alarm(area.elder_b, "fall")
+    page.wait_for_selector(f"[data-testid=alarm-row][data-alarm-id='{alarm.pk}']", timeout=12000)
+    alarm.status = "auto_cleared"
+    alarm.save()
+    page.wait_for_selector(f"[data-testid=alarm-row][data-alarm-id='{alarm.pk}']", state="detached", timeout=12000)
+    release_database()

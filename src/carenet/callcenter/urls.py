@@ -6,6 +6,7 @@ app_name = "callcenter"
 
 urlpatterns = [
     path("", views.console, name="console"),
+    path("queue.json", views.queue_json, name="queue"),
     path("alarms/", views.alarm_list, name="alarms"),
     path("alarms/<int:pk>/", views.alarm_detail, name="alarm"),
     path("alarms/<int:pk>/claim/", views.claim, name="claim"),

@@ -19,6 +19,7 @@ from carenet.callcenter.models import CallLog, Dispatch, OnlineService
 from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.core.roles import can
+from carenet.monitoring.feed import alarm_row
 from carenet.monitoring.models import Alarm
 from carenet.people import services as people_services
 from carenet.people.models import HealthArchive, Resident
@@ -45,6 +46,8 @@ def console(request):
         "serverNow": int(time.time() * 1000),
         "me": request.user.username,
         "claimUrl": reverse("callcenter:claim", args=[0]),
+        "queueUrl": reverse("callcenter:queue"),
+        "reconcileMs": 5000,
         "popUrl": reverse("callcenter:alarm", args=[0]),
         "targets": [60, 180],
         "types": {k: str(v) for k, v in ALARM_TYPES.items()},
@@ -57,6 +60,16 @@ def console(request):
               "x": _("×")},
     }
     return render(request, "callcenter/console.html", {"config": config})
+
+
+@login_required
+def queue_json(request):
+    """The open alarms of the user's area, as the WebSocket feed's rows. The console reconciles with it every
+    few seconds, a safety net under the push (which follows `Alarm.updated` and could, in principle, pass over
+    a row committed late with an older timestamp)."""
+    _need(request, "callcenter.console")
+    qs = selectors.alarms_visible_to(request.user).filter(status__in=Alarm.ACTIVE).order_by("severity_rank", "raised_at")
+    return JsonResponse({"alarms": [alarm_row(a) for a in qs[:500]], "now": time.time()})
 
 
 @login_required

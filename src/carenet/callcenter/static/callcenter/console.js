@@ -8,6 +8,7 @@
   var skew = cfg.serverNow - Date.now();          // server clock minus browser clock, for the waiting times
   var rows = {};                                   // id -> alarm row
   var els = {};                                    // id -> <tr>
+  var firstSeen = {};                              // id -> Date.now() when this page first got the row
   var tbody = document.getElementById("cc-rows");
   var conn = document.getElementById("cc-conn");
   var soundOn = true;
@@ -175,6 +176,7 @@
       } else {
         rows[a.id] = a;
         els[a.id] = build(a);
+        firstSeen[a.id] = Date.now();
         if (!isSnapshot || everConnected) {
           els[a.id].classList.add("cc-new");
           if (a.status === "raised") fresh = true;
@@ -218,6 +220,24 @@
     box.classList.remove("d-none");
     setTimeout(function () { box.classList.add("d-none"); }, 6000);
   }
+
+  // ---- safety net: reconcile with the server's list of open alarms every few seconds ----
+  function reconcile() {
+    var started = Date.now();
+    fetch(cfg.queueUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (res) {
+        if (!res) return;
+        var open = {};
+        res.alarms.forEach(function (a) { open[a.id] = true; });
+        var missing = res.alarms.filter(function (a) { return !els[a.id]; });
+        // a row the server no longer lists was closed; leave rows the page got after this request started
+        var gone = Object.keys(rows).filter(function (id) { return !open[id] && firstSeen[id] < started - 2000; })
+          .map(function (id) { var a = {}; for (var k in rows[id]) a[k] = rows[id][k]; a.active = false; return a; });
+        if (missing.length || gone.length) apply(missing.concat(gone), false);
+      }).catch(function () {});
+  }
+  setInterval(reconcile, cfg.reconcileMs);
 
   // ---- WebSocket with reconnect ----
   var retry = 500;
