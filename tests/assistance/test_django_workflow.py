@@ -326,3 +326,26 @@ def test_mobile_report_registers_a_new_person_with_photo_and_location(aa, client
     client.force_login(aa.worker_b)
     assert client.get(reverse("assistance:photo", args=[photo.pk])).status_code == 404
     assert client.post(reverse("assistance:report_action", args=[rep.pk, "dismiss"]), {"reason": "x"}).status_code == 404
+
+
+def test_survey_records_household_members_per_article_7(aa, client):
+    spouse = ResidentFactory(division=aa.comm_a, name="王妻", household=aa.applicant.household, relation="spouse",
+                             birth_date=dt.date(1972, 1, 1))
+    son = ResidentFactory(division=aa.comm_a, name="王子", household=aa.applicant.household, relation="child",
+                          birth_date=dt.date(2003, 1, 1))
+    case = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    client.force_login(aa.worker_a)
+    form = client.get(reverse("assistance:action", args=[case.pk, "survey"])).content.decode()
+    assert "王妻" in form and "王子" in form and 'data-testid="member-facts"' in form
+    data = {"visited_on": "2026-06-01", "visitors": "甲、乙", "notes": "走访", "wage_income": "900",
+            f"m{son.pk}_student": "on"}
+    assert client.post(reverse("assistance:action", args=[case.pk, "survey"]), data).status_code == 302
+    case.refresh_from_db()
+    assert case.facts["members"][str(son.pk)]["full_time_student"] is True
+    # the adult son is counted because he is a full-time student: 3 persons, (1000 - 900/3) x 3
+    assert case.persons == 3 and case.monthly_amount == Decimal("2100.00")
+    # without the student flag the adult son lives independently and is not counted; a spouse in prison neither
+    case.facts["members"][str(son.pk)]["full_time_student"] = False
+    assert services.assess(case).persons == 2
+    case.facts["members"][str(spouse.pk)]["exclusion"] = "imprisoned"
+    assert services.assess(case).persons == 1

@@ -164,6 +164,48 @@ class SurveyForm(FactsForm):
     photos = PhotosField(label=_("Photos"), required=False, widget=MultiFileInput(
         attrs={"class": "form-control", "accept": "image/*", "capture": "environment"}))
 
+    EXCLUSIONS = [("", "—"), ("clergy_3y", _("Clergy living apart 3+ years")), ("imprisoned", _("Serving a sentence")),
+                  ("compulsory_rehab", _("Compulsory drug rehabilitation")), ("declared_missing", _("Declared missing"))]
+
+    def __init__(self, *args, members=(), **kwargs):
+        """``members``: the applicant's household (Residents); each gets the Art. 7 facts the survey finds."""
+        super().__init__(*args, **kwargs)
+        self.members = []
+        for r in members:
+            names = {k: f"m{r.pk}_{k}" for k in ("student", "dependent", "apart", "exclusion", "employable")}
+            self.fields[names["student"]] = forms.BooleanField(label=_("Full-time student"), required=False)
+            self.fields[names["dependent"]] = forms.BooleanField(label=_("Cannot live independently"), required=False)
+            self.fields[names["apart"]] = forms.BooleanField(label=_("Does not live with the applicant"), required=False)
+            self.fields[names["employable"]] = forms.BooleanField(label=_("Able to work"), required=False)
+            self.fields[names["exclusion"]] = forms.ChoiceField(
+                label=_("Not counted because"), choices=self.EXCLUSIONS, required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+            self.members.append((r, [self[names[k]] for k in ("student", "dependent", "apart", "employable",
+                                                              "exclusion")]))
+
+    def facts(self, applicant_id) -> dict:
+        out = super().facts(applicant_id)
+        d = self.cleaned_data
+        members = {}
+        for r, _bound in self.members:
+            p = f"m{r.pk}_"
+            members[str(r.pk)] = {"full_time_student": bool(d.get(p + "student")),
+                                  "cannot_live_independently": bool(d.get(p + "dependent")),
+                                  "cohabiting": not d.get(p + "apart"), "employable": bool(d.get(p + "employable")),
+                                  "exclusion": d.get(p + "exclusion") or None}
+        out["members"] = members
+        return out
+
+    @staticmethod
+    def member_initial(facts: dict) -> dict:
+        out = {}
+        for pk, o in (facts or {}).get("members", {}).items():
+            p = f"m{pk}_"
+            out |= {p + "student": o.get("full_time_student"), p + "dependent": o.get("cannot_live_independently"),
+                    p + "apart": not o.get("cohabiting", True), p + "employable": o.get("employable"),
+                    p + "exclusion": o.get("exclusion") or ""}
+        return out
+
 
 class ReviewForm(forms.Form):
     recommend = forms.TypedChoiceField(label=_("Opinion"), coerce=lambda v: v == "1", initial="1",

@@ -192,14 +192,18 @@ def case_action(request, pk, action):
         raise Http404("unknown action")
     form_class = ACTION_FORMS.get(action)
     initial = {}
+    extra = {}
     if action == "survey":
-        initial = f.FactsForm.initial_from(case.facts) | {"visited_on": services.today()}
+        initial = f.FactsForm.initial_from(case.facts) | f.SurveyForm.member_initial(case.facts) | \
+            {"visited_on": services.today()}
+        extra["members"] = [r for r in residents_visible_to(request.user).filter(household_id=case.household_id)
+                            .order_by("pk") if r.pk != case.applicant_id] if case.household_id else []
     if action in ("raise", "lower", "stop"):
         initial = {"effective_month": epay.add_months(epay.month_of(services.today()), 1)}
     if request.method != "POST":
-        form = form_class(initial=initial) if form_class else None
+        form = form_class(initial=initial, **extra) if form_class else None
         return case_detail(request, pk, form=form, form_action=action)
-    form = form_class(request.POST, request.FILES) if form_class else None
+    form = form_class(request.POST, request.FILES, **extra) if form_class else None
     if form is not None and not form.is_valid():
         return case_detail(request, pk, form=form, form_action=action, status=400)
     d = dict(form.cleaned_data) if form is not None else {}
