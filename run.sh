@@ -53,14 +53,16 @@ cmd_demo() {
   log "migrating the database (SQLite under var/ unless CARENET_DATABASE_URL is set)"
   "$PY" manage.py migrate --noinput -v0
   "$PY" manage.py seed --if-empty --elders "${CARENET_DEMO_ELDERS:-2000}"
-  if "$PY" manage.py help build_policy_index >/dev/null 2>&1 && [ ! -d var/policy_index ]; then
-    log "building the regulation search index (first run only)"
+  "$PY" manage.py seed_assistance            # standards, sample cases and payrolls (idempotent)
+  "$PY" manage.py seed_callcenter --if-empty  # a month of handled alarms and care calls for the KPIs
+  if [ ! -d var/policy_index ]; then
+    log "building the regulation search index from the law corpus (first run only, about a minute)"
     "$PY" manage.py build_policy_index || log "policy index not built; policy search will say so"
   fi
-  if "$PY" manage.py help demo_services >/dev/null 2>&1; then
-    "$PY" manage.py demo_services &
-    trap 'kill $! 2>/dev/null || true' EXIT
-  fi
+  log "starting simulated homes, the ingest worker and the timer rules"
+  "$PY" manage.py demo_services &
+  SERVICES=$!
+  trap 'kill $SERVICES 2>/dev/null || true' EXIT
   log "serving on http://127.0.0.1:${PORT:-8000}/  (demo logins are listed on the login page)"
   "$VENV/bin/daphne" -b 127.0.0.1 -p "${PORT:-8000}" carenet.asgi:application
 }
