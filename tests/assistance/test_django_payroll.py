@@ -256,3 +256,34 @@ def test_decision_buttons_follow_delegation(aa, clock, client):
     services.add_standard(None, division=aa.district, program="*", key="approval_delegated_to_township",
                           value=True, effective_from=dt.date(2026, 1, 1), allow_past=True)
     assert "approve" in selectors.allowed_actions(reviewer2, case)
+
+
+def test_recheck_cycle_and_a_lower_decided_during_recheck(aa, clock):
+    case = approved_case(aa, clock)
+    run(aa, clock, case.entitlement.start_month)
+    case.refresh_from_db()
+    assert case.state == ewf.PAYING and case.next_recheck_on > case.history.get(action="approve").at.date()
+    clock.set(case.next_recheck_on)
+    case = services.start_recheck(aa.reviewer, case)
+    assert case.state == ewf.RECHECK and case.due_step == "recheck" and case.due_on > services.today()
+    case = services.complete_recheck(aa.reviewer, case, notes="家庭情况无变化")
+    assert case.state == ewf.PAYING and case.next_recheck_on > services.today()
+    case = services.start_recheck(aa.reviewer, case)
+    new = case.monthly_amount - Decimal("100.00")
+    case = services.change_payment(aa.approver, case, action="lower", monthly_amount=new,
+                                   effective_month=services.today().replace(day=1), reason="家庭成员就业，收入增加")
+    assert case.state == ewf.PAYING and case.monthly_amount == new
+    assert case.entitlement.changes.get().monthly_amount == new
+
+
+def test_run_payroll_command_runs_queued_jobs(aa, clock):
+    from django.core.management import call_command
+
+    case = approved_case(aa, clock)
+    clock.set(case.entitlement.start_month)
+    r = services.start_payroll(aa.approver, run_month=case.entitlement.start_month, program="dibao_urban",
+                               area=aa.street1)
+    out = io.StringIO()
+    call_command("run_payroll", "--pending", stdout=out)
+    r.refresh_from_db()
+    assert r.status == "done" and r.lines == 1 and f"run {r.pk}: done" in out.getvalue()
