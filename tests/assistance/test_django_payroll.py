@@ -287,3 +287,25 @@ def test_run_payroll_command_runs_queued_jobs(aa, clock):
     call_command("run_payroll", "--pending", stdout=out)
     r.refresh_from_db()
     assert r.status == "done" and r.lines == 1 and f"run {r.pk}: done" in out.getvalue()
+
+
+def test_a_failed_run_writes_nothing_and_can_run_again(aa, clock, client, monkeypatch):
+    case = approved_case(aa, clock)
+    month = case.entitlement.start_month
+    clock.set(month)
+
+    def broken(run, lines):
+        raise RuntimeError("disk full")
+
+    real = jobs.write_lines
+    monkeypatch.setattr(jobs, "write_lines", broken)
+    r = services.start_payroll(aa.approver, run_month=month, program="*", area=aa.district)
+    r = jobs.execute(r.pk)
+    assert r.status == "failed" and "disk full" in r.log and not m.LedgerLine.objects.exists()
+    monkeypatch.setattr(jobs, "write_lines", real)
+    monkeypatch.setattr(jobs, "launch", lambda run: jobs.execute(run.pk))
+    client.force_login(aa.approver)
+    assert 'data-testid="run-resume"' in client.get(reverse("assistance:run", args=[r.pk])).content.decode()
+    client.post(reverse("assistance:run_resume", args=[r.pk]))
+    r.refresh_from_db()
+    assert r.status == "done" and r.lines == 1 and m.LedgerLine.objects.count() == 1

@@ -11,6 +11,7 @@ from the command line (cron, or after a web worker died mid-run).
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import threading
 import time
@@ -165,6 +166,27 @@ def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
         buf.append(f"FAILED: {exc}")
         buf.append(traceback.format_exc(limit=3))
         _update(run.pk, status=m.PayrollRun.Status.FAILED, finished=timezone.now(), log="\n".join(buf))
+    run.refresh_from_db()
+    return run
+
+
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def resumable(run: m.PayrollRun) -> bool:
+    if run.status == m.PayrollRun.Status.FAILED:
+        return True
+    if run.status in (m.PayrollRun.Status.QUEUED, m.PayrollRun.Status.RUNNING):
+        return (run.started or run.created) < timezone.now() - STALE_AFTER
+    return False
+
+
+def requeue(run: m.PayrollRun, user) -> m.PayrollRun:
+    with transaction.atomic():
+        m.PayrollRun.objects.filter(pk=run.pk).update(status=m.PayrollRun.Status.QUEUED, progress=0,
+                                                      log=run.log + f"\nrequeued by {user.username}")
+        audit.record(AuditLog.Action.UPDATE, run, actor=user, division_path=run.area.path,
+                     note="assistance.payroll requeued")
     run.refresh_from_db()
     return run
 

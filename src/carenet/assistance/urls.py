@@ -18,6 +18,7 @@ urlpatterns = [
     path("notice.xlsx", views.notice_export, name="notice_export"),
     path("payroll/", views.payroll, name="payroll"),
     path("payroll/<int:pk>/", views.run_detail, name="run"),
+    path("payroll/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("payroll/<int:pk>/bank.<str:fmt>", views.bank_file, name="bank_file"),
     path("ledger/", views.ledger, name="ledger"),
     path("figures/", views.figures, name="figures"),

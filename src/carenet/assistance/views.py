@@ -412,8 +412,21 @@ def run_detail(request, pk):
     run = selectors.get_run(request.user, pk)
     kinds = dict(run.ledger_lines.values_list("kind").annotate(n=Count("id")).order_by())
     tmpl = "assistance/_run_progress.html" if request.headers.get("HX-Request") else "assistance/run_detail.html"
-    return render(request, tmpl, {"run": run, "kinds": kinds,
+    return render(request, tmpl, {"run": run, "kinds": kinds, "resumable": jobs.resumable(run),
                                   "lines": run.ledger_lines.select_related("entitlement", "township")[:50]})
+
+
+@login_required
+def run_resume(request, pk):
+    """Run again a payroll that failed, or that a dead worker left queued or running (no lines were written:
+    a run writes its lines in one transaction at the end)."""
+    _need(request, "assistance.payroll")
+    if request.method != "POST":
+        raise Http404
+    run = selectors.get_run(request.user, pk)
+    if jobs.resumable(run):
+        jobs.launch(jobs.requeue(run, request.user))
+    return redirect("assistance:run", pk=run.pk)
 
 
 @login_required
