@@ -349,3 +349,13 @@ def test_survey_records_household_members_per_article_7(aa, client):
     assert services.assess(case).persons == 2
     case.facts["members"][str(spouse.pk)]["exclusion"] = "imprisoned"
     assert services.assess(case).persons == 1
+
+
+def test_without_standards_intake_is_refused_with_a_clear_message(area, client):
+    applicant = ResidentFactory(division=area.comm_a)
+    with pytest.raises(services.AssistanceError):
+        services.intake(area.worker_a, program="dibao_urban", applicant=applicant)
+    client.force_login(area.worker_a)
+    r = client.post(reverse("assistance:case_new"), {"program": "dibao_urban", "channel": "window",
+                                                     "id_number": applicant.id_number, "reason": "x"})
+    assert r.status_code == 200 and "seed_assistance" in r.content.decode() and not m.Case.objects.exists()

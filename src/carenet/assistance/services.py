@@ -91,7 +91,10 @@ def path_codes(division: Division) -> tuple[str, ...]:
 
 def rules_for(division: Division) -> erules.RuleSet:
     """The RuleSet of every standard row on the division's path (they are few; built per request)."""
-    rows = m.Standard.objects.filter(division__code__in=path_codes(division)).select_related("division")
+    rows = list(m.Standard.objects.filter(division__code__in=path_codes(division)).select_related("division"))
+    if not rows:
+        raise AssistanceError(_("No assistance standards apply to %(area)s yet: an approver must enter them "
+                                "(`manage.py seed_assistance` loads the defaults).") % {"area": division.name})
     return erules.RuleSet(r.to_engine() for r in rows)
 
 

@@ -21,6 +21,7 @@ from carenet.assistance import models as m
 from carenet.assistance.engine import notice as enotice
 from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import workflow as ewf
+from carenet.assistance.engine.rules import RuleNotFoundError
 from carenet.core import audit, idcard, pii
 from carenet.core.models import AuditLog, Division
 from carenet.core.roles import can
@@ -95,7 +96,7 @@ def case_new(request):
                 case = services.intake(request.user, program=d["program"], applicant=applicant, channel=d["channel"],
                                        reason=d["reason"], facts=form.facts(applicant.pk),
                                        requested_amount=d.get("requested_amount"))
-            except (ewf.WorkflowError, services.AssistanceError) as exc:
+            except (ewf.WorkflowError, services.AssistanceError, RuleNotFoundError) as exc:
                 messages.error(request, services.error_message(exc))
             else:
                 messages.success(request, _("Application accepted."))
@@ -213,7 +214,7 @@ def case_action(request, pk, action):
         _perform(request.user, case, action, d, files)
     except ewf.PermissionDeniedError as exc:
         return case_detail(request, pk, form=form, form_action=action, error=services.error_message(exc), status=403)
-    except (ewf.WorkflowError, services.AssistanceError) as exc:
+    except (ewf.WorkflowError, services.AssistanceError, RuleNotFoundError) as exc:
         return case_detail(request, pk, form=form, form_action=action, error=services.error_message(exc), status=409)
     except PermissionDenied:
         raise
@@ -252,7 +253,7 @@ def report(request):
                     request.user, applicant=applicant, route=d["route"], description=d["description"],
                     lat=d.get("lat"), lon=d.get("lon"), photos=d.get("photos") or [],
                     requested_amount=d.get("requested_amount"))
-            except (ewf.WorkflowError, services.AssistanceError) as exc:
+            except (ewf.WorkflowError, services.AssistanceError, RuleNotFoundError) as exc:
                 form.add_error(None, services.error_message(exc))
             else:
                 if rep.referral_id:
@@ -301,7 +302,7 @@ def report_action(request, pk, action):
             services.dismiss_report(request.user, rep, reason=request.POST.get("reason", ""))
             messages.success(request, _("Report dismissed."))
             return redirect("assistance:reports")
-    except (ewf.WorkflowError, services.AssistanceError) as exc:
+    except (ewf.WorkflowError, services.AssistanceError, RuleNotFoundError) as exc:
         messages.error(request, services.error_message(exc))
         return redirect("assistance:reports")
     raise Http404("unknown action")
