@@ -30,8 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=50)
         parser.add_argument("--seed", type=int, default=11)
         parser.add_argument("--force", action="store_true", help="add cases even if some exist")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="accepted for symmetry with `seed`; loading only into an empty app is the default")
 
-    def handle(self, *args, cases, seed, force, **opts):
+    def handle(self, *args, cases, seed, force, if_empty=False, **opts):
         district = Division.objects.filter(level=Division.Level.DISTRICT).order_by("code").first()
         if district is None:
             self.stdout.write("No district loaded; run `manage.py seed` first.")
