@@ -61,7 +61,7 @@ def test_screen_pop_shows_sensor_timeline_location_and_history(area, client):
     assert charts["timeline"]["count"] == 2 and len(charts["timeline"]["categories"]) == 2
     assert charts["map"]["elder"] == [117.05, 30.5]
     assert [c["name"] for c in charts["map"]["communities"]] == ["甲社区"]
-    assert [a.pk for a, _ in resp.context["recent_alarms"]] == [old.pk]
+    assert [(a.pk, closing) for a, _, closing in resp.context["recent_alarms"]] == [(old.pk, "老人接听，情况正常")]  # zh-Hans by default
     html = resp.content.decode()
     assert "vendor/echarts/echarts.min.js" in html and "http://" not in html.split("<body")[1].replace("http://www.w3.org", "")
 

@@ -109,7 +109,8 @@ def alarm_detail(request, pk):
         "prompt": prompt, "mine": alarm.acknowledged_by_id == request.user.pk,
         "type_label": alarm_type_label(alarm.type), "closing_label": closing_label(alarm.closing_code),
         "steps": services.timeline(alarm), "dispatches": list(alarm.dispatches.all()),
-        "recent_alarms": [(a, alarm_type_label(a.type)) for a in selectors.recent_alarms(elder, exclude=alarm)],
+        "recent_alarms": [(a, alarm_type_label(a.type), closing_label(a.closing_code) if a.closing_code else "")
+                          for a in selectors.recent_alarms(elder, exclude=alarm)],
         "recent_services": selectors.recent_services(elder),
         "callees": CallLog.Callee.choices, "outcomes": CallLog.Outcome.choices,
         "targets": DISPATCH_TARGETS, "closing_codes": CLOSING_CODES,
