@@ -359,3 +359,21 @@ def test_without_standards_intake_is_refused_with_a_clear_message(area, client):
     r = client.post(reverse("assistance:case_new"), {"program": "dibao_urban", "channel": "window",
                                                      "id_number": applicant.id_number, "reason": "x"})
     assert r.status_code == 200 and "seed_assistance" in r.content.decode() and not m.Case.objects.exists()
+
+
+def test_approver_adds_a_dated_standard_through_the_page_and_workers_cannot(aa, clock, client):
+    clock.set(at(dt.date(2026, 6, 1)))
+    client.force_login(aa.approver)
+    data = {"division": aa.street1.pk, "program": "dibao_urban", "key": "dibao_monthly", "value": "1050.00",
+            "effective_from": "2026-07-01", "source": "一街道2026年第3号"}
+    assert client.post(reverse("assistance:standards"), data).status_code == 302
+    row = m.Standard.objects.get(division=aa.street1)
+    assert row.value == "1050.00" and row.created_by == aa.approver
+    assert AuditLog.objects.filter(model="assistance.standard", object_id=str(row.pk), actor=aa.approver).exists()
+    page = client.get(reverse("assistance:standards")).content.decode()
+    assert "一街道2026年第3号" in page
+    bad = dict(data, value="not a number", effective_from="2026-08-01")
+    assert client.post(reverse("assistance:standards"), bad).status_code == 200
+    assert m.Standard.objects.filter(division=aa.street1).count() == 1
+    client.force_login(aa.worker_a)
+    assert client.post(reverse("assistance:standards"), dict(data, effective_from="2026-09-01")).status_code == 403

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -498,7 +499,8 @@ def figures(request):
 def standards(request):
     _need(request, "assistance.view")
     divisions = divisions_visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
-    form = f.StandardForm(request.POST or None, divisions=divisions)
+    form = f.StandardForm(request.POST or None, divisions=divisions,
+                          initial={"division": request.user.division_id, "effective_from": services.today()})
     if request.method == "POST":
         _need(request, "assistance.approve")
         if form.is_valid():
@@ -523,8 +525,10 @@ def standards(request):
         division__code__in=codes | {d.code for d in divisions}).order_by("key", "program", "division__path",
                                                                           "effective_from")
     from carenet.assistance.engine.rules import KEY_LABELS_ZH
-    return render(request, "assistance/standards.html", {"form": form, "rows": rows, "labels": KEY_LABELS_ZH,
-                                                         "today": services.today(), "paths": paths})
+    table = [{"row": r, "label": KEY_LABELS_ZH.get(r.key, ""),
+              "value": json.dumps(r.value, ensure_ascii=False)} for r in rows]
+    return render(request, "assistance/standards.html", {"form": form, "rows": table, "today": services.today(),
+                                                         "paths": paths})
 
 
 @login_required
