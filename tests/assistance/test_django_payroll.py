@@ -309,3 +309,36 @@ def test_a_failed_run_writes_nothing_and_can_run_again(aa, clock, client, monkey
     client.post(reverse("assistance:run_resume", args=[r.pk]))
     r.refresh_from_db()
     assert r.status == "done" and r.lines == 1 and m.LedgerLine.objects.count() == 1
+
+
+def test_first_aid_is_paid_this_month_and_approval_completes_the_paperwork(aa, clock, client):
+    clock.set(dt.date(2026, 6, 10))
+    case = services.intake(aa.worker_a, program="temp_aid", applicant=aa.applicant, reason="突发火灾",
+                           facts={"temp_aid": {"aid_type": "emergency"}}, requested_amount="800")
+    assert services.first_aid_possible(case)
+    assert "first_aid" in selectors.allowed_actions(aa.reviewer, case)
+    assert "first_aid" not in selectors.allowed_actions(aa.worker_a, case)
+    client.force_login(aa.reviewer)
+    assert client.post(reverse("assistance:action", args=[case.pk, "first_aid"]), {"opinion": "急难，先行救助"}).status_code == 302
+    case.refresh_from_db()
+    ent = case.entitlement
+    assert ent.start_month == dt.date(2026, 6, 1) and ent.monthly_amount == Decimal("800.00")
+    assert case.history.last().action == "first_aid" and case.state == "accepted"
+    assert not services.first_aid_possible(case)
+    june = run(aa, clock, dt.date(2026, 6, 1))
+    assert june.lines == 1 and june.total == Decimal("800.00")
+    # the procedure follows; approval does not pay a second time
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="甲、乙", notes="补充调查",
+                                  facts={"temp_aid": {"aid_type": "emergency"}})
+    case = services.review(aa.reviewer, case, recommend=True, opinion="同意")
+    case = services.start_notice(aa.reviewer, case)
+    clock.set(case.notice_ends_on + dt.timedelta(days=1))
+    case = services.submit(aa.reviewer, case)
+    case = services.approve(aa.approver, case)
+    assert m.Entitlement.objects.filter(case=case).count() == 1
+    assert run(aa, clock, dt.date(2026, 7, 1)).lines == 0
+    # a large grant is not first aid
+    big = services.intake(aa.worker_a, program="temp_aid", applicant=ResidentFactory(division=aa.comm_a),
+                          facts={"temp_aid": {"aid_type": "emergency"}}, requested_amount="4000")
+    with pytest.raises(services.AssistanceError):
+        services.pay_first_aid(aa.reviewer, big)

@@ -126,6 +126,7 @@ ACTION_LABELS = {
     "objection": _("Record objection"),
     "submit": _("Submit for approval"),
     "approve": _("Approve"),
+    "first_aid": _("Pay first aid now (先行救助)"),
     "reject": _("Reject"),
     "start_payment": _("Start payment"),
     "start_recheck": _("Start re-check"),

@@ -111,6 +111,8 @@ def allowed_actions(user, case: m.Case) -> list[str]:
             continue  # done by the payroll job
         if roles & actor.roles:
             out.append(action)
+    if services.first_aid_possible(case) and actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:
+        out.insert(0, "first_aid")
     return out
 
 

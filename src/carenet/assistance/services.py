@@ -694,18 +694,57 @@ def _township(division: Division) -> Division:
     return division
 
 
-def _create_entitlement(user, case: m.Case, rules: erules.RuleSet) -> m.Entitlement | None:
+FIRST_AID_STATES = (ewf.ACCEPTED, ewf.SURVEYED, ewf.REVIEWED, ewf.IN_NOTICE, ewf.SUBMITTED)
+
+
+def first_aid_possible(case: m.Case) -> bool:
+    """先行救助 is offered for a temporary-aid case the engine found within ``first_aid_cap`` and not yet paid."""
+    return (case.program == erules.TEMP_AID and case.state in FIRST_AID_STATES and bool(case.eligible)
+            and any(s.get("code") == "temp.first_aid" for s in case.explanation)
+            and not m.Entitlement.objects.filter(case=case).exists())
+
+
+def pay_first_aid(user, case: m.Case, *, opinion: str = "") -> m.Case:
+    """先行救助 (社会救助暂行办法 Art. 48): pay a small temporary-aid grant at once, in this month's payroll;
+    the survey, review, notice and approval follow ("paperwork after"). Township reviewers and district
+    approvers may do it; near relatives may not (the engine's conflict rule)."""
+    require(user, DECIDE)
+    require_in_area(user, case.division)
+    with transaction.atomic():
+        case = m.Case.objects.select_for_update().select_related("division", "applicant").get(pk=case.pk)
+        before = audit.snapshot(case)
+        rules = rules_for(case.division)
+        actor = actor_for(user)
+        if actor.user_id in case.conflicted_staff or (actor.near_relative_person_ids & set(case.person_ids)):
+            raise ewf.NearRelativeConflictError(f"{actor.user_id} declared a near relative in case {case.pk}")
+        if not actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:
+            raise ewf.PermissionDeniedError(f"{actor.user_id} may not pay first aid")
+        _store_outcome(case, assess(case, today(), rules), today())
+        if not first_aid_possible(case):
+            raise AssistanceError(_("First aid (先行救助) is only for eligible temporary aid within the first-aid "
+                                    "limit, before approval and not yet paid."))
+        ent = _create_entitlement(user, case, rules, first_aid=True)
+        case.save()
+        seq = case.history.count() + 1
+        m.CaseHistory.objects.create(case=case, seq=seq, action="first_aid", from_state=case.state,
+                                     to_state=case.state, actor=user, at=now(), reason=opinion,
+                                     data={"grant_amount": str(case.grant_amount),
+                                           "month": ent.start_month.isoformat()})
+        audit.record(AuditLog.Action.UPDATE, case, actor=user, before=before, after=audit.snapshot(case),
+                     note="assistance.first_aid" + (f": {opinion}" if opinion else ""))
+        return case
+
+
+def _create_entitlement(user, case: m.Case, rules: erules.RuleSet, first_aid: bool = False) -> m.Entitlement | None:
     if case.program in m.STATUS_ONLY_PROGRAMS:
         return None
+    if m.Entitlement.objects.filter(case=case).exists():
+        return None  # paid first (先行救助): the approval completes the paperwork
     approved_on = today()
     start = epay.payment_start_month(approved_on, rules, path_codes(case.division), case.program)
     if case.program in m.ONE_OFF_PROGRAMS:
         amount = case.grant_amount
-        first_aid = False
-        for s in case.explanation:
-            if s.get("code") == "temp.first_aid":
-                first_aid = True
-        if first_aid:  # 先行救助: paid in the month of the decision
+        if first_aid:  # 先行救助: paid in this month's payroll
             start = epay.month_of(approved_on)
         stop = epay.add_months(start, 1)
     else:

@@ -147,6 +147,7 @@ def case_detail(request, pk, *, form=None, form_action=None, error=None, status=
 
 ACTION_FORMS = {
     "survey": f.SurveyForm, "review": f.ReviewForm, "objection": f.ObjectionForm, "approve": f.OpinionForm,
+    "first_aid": f.OpinionForm,
     "reject": f.ReasonForm, "withdraw": f.ReasonForm, "complete_recheck": f.ReasonForm,
     "raise": f.PaymentChangeForm, "lower": f.PaymentChangeForm, "stop": f.StopForm,
 }
@@ -168,6 +169,8 @@ def _perform(user, case, action, d, files):
         return services.submit(user, case)
     if action == "approve":
         return services.approve(user, case, opinion=d.get("opinion", ""))
+    if action == "first_aid":
+        return services.pay_first_aid(user, case, opinion=d.get("opinion", ""))
     if action == "reject":
         return services.reject(user, case, reason=d.get("reason", ""))
     if action == "withdraw":
