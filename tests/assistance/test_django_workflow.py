@@ -317,7 +317,9 @@ def test_mobile_report_registers_a_new_person_with_photo_and_location(aa, client
     rep = m.GridReport.objects.get()
     assert rep.resident.name == "赵新人" and rep.resident.division == aa.comm_a and rep.photos.count() == 1
     photo = rep.photos.get()
-    assert client.get(reverse("assistance:photo", args=[photo.pk])).status_code == 200
+    served = client.get(reverse("assistance:photo", args=[photo.pk]))
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert served["X-Content-Type-Options"] == "nosniff" and served["Content-Security-Policy"] == "sandbox"
     assert "赵新人" in client.get(reverse("assistance:reports")).content.decode()
     r = client.post(reverse("assistance:report_action", args=[rep.pk, "accept"]), {"program": "temp_aid"})
     case = m.Case.objects.get()
@@ -377,3 +379,13 @@ def test_approver_adds_a_dated_standard_through_the_page_and_workers_cannot(aa, 
     assert m.Standard.objects.filter(division=aa.street1).count() == 1
     client.force_login(aa.worker_a)
     assert client.post(reverse("assistance:standards"), dict(data, effective_from="2026-09-01")).status_code == 403
+
+
+def test_only_photos_are_accepted_and_served_safely(aa, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.VAR_DIR = tmp_path
+    svg = SimpleUploadedFile("x.svg", b"<svg onload=alert(1)>", content_type="image/svg+xml")
+    with pytest.raises(services.AssistanceError):
+        services.grid_report(aa.worker_a, applicant=aa.applicant, route="dibao_urban", description="x", photos=[svg])
+    assert not m.GridReport.objects.exists() and not m.Photo.objects.exists()

@@ -456,10 +456,13 @@ def intake(user, *, program: str, applicant: Resident, channel: str = m.Channel.
     return case
 
 
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/gif"}
+
+
 def add_photo(user, case: m.Case | None, upload, survey: m.SurveyRecord | None = None,
               report: m.GridReport | None = None) -> m.Photo:
-    ct = getattr(upload, "content_type", "") or ""
-    if ct and not ct.startswith("image/"):
+    ct = (getattr(upload, "content_type", "") or "").lower()
+    if ct not in PHOTO_TYPES:  # no SVG or HTML: the file is served back to staff browsers
         raise AssistanceError(_("Only photos can be attached."))
     photo = m.Photo.objects.create(case=case, survey=survey, report=report, file=upload, content_type=ct,
                                    uploaded_by=user)

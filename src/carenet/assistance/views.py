@@ -235,7 +235,12 @@ def photo(request, pk):
         or (p.report_id and selectors.reports_visible_to(request.user).filter(pk=p.report_id).exists()))
     if not visible:
         raise Http404("photo not found")
-    return FileResponse(p.file.open("rb"), content_type=p.content_type or "image/jpeg")
+    resp = FileResponse(p.file.open("rb"), content_type=p.content_type if p.content_type in services.PHOTO_TYPES
+                        else "application/octet-stream")
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Content-Security-Policy"] = "sandbox"
+    resp["Cache-Control"] = "private, max-age=3600"
+    return resp
 
 
 # ------------------------------------------------------------------ mobile report (掌上救助)
