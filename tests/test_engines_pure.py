@@ -1,0 +1,22 @@
+"""The pure engines (alarm rules, eligibility and payroll, regulation search) never import Django."""
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "carenet"
+ENGINES = ["monitoring/engine", "assistance/engine", "policy/engine"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_has_no_django_imports(engine):
+    files = sorted((SRC / engine).rglob("*.py"))
+    assert files, f"no sources under {engine}"
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.relative_to(SRC)}: {n}" for n in names if n.split(".")[0] in ("django", "carenet")
+                          and not n.startswith(f"carenet.{engine.replace('/', '.')}")]
+    assert offenders == []
