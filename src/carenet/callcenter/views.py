@@ -57,7 +57,7 @@ def console(request):
         "t": {"claim": _("Claim"), "open": pgettext("alarm", "Open"), "claimedBy": _("Claimed by"), "live": _("Live"),
               "offline": _("Reconnecting…"), "years": pgettext("age suffix", " y"), "waiting": _("waiting"), "new": _("New alarm"),
               "none": _("No open alarms in your area."), "soundOn": _("Sound on"), "soundOff": _("Sound off"),
-              "x": _("×")},
+              "x": _("×"), "escalated": _("Escalated")},
     }
     return render(request, "callcenter/console.html", {"config": config})
 

@@ -105,6 +105,7 @@
     status.textContent = "";
     if (a.status === "raised") {
       status.appendChild(el("span", "badge text-bg-danger", cfg.status.raised || a.status));
+      if (a.escalation_level > 0) status.appendChild(el("span", "badge text-bg-dark ms-1", T.escalated + " " + a.escalation_level));
     } else {
       status.appendChild(el("span", "badge text-bg-secondary", cfg.status[a.status] || a.status));
       if (a.acknowledged_by) status.appendChild(el("div", "text-muted", T.claimedBy + " " + a.acknowledged_by));
