@@ -467,7 +467,8 @@ class LedgerLine(models.Model):
         BACK_PAY = "back_pay", _("Back pay (补发)")
         RECOVERY = "recovery", _("Recovery (追回)")
 
-    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="ledger")
+    # no separate index: the unique key (entitlement, period, run_month, kind) starts with it
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="ledger", db_index=False)
     payroll_run = models.ForeignKey(PayrollRun, on_delete=models.PROTECT, related_name="ledger_lines")
     program = models.CharField(max_length=20, choices=Program.choices)
     beneficiary_id = models.CharField(max_length=30)
