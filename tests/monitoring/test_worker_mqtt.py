@@ -185,3 +185,41 @@ def test_urgent_messages_take_their_own_lane():
         w._on_message(None, None, _Msg(i, json.dumps({"events": [{"kind": kind, "ts": now - age}]}).encode()))
     assert [w.urgent_inbox.get_nowait().mid for _ in range(w.urgent_inbox.qsize())] == [1, 3, 4]
     assert w.inbox.qsize() == 4  # including the hour-old SOS: it keeps its place in time order
+
+
+@pytest.mark.mqtt
+@pytest.mark.postgres
+def test_database_outage_mid_stream_loses_nothing(home, subprocess_env):
+    """The worker's database connection is cut while events keep arriving; nothing is lost or doubled."""
+    from django.db import connection
+
+    from tests.monitoring.tcpproxy import CuttableProxy
+
+    db = connection.settings_dict
+    proxy = CuttableProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    env = dict(subprocess_env, CARENET_DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}")
+    url = mqtt_url()
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    pir = home.device("pir", "kitchen")
+    worker = start_connected_worker(env, url, client_id)
+    pub = Publisher(url)
+    try:
+        for i in range(60):
+            pub.publish(f"carenet/v1/dev/{pir.device_id}/up", payload(pir, f"o{i}", "motion", {"motion": True}))
+        assert wait_for(lambda: DeviceEvent.objects.count() == 60, timeout=120), "events before the outage not stored"
+        proxy.cut()  # the database goes away
+        for i in range(60, 160):
+            pub.publish(f"carenet/v1/dev/{pir.device_id}/up", payload(pir, f"o{i}", "motion", {"motion": True}))
+        time.sleep(3)
+        assert DeviceEvent.objects.count() == 60  # nothing could be stored meanwhile...
+        assert worker.poll() is None  # ...and the worker did not crash
+        proxy.restore()
+        assert wait_for(lambda: DeviceEvent.objects.count() == 160, timeout=120), \
+            f"{DeviceEvent.objects.count()} of 160 events stored after the database came back"
+        time.sleep(1)
+        assert DeviceEvent.objects.count() == 160
+    finally:
+        pub.close()
+        worker.kill()
+        worker.wait(timeout=10)
+        proxy.close()
