@@ -14,6 +14,7 @@ from carenet.monitoring.models import Alarm
 from tests.conftest import mqtt_url
 from tests.factories import PASSWORD
 from carenet.devices.models import demo_token
+from carenet.devices.services import provision_demo_home
 from tests.callcenter.live import PrivateMosquitto, Publisher, sos_payload, start_web, start_worker, stop, release_database
 pytestmark = [pytest.mark.mqtt, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,6 +75,12 @@ def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subpr
         assert page.locator("[data-testid=prompt]").get_attribute("data-step") == "call_elder"
         page.screenshot(path=str(artifacts / "callcenter-screen-pop.png"), full_page=True)
 
+        # while the operator handles this one, another elder presses SOS: the screen pop says so
+        other = next(d for d in provision_demo_home(area.elder_b) if d.type == "sos_button")
+        pub.publish(f"carenet/v1/dev/{other.device_id}/up", sos_payload(other.device_id, demo_token(other.device_id)))
+        page.wait_for_selector("[data-testid=others-waiting]:not(.d-none)", timeout=10000)
+        assert "1" in page.locator("[data-testid=others-waiting]").inner_text()
+
         # verification call: the elder does not answer → the first contact is prompted and preselected
         page.select_option("[data-testid=call-callee]", "elder:")
         page.click("[data-testid=outcome-no_answer]")
@@ -102,7 +109,7 @@ def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subpr
 
         # the KPI page counts it
         page.goto(base + "/callcenter/kpis/")
-        assert page.locator("[data-testid=kpi-total]").inner_text() == "1"
+        assert page.locator("[data-testid=kpi-total]").inner_text() == "2"   # ours and the one still waiting
         assert page.locator("[data-testid=kpi-dispatch]").inner_text() != "— s"
         assert page.locator("[data-testid=kpi-online]").inner_text() == str(OnlineService.objects.count()) == "1"
         page.screenshot(path=str(artifacts / "callcenter-kpis.png"), full_page=True)

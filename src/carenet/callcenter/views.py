@@ -117,8 +117,10 @@ def alarm_detail(request, pk):
         "charts": {"map": selectors.location_map(request.user, elder),
                    "timeline": selectors.sensor_timeline(elder, end=max(timezone.now(), alarm.raised_at)),
                    "alarmAt": int(alarm.raised_at.timestamp() * 1000),
+                   "ws": "/ws/alarms/", "alarmId": alarm.pk, "updated": alarm.updated.isoformat(),
                    "t": {"elder": r.name, "community": _("Community (centre of residents)"), "on": pgettext("sensor", "active"),
-                         "off": pgettext("sensor", "inactive"), "alarm": _("Alarm"), "noCoords": _("No coordinates on file.")}},
+                         "off": pgettext("sensor", "inactive"), "alarm": _("Alarm"), "noCoords": _("No coordinates on file."),
+                         "othersWaiting": _("%(n)s other alarms waiting")}},
         "raised_ms": int(alarm.raised_at.timestamp() * 1000), "server_now": int(time.time() * 1000),
         "categories": [str(c) for c in elder.categories.all()],
     }

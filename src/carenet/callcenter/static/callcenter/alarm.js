@@ -70,4 +70,28 @@
   });
   charts.push(chart);
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+
+  // ---- while handling this alarm: other alarms waiting (with the tone) and changes to this one ----
+  var others = {};
+  var othersEl = document.getElementById("cc-others");
+  window.ccSocket(data.ws, function (msg) {
+    if (msg.type === "snapshot") others = {};
+    var fresh = false;
+    msg.alarms.forEach(function (a) {
+      if (a.id === data.alarmId) {
+        if (a.updated !== data.updated) document.getElementById("cc-changed").classList.remove("d-none");
+        return;
+      }
+      if (a.active && a.status === "raised") {
+        if (!others[a.id] && msg.type === "changes") fresh = true;
+        others[a.id] = true;
+      } else {
+        delete others[a.id];
+      }
+    });
+    var n = Object.keys(others).length;
+    othersEl.textContent = T.othersWaiting.replace("%(n)s", n);
+    othersEl.classList.toggle("d-none", n === 0);
+    if (fresh) window.ccBeep();
+  });
 })();

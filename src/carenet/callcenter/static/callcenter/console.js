@@ -12,7 +12,6 @@
   var tbody = document.getElementById("cc-rows");
   var conn = document.getElementById("cc-conn");
   var soundOn = true;
-  var audio = null;
   var everConnected = false;
   window.cnSeen = window.cnSeen || {};             // id -> Date.now() when the row first appeared (bench)
 
@@ -21,38 +20,13 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
 
-  // ---- sound: a short two-tone beep made with the Web Audio API (no audio file) ----
-  function beep() {
-    if (!soundOn) return;
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      if (audio.state === "suspended") audio.resume();
-      [0, 0.22].forEach(function (offset, i) {
-        var osc = audio.createOscillator(), gain = audio.createGain();
-        osc.type = "sine";
-        osc.frequency.value = i ? 660 : 880;
-        var t0 = audio.currentTime + offset;
-        gain.gain.setValueAtTime(0.0001, t0);
-        gain.gain.exponentialRampToValueAtTime(0.3, t0 + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, t0 + 0.18);
-        osc.connect(gain).connect(audio.destination);
-        osc.start(t0);
-        osc.stop(t0 + 0.2);
-      });
-    } catch (e) { /* no audio device: the visual cue still works */ }
-  }
+  function beep() { if (soundOn) window.ccBeep(); }
   document.getElementById("cc-sound").addEventListener("click", function () {
     soundOn = !soundOn;
     this.querySelector("span").textContent = soundOn ? T.soundOn : T.soundOff;
     this.querySelector("i").className = soundOn ? "bi bi-volume-up" : "bi bi-volume-mute";
     if (soundOn) beep();
   });
-  // Browsers only allow sound after a user gesture: unlock on the first click anywhere.
-  document.addEventListener("click", function unlock() {
-    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) {}
-    document.removeEventListener("click", unlock);
-  });
-
   // ---- rendering ----
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -240,29 +214,14 @@
   }
   setInterval(reconcile, cfg.reconcileMs);
 
-  // ---- WebSocket with reconnect ----
-  var retry = 500;
-  function connect() {
-    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws);
-    ws.onopen = function () {
-      retry = 500;
-      conn.textContent = T.live;
-      conn.className = "badge text-bg-success";
-      conn.dataset.state = "live";
-    };
-    ws.onmessage = function (ev) {
-      var msg = JSON.parse(ev.data);
-      if (msg.type === "snapshot") { apply(msg.alarms, true); everConnected = true; }
-      else if (msg.type === "changes") apply(msg.alarms, false);
-    };
-    ws.onclose = function () {
-      conn.textContent = T.offline;
-      conn.className = "badge text-bg-danger";
-      conn.dataset.state = "offline";
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 5000);
-    };
-  }
-  connect();
+  // ---- WebSocket (reconnects by itself) ----
+  window.ccSocket(cfg.ws, function (msg) {
+    if (msg.type === "snapshot") { apply(msg.alarms, true); everConnected = true; }
+    else if (msg.type === "changes") apply(msg.alarms, false);
+  }, function (up) {
+    conn.textContent = up ? T.live : T.offline;
+    conn.className = "badge " + (up ? "text-bg-success" : "text-bg-danger");
+    conn.dataset.state = up ? "live" : "offline";
+  });
   setInterval(tick, 1000);
 })();
