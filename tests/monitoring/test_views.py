@@ -46,3 +46,30 @@ def test_bad_override_gets_a_message_and_changes_nothing(area, home, login):
 def test_only_device_managers_may_override(area, home, login):
     response = login(area.worker_a).post(f"/monitoring/elders/{home.elder.pk}/rules/", {"bathroom_overstay_min": "20"})
     assert response.status_code == 403
+
+
+def test_registering_a_device_shows_its_token_once_and_it_works(area, home, login):
+    from carenet.devices.models import Device
+    from carenet.monitoring.models import Alarm
+
+    client = login(area.operator)
+    url = f"/monitoring/elders/{home.elder.pk}/devices/new/"
+    page = client.post(url, {"device_id": "WB-0001", "type": "sos_button", "room": "bedroom"}).content.decode()
+    token = page.split('<code class="fs-6">')[1].split("</code>")[0]
+    device = Device.objects.get(device_id="WB-0001")
+    assert token not in device.token_hash and len(token) > 20
+    ingest([message(device, "sos", token=token)])
+    assert Alarm.objects.filter(type="sos", device=device).exists()
+    again = client.post(url, {"device_id": "WB-0001", "type": "pir"}).content.decode()
+    assert 'data-testid="error-device_id"' in again
+
+
+def test_device_registration_is_refused_outside_the_area_and_for_other_roles(area, home, login):
+    assert login(area.worker_a).post(f"/monitoring/elders/{home.elder.pk}/devices/new/",
+                                     {"device_id": "X-1", "type": "pir"}).status_code == 403
+    from carenet.core.roles import Role
+    from tests.factories import UserFactory
+
+    street2_operator = UserFactory(role=Role.OPERATOR, division=area.street2)
+    assert login(street2_operator).post(f"/monitoring/elders/{home.elder.pk}/devices/new/",
+                                        {"device_id": "X-2", "type": "pir"}).status_code == 404

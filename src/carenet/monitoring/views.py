@@ -99,6 +99,35 @@ class OverrideForm(forms.Form):
         return {k: v for k, v in d.items() if v is not None and v != ""}
 
 
+class DeviceForm(forms.Form):
+    device_id = forms.RegexField(label=_l("Device id (serial)"), regex=r"^[A-Za-z0-9._:-]{3,64}$", max_length=64,
+                                 error_messages={"invalid": _l("3 to 64 letters, digits, dots, colons, dashes or underscores.")})
+    type = forms.ChoiceField(label=_l("Type"), choices=Device.Type.choices)
+    room = forms.CharField(label=_l("Room"), max_length=30, required=False)
+    role = forms.ChoiceField(label=_l("Door role"), choices=Device.Role.choices, required=False)
+
+    def clean_device_id(self):
+        value = self.cleaned_data["device_id"]
+        if Device.objects.filter(device_id=value).exists():
+            raise forms.ValidationError(_l("This device id is already registered."))
+        return value
+
+
+@login_required
+def register_device(request, pk):
+    _need(request, "devices.manage")
+    elder = selectors.get_elder(request.user, pk)
+    form = DeviceForm(request.POST or None)
+    token = device = None
+    if request.method == "POST" and form.is_valid():
+        from carenet.devices.services import register_device as register
+
+        d = form.cleaned_data
+        device, token = register(request.user, elder, d["device_id"], d["type"], d["room"], d["role"] or "")
+    return render(request, "monitoring/register_device.html", {"elder": elder, "form": form, "token": token,
+                                                               "device": device})
+
+
 @login_required
 def elder_rules(request, pk):
     _need(request, "devices.view")
