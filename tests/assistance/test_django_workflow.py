@@ -389,3 +389,19 @@ def test_only_photos_are_accepted_and_served_safely(aa, settings, tmp_path):
     with pytest.raises(services.AssistanceError):
         services.grid_report(aa.worker_a, applicant=aa.applicant, route="dibao_urban", description="x", photos=[svg])
     assert not m.GridReport.objects.exists() and not m.Photo.objects.exists()
+
+
+def test_deadline_digest_lists_overdue_cases_by_township(aa, clock):
+    import io
+
+    from django.core.management import call_command
+
+    clock.set(at(dt.date(2026, 3, 2)))
+    late = services.intake(aa.worker_a, program="dibao_urban", applicant=aa.applicant)
+    clock.set(at(dt.date(2026, 4, 15)))  # far beyond the 15 working days of the review step
+    fresh = services.intake(aa.worker_a, program="dibao_urban", applicant=ResidentFactory(division=aa.comm_a))
+    out = io.StringIO()
+    call_command("assistance_deadlines", "--level", "2", stdout=out)
+    text = out.getvalue()
+    assert "一街道" in text and late.number in text and fresh.number not in text
+    assert "escalated" in text and "1 cases at level >= 2" in text

@@ -690,7 +690,7 @@ def _beneficiary(case: m.Case) -> str:
     return f"h{case.household_id}"
 
 
-def _township(division: Division) -> Division:
+def township_of(division: Division) -> Division:
     for d in reversed(division.ancestors()):
         if d.level == Division.Level.STREET:
             return d
@@ -755,7 +755,7 @@ def _create_entitlement(user, case: m.Case, rules: erules.RuleSet, first_aid: bo
     if not amount:
         return None
     ent = m.Entitlement(case=case, program=case.program, beneficiary_id=_beneficiary(case), payee=case.applicant,
-                        payee_name=case.applicant.name, township=_township(case.division), division=case.division,
+                        payee_name=case.applicant.name, township=township_of(case.division), division=case.division,
                         monthly_amount=amount, persons=case.persons, start_month=start, stop_month=stop)
     account = (case.facts or {}).get("bank_account", "")
     if account:
