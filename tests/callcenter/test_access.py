@@ -83,3 +83,14 @@ def test_queue_json_lists_open_alarms_of_the_own_area(area, street2_operator, cl
     client.force_login(street2_operator)
     rows = client.get("/callcenter/queue.json").json()["alarms"]
     assert [r["id"] for r in rows] == [own.pk] and rows[0]["name"] == "丙老人" and rows[0]["active"]
+
+
+def test_pages_in_chinese_by_default_and_english_when_chosen(area, client):
+    alarm = make_alarm(area.elder_a)
+    client.force_login(area.operator)
+    assert "实时告警队列" in client.get("/callcenter/").content.decode()
+    assert "紧急联系人" in client.get(f"/callcenter/alarms/{alarm.pk}/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/callcenter/"})
+    assert "Live alarm queue" in client.get("/callcenter/").content.decode()
+    for url in (f"/callcenter/alarms/{alarm.pk}/", "/callcenter/care/", "/callcenter/kpis/", "/callcenter/alarms/"):
+        assert client.get(url).status_code == 200, url
