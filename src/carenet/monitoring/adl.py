@@ -24,7 +24,11 @@ from zoneinfo import ZoneInfo
 
 from .engine.events import (APPLIANCE, BED, DOOR, MOTION, SEAT, TOILET_FLUSH, SensorEvent)
 
-DEFAULT_ROOT = Path("/work/shared/data/adl")
+import os as _os
+
+# ../shared/data/adl beside the repository (where CI and the developers' machines keep it), or CARENET_ADL_PATH.
+DEFAULT_ROOT = Path(_os.environ.get("CARENET_ADL_PATH")
+                    or Path(__file__).resolve().parents[3].parent / "shared" / "data" / "adl")
 PIR_RETRIGGER_S = 60.0
 
 
