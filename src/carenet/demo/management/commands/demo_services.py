@@ -62,6 +62,9 @@ class Command(BaseCommand):
             sink = DirectSink()
             threads.append(threading.Thread(target=self._ticker, args=(stop, caught_up), name="ticker", daemon=True))
             self.stdout.write(f"demo devices: {len(sim_homes)} homes, embedded ingest path (no MQTT broker at {mqtt})")
+        # The replayed history teaches each home's routine; emergencies happen only from now on, so the
+        # console does not open on a day's worth of stale SOS presses.
+        sink = _LiveEmergenciesOnly(sink, live_from=time.time())
         for t in threads:
             t.start()
         def on_step(sim, n):
@@ -93,3 +96,20 @@ class Command(BaseCommand):
                     log.exception("tick failed")
         finally:
             connection.close()
+
+
+class _LiveEmergenciesOnly:
+    EMERGENCY_KINDS = {"sos", "fall", "smoke", "water_leak"}
+
+    def __init__(self, sink, live_from: float):
+        self.sink, self.live_from = sink, live_from
+
+    def send(self, events):
+        self.sink.send([e for e in events if e.ts >= self.live_from or e.kind not in self.EMERGENCY_KINDS])
+
+    @property
+    def sent(self):
+        return self.sink.sent
+
+    def close(self):
+        self.sink.close()
