@@ -137,6 +137,9 @@ CHANNEL_LAYERS = (
     else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 )
 
+# Run by the ingest worker (and the embedded demo's ticker) every second, after the timer rules.
+CARENET_TICK_HOOKS = ["carenet.callcenter.notify.notify_new_alarms"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

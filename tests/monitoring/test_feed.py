@@ -52,3 +52,21 @@ def test_roles_without_alarm_access_are_refused(area):
         connected, _ = await comm.connect()
         assert not connected
     async_to_sync(run)()
+
+
+def test_a_late_commit_inside_the_overlap_is_still_sent_once(area, home):
+    """An alarm stamped before the cursor but committed after it must still reach the console, once."""
+    import datetime as dt
+
+    from carenet.monitoring.feed import SentFilter, changed_since
+    from carenet.monitoring.models import Alarm
+
+    sent = SentFilter()
+    rows, cursor = changed_since(area.operator, None)
+    ingest([message(home.device("sos_button"), "sos")])
+    alarm = Alarm.objects.get()
+    Alarm.objects.filter(pk=alarm.pk).update(updated=cursor - dt.timedelta(seconds=1))  # stamped "before" the cursor
+    rows, cursor = changed_since(area.operator, cursor)
+    assert [r["id"] for r in sent.fresh(rows)] == [alarm.pk]
+    rows, cursor = changed_since(area.operator, cursor)
+    assert sent.fresh(rows) == []

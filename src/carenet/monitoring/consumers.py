@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from carenet.core.roles import can
-from carenet.monitoring.feed import changed_since
+from carenet.monitoring.feed import SentFilter, changed_since
 
 POLL_SECONDS = 0.25
 
@@ -32,10 +32,12 @@ class AlarmFeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def _pump(self, user):
         fetch = database_sync_to_async(changed_since)
+        sent = SentFilter()
         rows, self.cursor = await fetch(user, None)
-        await self.send_json({"type": "snapshot", "alarms": rows})
+        await self.send_json({"type": "snapshot", "alarms": sent.fresh(rows)})
         while True:
             await asyncio.sleep(POLL_SECONDS)
             rows, self.cursor = await fetch(user, self.cursor)
+            rows = sent.fresh(rows)
             if rows:
                 await self.send_json({"type": "changes", "alarms": rows})

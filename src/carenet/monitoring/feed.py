@@ -17,17 +17,39 @@ def alarm_row(a: Alarm) -> dict:
         "address": r.address, "area": a.division.name, "raised_at": a.raised_at.isoformat(),
         "raised_ts": a.raised_at.timestamp(), "condition_at": a.condition_at.isoformat(),
         "acknowledged_by": a.acknowledged_by.username if a.acknowledged_by_id else None,
+        "acknowledged_ts": a.acknowledged_at.timestamp() if a.acknowledged_at else None,
         "escalation_level": a.escalation_level, "updated": a.updated.isoformat(),
         "active": a.is_active,
     }
 
 
-def changed_since(user, since: dt.datetime | None, limit: int = 200) -> tuple[list[dict], dt.datetime]:
+# `updated` is stamped inside a transaction that may commit later than one stamped after it, so each read
+# looks back this far behind the cursor; the consumer drops rows it has already sent unchanged.
+OVERLAP = dt.timedelta(seconds=2)
+
+
+def changed_since(user, since: dt.datetime | None, limit: int = 500) -> tuple[list[dict], dt.datetime]:
     qs = visible_to(user, Alarm.objects.select_related("elder__resident", "division", "acknowledged_by"))
     if since is None:
         qs = qs.filter(status__in=Alarm.ACTIVE)
     else:
-        qs = qs.filter(updated__gt=since)
+        qs = qs.filter(updated__gt=since - OVERLAP)
     rows = list(qs.order_by("updated")[:limit])
-    cursor = rows[-1].updated if rows else (since or timezone.now())
+    cursor = max([since] * (since is not None) + [a.updated for a in rows]) if rows else (since or timezone.now())
     return [alarm_row(a) for a in rows], cursor
+
+
+class SentFilter:
+    """Remembers what a connection has sent, so the overlap window never repeats an unchanged row."""
+
+    def __init__(self):
+        self.sent: dict[int, str] = {}
+
+    def fresh(self, rows: list[dict]) -> list[dict]:
+        out = [r for r in rows if self.sent.get(r["id"]) != r["updated"]]
+        for r in out:
+            self.sent[r["id"]] = r["updated"]
+        if len(self.sent) > 5000:  # closed alarms drop out of the window; forget the oldest half
+            for key in list(self.sent)[:2500]:
+                del self.sent[key]
+        return out

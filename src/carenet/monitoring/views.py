@@ -153,8 +153,12 @@ def elder_rules(request, pk):
     config = config_for(elder, current)
     state = engine.ElderState.from_dict(row.state) if row and row.state else engine.ElderState(elder_id=elder.pk)
     summary = engine.summary(state, config)
-    deadlines = sorted((k, dt.datetime.fromtimestamp(v, timezone.get_current_timezone()))
-                       for k, v in engine.deadlines(state, config).items())
+    tz = timezone.get_current_timezone()
+    pending = engine.deadlines(state, config)
+    device_checks = sorted(v for k, v in pending.items() if k.startswith("device_offline:"))
+    deadlines = sorted((k, dt.datetime.fromtimestamp(v, tz)) for k, v in pending.items() if not k.startswith("device_offline:"))
+    if device_checks:  # one line for all heartbeat checks: the earliest is what matters
+        deadlines.insert(0, ("device_offline", dt.datetime.fromtimestamp(device_checks[0], tz)))
     return render(request, "monitoring/elder_rules.html", {
         "elder": elder, "form": form, "config": config, "summary": summary, "deadlines": deadlines,
         "devices": Device.objects.filter(elder=elder).order_by("type", "room"),

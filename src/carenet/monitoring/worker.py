@@ -50,6 +50,15 @@ def is_urgent(payload: bytes, now: float | None = None) -> bool:
         return False  # malformed: the bulk lane quarantines it with the reason
 
 
+def tick_hooks() -> list:
+    """Functions other apps run on every timer tick (settings.CARENET_TICK_HOOKS, dotted paths), e.g. the call
+    center's family notifications. Monitoring does not import those apps."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return [import_string(path) for path in getattr(settings, "CARENET_TICK_HOOKS", [])]
+
+
 def parse_mqtt_url(url: str) -> tuple[str, int]:
     parsed = urlparse(url if "://" in url else f"mqtt://{url}")
     return parsed.hostname or "127.0.0.1", parsed.port or 1883
@@ -207,6 +216,8 @@ class IngestWorker:
         try:
             self.stats["alarms"] += timers.tick_due()
             alarms.escalate_unacknowledged()
+            for hook in tick_hooks():
+                hook()
         except DatabaseError as exc:
             log.warning("timer tick skipped, database unavailable (%s)", exc.__class__.__name__)
             connection.close()

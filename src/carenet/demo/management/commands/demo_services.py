@@ -15,7 +15,7 @@ from django.db import connection
 from carenet.demo.runner import DirectSink, MqttSink, broker_answers, build_homes, run
 from carenet.demo.simulator import Rates
 from carenet.monitoring import alarms, timers
-from carenet.monitoring.worker import IngestWorker
+from carenet.monitoring.worker import IngestWorker, tick_hooks
 from carenet.people.models import ElderProfile, Household
 
 log = logging.getLogger("carenet.demo")
@@ -92,6 +92,8 @@ class Command(BaseCommand):
                 try:
                     timers.tick_due()
                     alarms.escalate_unacknowledged()
+                    for hook in tick_hooks():
+                        hook()
                 except Exception:  # keep the demo running; the next tick retries
                     log.exception("tick failed")
         finally:
