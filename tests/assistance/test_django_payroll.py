@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from carenet.assistance import jobs, selectors, services
 from carenet.assistance import models as m
+from carenet.assistance.engine import eligibility as elig
 from carenet.assistance.engine import workflow as ewf
 from carenet.core.models import AuditLog
 from carenet.core.roles import Role
@@ -342,3 +343,24 @@ def test_first_aid_is_paid_this_month_and_approval_completes_the_paperwork(aa, c
                           facts={"temp_aid": {"aid_type": "emergency"}}, requested_amount="4000")
     with pytest.raises(services.AssistanceError):
         services.pay_first_aid(aa.reviewer, big)
+
+
+def test_old_age_allowance_moves_to_the_next_tier_after_the_birthday(aa, clock):
+    elder = ResidentFactory(division=aa.comm_a, name="高龄甲", birth_date=dt.date(1936, 7, 15))  # 90 on 2026-07-15
+    clock.set(dt.date(2026, 3, 2))
+    case = services.intake(aa.worker_a, program="elderly_allowance", applicant=elder)
+    case = services.record_survey(aa.worker_a, case, visited_on=services.today(), visitors="甲、乙", notes="走访")
+    case = services.review(aa.reviewer, case, recommend=True, opinion="同意")
+    case = services.start_notice(aa.reviewer, case)
+    clock.set(case.notice_ends_on + dt.timedelta(days=1))
+    case = services.approve(aa.approver, services.submit(aa.reviewer, case))
+    tiers = {lo: amount for lo, hi, amount in elig.elderly_tiers(services.rules_for(aa.comm_a),
+                                                                 services.path_codes(aa.comm_a), dt.date(2026, 7, 1))}
+    assert case.monthly_amount == tiers[80]
+    for month in range(4, 10):
+        run(aa, clock, dt.date(2026, month, 1))
+    paid = {l.period.month: l.amount for l in m.LedgerLine.objects.filter(entitlement=case.entitlement)}
+    assert paid == {4: tiers[80], 5: tiers[80], 6: tiers[80], 7: tiers[80], 8: tiers[90], 9: tiers[90]}
+    assert case.entitlement.changes.get().reason == "年龄进入高龄津贴新档次"
+    assert "higher age tier" in m.PayrollRun.objects.get(run_month=dt.date(2026, 7, 1)).log + \
+        m.PayrollRun.objects.get(run_month=dt.date(2026, 8, 1)).log

@@ -25,7 +25,9 @@ from django.utils import timezone
 
 from carenet.assistance import models as m
 from carenet.assistance import services
+from carenet.assistance.engine import eligibility as elig
 from carenet.assistance.engine import payroll as epay
+from carenet.assistance.engine import rules as erules
 from carenet.core import audit
 from carenet.core.models import AuditLog
 
@@ -74,6 +76,71 @@ def load_engine_entitlements(qs) -> tuple[list[epay.Entitlement], dict[int, str]
     return out, township_codes
 
 
+def _years_before(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:  # 29 Feb
+        return dt.date(d.year - years, 2, 28)
+
+
+def _birthday(birth: dt.date, age: int) -> dt.date:
+    """The day ``age`` is reached (a 29 Feb birthday is reached on 1 Mar in common years, as in the engine)."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return dt.date(birth.year + age, 3, 1)
+
+
+def age_tier_changes(run: m.PayrollRun) -> int:
+    """高龄津贴 tiers follow the age: when a beneficiary reaches a higher tier's age on or before the run
+    month, add the change with the engine's ``restate`` (from the month after the birthday; idempotent).
+    Birthdays in the 12 months up to the run month are looked at (earlier ones were handled by earlier
+    runs). A beneficiary who would no longer qualify is left for a written stop decision."""
+    if run.program not in ("*", erules.ELDERLY):
+        return 0
+    month_end = epay.add_months(run.run_month, 1) - dt.timedelta(days=1)
+    window_start = epay.add_months(run.run_month, -12)
+    rules = services.all_rules()
+    ages = sorted({int(t[0]) for row in m.Standard.objects.filter(key="elderly_allowance_tiers")
+                   for t in (row.value or [])})
+    if not ages:
+        return 0
+    near_birthday = Q()
+    for age in ages:
+        near_birthday |= Q(payee__birth_date__gt=_years_before(window_start, age),
+                           payee__birth_date__lte=_years_before(month_end, age))
+    candidates = []
+    for ent in entitlements_for(run).filter(program=erules.ELDERLY).filter(near_birthday).filter(
+            Q(stop_month__isnull=True) | Q(stop_month__gt=run.run_month)).select_related("payee", "division"):
+        path = services.path_codes(ent.division)
+        tiers = elig.elderly_tiers(rules, path, month_end)
+        dates = [b for b in (_birthday(ent.payee.birth_date, lo) for lo, _hi, _a in tiers)
+                 if max(ent.start_month, window_start) < b <= month_end]
+        if dates:
+            candidates.append((ent, rules, path, dates))
+    moved = 0
+    for ent, rules, path, dates in candidates:
+        [eng], _ = load_engine_entitlements(m.Entitlement.objects.filter(pk=ent.pk))
+
+        def amount_on(d, ent=ent, rules=rules, path=path):
+            o = elig.assess_elderly_allowance(str(ent.payee_id), ent.payee.birth_date, path, rules, d)
+            return (o.monthly_amount if o.eligible else None), 1
+
+        try:
+            new = epay.restate(eng, dates, amount_on, reason="年龄进入高龄津贴新档次")
+        except epay.NoLongerEligibleError:
+            continue
+        with transaction.atomic():
+            for ch in new.changes[len(eng.changes):]:
+                obj = m.EntitlementChange.objects.create(entitlement=ent, effective_month=ch.effective_month,
+                                                         monthly_amount=ch.monthly_amount, persons=ch.persons,
+                                                         reason=ch.reason, created_by=run.started_by)
+                audit.record(AuditLog.Action.CREATE, obj, actor=run.started_by, division_path=ent.division.path,
+                             after=audit.snapshot(obj), note="assistance.payment age tier")
+                moved += 1
+    return moved
+
+
 def ledger_index(run: m.PayrollRun) -> dict[str, dict]:
     """entitlement -> period -> net amount paid: one GROUP BY over the ledger (program and township are
     denormalised on the line, so no join)."""
@@ -118,6 +185,9 @@ def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
     _update(run.pk, status=m.PayrollRun.Status.RUNNING, started=timezone.now(), progress=1)
     try:
         qs = entitlements_for(run)
+        moved = age_tier_changes(run)
+        if moved:
+            _log(run, buf, f"{moved} old-age allowances move to a higher age tier (高龄津贴调档)")
         ents, _codes = load_engine_entitlements(qs)
         _log(run, buf, f"loaded {len(ents)} entitlements ({run.get_program_display()}, {run.area.name}) "
                        f"in {time.monotonic() - t0:.2f}s", 10)
