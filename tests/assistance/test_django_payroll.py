@@ -336,7 +336,7 @@ def test_first_aid_is_paid_this_month_and_approval_completes_the_paperwork(aa, c
     clock.set(case.notice_ends_on + dt.timedelta(days=1))
     case = services.submit(aa.reviewer, case)
     case = services.approve(aa.approver, case)
-    assert m.Entitlement.objects.filter(case=case).count() == 1
+    assert m.Entitlement.objects.filter(case=case).count() == 1 and case.state == ewf.PAYING
     assert run(aa, clock, dt.date(2026, 7, 1)).lines == 0
     # a large grant is not first aid
     big = services.intake(aa.worker_a, program="temp_aid", applicant=ResidentFactory(division=aa.comm_a),

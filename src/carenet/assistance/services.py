@@ -646,11 +646,20 @@ def approve(user, case: m.Case, *, opinion: str = "") -> m.Case:
             return {"grant_amount": str(locked.grant_amount)}
         return {"monthly_amount": locked.monthly_amount} if locked.monthly_amount is not None else {}
 
+    paid_first = {}
+
     def on_result(locked, result, rules):
+        paid_first["yes"] = m.LedgerLine.objects.filter(entitlement__case=locked).exists()
         _create_entitlement(user, locked, rules)
 
-    return _transition(user, case, "approve", reason=opinion, capability=DECIDE, prepare=prepare,
+    case = _transition(user, case, "approve", reason=opinion, capability=DECIDE, prepare=prepare,
                        on_result=on_result)
+    if paid_first.get("yes"):  # 先行救助 already paid: the case is in payment from now on
+        try:
+            case = _transition(user, case, "start_payment")
+        except ewf.WorkflowError:
+            pass  # e.g. a township approver: the next payroll run's user moves it
+    return case
 
 
 def reject(user, case: m.Case, *, reason: str) -> m.Case:
