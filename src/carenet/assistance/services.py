@@ -658,7 +658,7 @@ def approve(user, case: m.Case, *, opinion: str = "") -> m.Case:
         try:
             case = _transition(user, case, "start_payment")
         except ewf.WorkflowError:
-            pass  # e.g. a township approver: the next payroll run's user moves it
+            pass  # a township approver has no payroll role: the case stays approved (already paid)
     return case
 
 
