@@ -54,6 +54,7 @@ cmd_demo() {
   "$PY" manage.py migrate --noinput -v0
   "$PY" manage.py seed --if-empty --elders "${CARENET_DEMO_ELDERS:-2000}"
   "$PY" manage.py seed_assistance            # standards, sample cases and payrolls (idempotent)
+  "$PY" manage.py run_payroll --pending      # finish a payroll run that a restart interrupted
   "$PY" manage.py seed_callcenter --if-empty  # a month of handled alarms and care calls for the KPIs
   if [ ! -d var/policy_index ]; then
     log "building the regulation search index from the law corpus (first run only, about a minute)"
