@@ -178,13 +178,14 @@ def main():
 
         # 2. full path, saturated
         reset()
+        logs = [tmp / f"worker-{w}.log" for w in range(args.workers)]  # a file: a full pipe would block the worker
         workers = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "ingest", "--mqtt", broker.url,
                                      "--client-id", f"bench-ingest-{w}", "--batch", str(args.batch)],
-                                    env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                   for w in range(args.workers)]
-        for w in workers:
-            while "connected" not in (w.stdout.readline() or "connected"):
-                pass
+                                    env=env, cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT, text=True)
+                   for w, log in enumerate(logs)]
+        deadline = time.time() + 60
+        while time.time() < deadline and not all("connected" in log.read_text() for log in logs):
+            time.sleep(0.1)
         n = args.events
         msgs = messages(homes, n, args.per_message, "sat")
         t0 = time.time()
@@ -241,6 +242,9 @@ def main():
             if sos:
                 sent_at[device[1]] = now
         offered = total / (time.time() - t0)
+        paced_seconds = time.time() - t0
+        base_events = n  # phase 2's events are already stored
+        stored_when_done = DeviceEvent.objects.count() - base_events
         deadline = time.time() + 30
         while len([e for e in sent_at if e in seen]) < len(sent_at) and time.time() < deadline:
             time.sleep(0.05)
@@ -251,12 +255,24 @@ def main():
         if lat:
             print(f"   publish → alarm committed: p50 {statistics.median(lat):.0f} ms, p99 {_django.percentile(lat, 99):.0f} ms,"
                   f" max {lat[-1]:.0f} ms ({len(lat)}/{len(sent_at)} seen)")
+        drain_deadline = time.time() + 120
+        while DeviceEvent.objects.count() - base_events < total and time.time() < drain_deadline:
+            time.sleep(0.5)
+        drained = DeviceEvent.objects.count() - base_events
+        drain_time = time.time() - t0
+        print(f"   bulk lane: {stored_when_done} of {total} events stored when publishing ended ({paced_seconds:.1f}s);"
+              f" {drained} after {drain_time:.1f}s = {drained / drain_time:,.0f} events/s sustained with the publisher"
+              f" on the same cores")
         pub.loop_stop()
         for w in workers:
             w.terminate()
-        for w in workers:
-            out = w.communicate(timeout=30)[0]
-            print("   " + (out.strip().splitlines() or ["?"])[-1])
+        for w, log in zip(workers, logs):
+            w.wait(timeout=30)
+            lines = log.read_text().strip().splitlines()
+            retries = [line for line in lines if "database unavailable" in line]
+            print("   " + (lines or ["?"])[-1] + f"  (database retries logged: {len(retries)})")
+            for line in retries[:3]:
+                print("     " + line[-160:])
     finally:
         broker.stop()
 

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -39,6 +40,8 @@ def start_connected_worker(env, url, client_id):
     while time.time() < deadline:
         line = worker.stdout.readline()
         if "connected" in line:
+            # keep reading, or a worker that logs more than a pipe holds would block on its next log line
+            threading.Thread(target=worker.stdout.read, daemon=True).start()
             return worker
         if not line and worker.poll() is not None:
             break
@@ -74,7 +77,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(home, subproces
                 worker.wait(timeout=10)
         stored_at_kill = DeviceEvent.objects.count()
         assert stored_at_kill < total
-        worker = start_worker(subprocess_env, url, client_id)  # same client id: the broker resumes our session
+        worker = start_connected_worker(subprocess_env, url, client_id)  # same client id: the broker resumes our session
         assert wait_for(lambda: DeviceEvent.objects.count() >= total, timeout=180), \
             f"only {DeviceEvent.objects.count()} of {total} events stored after the restart"
         time.sleep(1)
@@ -112,7 +115,7 @@ def test_broker_restart_keeps_queued_messages(home, subprocess_env, tmp_path):
         pub.close()
         broker.stop()   # and once more, with the messages still queued
         broker.start()
-        worker = start_worker(subprocess_env, broker.url, client_id)
+        worker = start_connected_worker(subprocess_env, broker.url, client_id)
         assert wait_for(lambda: DeviceEvent.objects.count() == 120, timeout=180), \
             f"{DeviceEvent.objects.count()} of 120 events stored after the broker restarts"
     finally:

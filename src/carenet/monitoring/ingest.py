@@ -325,12 +325,15 @@ def update_rows(model, fields: list[str], objs) -> None:
 
 
 def load_states(elder_ids: list[int]) -> dict[int, MonitorState]:
-    rows = {s.elder_id: s for s in MonitorState.objects.select_for_update().filter(elder_id__in=elder_ids)}
+    """Lock the elders' state rows, always in elder-id order, so the urgent and bulk lanes (or two workers)
+    never wait on each other in a cycle."""
+    rows = {s.elder_id: s for s in MonitorState.objects.select_for_update().filter(elder_id__in=elder_ids)
+            .order_by("elder_id")}
     missing = [MonitorState(elder_id=e) for e in elder_ids if e not in rows]
     if missing:
         MonitorState.objects.bulk_create(missing, ignore_conflicts=True)
         rows |= {s.elder_id: s for s in MonitorState.objects.select_for_update().filter(
-            elder_id__in=[m.elder_id for m in missing])}
+            elder_id__in=[m.elder_id for m in missing]).order_by("elder_id")}
     return rows
 
 
