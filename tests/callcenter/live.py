@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,76 +11,22 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
+from carenet.monitoring.localbroker import PrivateBroker, Publisher, free_port, mosquitto_available  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateMosquitto:
+class PrivateMosquitto(PrivateBroker):
     """A Mosquitto of our own on a free port. The shared broker on 1883 carries other sessions' test and
     simulator traffic, and demo device ids and tokens are the same everywhere on one machine, so a worker
     subscribed there would ingest other runs' SOS presses (and others would ingest ours)."""
 
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                             f"max_queued_messages 0\nmax_inflight_messages 0\n"
-                             + ("user root\n" if os.geteuid() == 0 else ""))
-        self.proc = None
-
-    @staticmethod
-    def available() -> bool:
-        return bool(shutil.which("mosquitto") or os.path.exists("/usr/sbin/mosquitto"))
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> "PrivateMosquitto":
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen([binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("mosquitto did not start")
-
-    def stop(self) -> None:
-        stop(self.proc)
+    available = staticmethod(mosquitto_available)
 
 
 def sos_payload(device_id: str, token: str, event_id: str | None = None, ts: float | None = None) -> bytes:
     return json.dumps({"token": token, "events": [
         {"id": event_id or f"sos-{uuid.uuid4().hex[:10]}", "ts": ts or time.time(), "kind": "sos", "value": {}}]}).encode()
-
-
-class Publisher:
-    def __init__(self, url: str):
-        host, port = url.split("://")[-1].split(":")
-        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=f"cc-pub-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
-        self.client.connect(host, int(port))
-        self.client.loop_start()
-
-    def publish(self, topic: str, payload: bytes, wait: bool = True):
-        info = self.client.publish(topic, payload, qos=1)
-        if wait:
-            info.wait_for_publish(timeout=10)
-        return info
-
-    def close(self):
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def start_worker(env: dict, url: str, client_id: str, log_path: Path, timeout: float = 30) -> subprocess.Popen:

@@ -81,22 +81,23 @@ def save_elder(user, elder: ElderProfile, categories: list[str] | None = None) -
     return elder
 
 
+def _save_elder_part(user, obj):
+    """Save a record that belongs to an elder (health archive, contact), with its audit row."""
+    require(user, "people.edit")
+    require_in_area(user, obj.elder.resident.division)
+    created = obj.pk is None
+    before = None if created else audit.snapshot(type(obj).objects.get(pk=obj.pk))
+    return _save(user, obj, created, before)
+
+
 @transaction.atomic
 def save_health_archive(user, archive: HealthArchive) -> HealthArchive:
-    require(user, "people.edit")
-    require_in_area(user, archive.elder.resident.division)
-    created = archive.pk is None
-    before = None if created else audit.snapshot(HealthArchive.objects.get(pk=archive.pk))
-    return _save(user, archive, created, before)
+    return _save_elder_part(user, archive)
 
 
 @transaction.atomic
 def save_contact(user, contact: EmergencyContact) -> EmergencyContact:
-    require(user, "people.edit")
-    require_in_area(user, contact.elder.resident.division)
-    created = contact.pk is None
-    before = None if created else audit.snapshot(EmergencyContact.objects.get(pk=contact.pk))
-    return _save(user, contact, created, before)
+    return _save_elder_part(user, contact)
 
 
 @transaction.atomic
