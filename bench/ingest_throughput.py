@@ -109,7 +109,7 @@ def main():
     p.add_argument("--seconds", type=int, default=20, help="length of the paced latency run")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--per-message", type=int, default=10)
-    p.add_argument("--batch", type=int, default=200, help="messages per bulk transaction in the worker")
+    p.add_argument("--batch", type=int, default=100, help="messages per bulk transaction in the worker")
     args = p.parse_args()
     url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_ingest_bench")
 

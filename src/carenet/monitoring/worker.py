@@ -65,7 +65,7 @@ def parse_mqtt_url(url: str) -> tuple[str, int]:
 
 
 class IngestWorker:
-    def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 200,
+    def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 100,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
                  subscription: str = SUBSCRIPTION, accept_old: bool = False):
         self.host, self.port = parse_mqtt_url(mqtt_url)

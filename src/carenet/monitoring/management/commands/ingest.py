@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--mqtt", default=os.environ.get("CARENET_MQTT_URL", "mqtt://127.0.0.1:1883"))
         parser.add_argument("--client-id", default=os.environ.get("CARENET_INGEST_CLIENT_ID", "carenet-ingest"))
-        parser.add_argument("--batch", type=int, default=200, help="messages per bulk transaction")
+        parser.add_argument("--batch", type=int, default=100, help="messages per bulk transaction (shorter lock holds: lower SOS latency)")
         parser.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
         parser.add_argument("--max-seconds", type=float, default=None)
         parser.add_argument("--accept-old", action="store_true", help="accept events older than 7 days (replays)")
