@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from carenet.core.roles import can
 from carenet.core.scoping import division_q, visible_to
@@ -81,15 +81,15 @@ def device_list(request):
 
 
 class OverrideForm(forms.Form):
-    inactivity_day_h = forms.FloatField(label=_l("No activity by day, hours"), required=False, min_value=0.5, max_value=24)
-    inactivity_night_h = forms.FloatField(label=_l("No activity by night, hours"), required=False, min_value=1, max_value=24)
-    bathroom_overstay_min = forms.FloatField(label=_l("Bathroom overstay, minutes"), required=False, min_value=5, max_value=240)
-    routine_check_h = forms.FloatField(label=_l("Daily routine check by (hour)"), required=False, min_value=6, max_value=20)
-    night_out_of_bed_min = forms.FloatField(label=_l("Out of bed at night, minutes"), required=False, min_value=5, max_value=240)
-    learn_thresholds = forms.TypedChoiceField(label=_l("Learn thresholds from this home"), required=False,
-                                              choices=[("", "—"), ("1", _l("Yes")), ("0", _l("No"))],
+    inactivity_day_h = forms.FloatField(label=gettext_lazy("No activity by day, hours"), required=False, min_value=0.5, max_value=24)
+    inactivity_night_h = forms.FloatField(label=gettext_lazy("No activity by night, hours"), required=False, min_value=1, max_value=24)
+    bathroom_overstay_min = forms.FloatField(label=gettext_lazy("Bathroom overstay, minutes"), required=False, min_value=5, max_value=240)
+    routine_check_h = forms.FloatField(label=gettext_lazy("Daily routine check by (hour)"), required=False, min_value=6, max_value=20)
+    night_out_of_bed_min = forms.FloatField(label=gettext_lazy("Out of bed at night, minutes"), required=False, min_value=5, max_value=240)
+    learn_thresholds = forms.TypedChoiceField(label=gettext_lazy("Learn thresholds from this home"), required=False,
+                                              choices=[("", "—"), ("1", gettext_lazy("Yes")), ("0", gettext_lazy("No"))],
                                               coerce=lambda v: v == "1", empty_value=None)
-    away_until = forms.DateTimeField(label=_l("Away (hospital, family visit) until"), required=False,
+    away_until = forms.DateTimeField(label=gettext_lazy("Away (hospital, family visit) until"), required=False,
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     def overrides(self) -> dict:
@@ -100,16 +100,16 @@ class OverrideForm(forms.Form):
 
 
 class DeviceForm(forms.Form):
-    device_id = forms.RegexField(label=_l("Device id (serial)"), regex=r"^[A-Za-z0-9._:-]{3,64}$", max_length=64,
-                                 error_messages={"invalid": _l("3 to 64 letters, digits, dots, colons, dashes or underscores.")})
-    type = forms.ChoiceField(label=_l("Type"), choices=Device.Type.choices)
-    room = forms.CharField(label=_l("Room"), max_length=30, required=False)
-    role = forms.ChoiceField(label=_l("Door role"), choices=Device.Role.choices, required=False)
+    device_id = forms.RegexField(label=gettext_lazy("Device id (serial)"), regex=r"^[A-Za-z0-9._:-]{3,64}$", max_length=64,
+                                 error_messages={"invalid": gettext_lazy("3 to 64 letters, digits, dots, colons, dashes or underscores.")})
+    type = forms.ChoiceField(label=gettext_lazy("Type"), choices=Device.Type.choices)
+    room = forms.CharField(label=gettext_lazy("Room"), max_length=30, required=False)
+    role = forms.ChoiceField(label=gettext_lazy("Door role"), choices=Device.Role.choices, required=False)
 
     def clean_device_id(self):
         value = self.cleaned_data["device_id"]
         if Device.objects.filter(device_id=value).exists():
-            raise forms.ValidationError(_l("This device id is already registered."))
+            raise forms.ValidationError(gettext_lazy("This device id is already registered."))
         return value
 
 

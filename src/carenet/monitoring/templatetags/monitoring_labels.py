@@ -1,6 +1,6 @@
 from django import template
 
-from carenet.monitoring.labels import alarm_type_label, closing_label
+from carenet.monitoring.labels import ROOMS, alarm_type_label, closing_label
 
 register = template.Library()
 
@@ -16,3 +16,8 @@ def alarm_label(code: str) -> str:
 @register.filter
 def closing(code: str) -> str:
     return closing_label(code) if code else ""
+
+
+@register.filter
+def room(code: str) -> str:
+    return str(ROOMS.get(code or "", code))
