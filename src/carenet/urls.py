@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from carenet.api import api
+from carenet.core import users as core_users
 from carenet.core import views as core_views
 from carenet.core.auth import LoginForm
 
@@ -15,6 +16,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.audit_log, name="audit_log"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("users/", core_users.user_list, name="user_list"),
+    path("users/new/", core_users.user_edit, name="user_create"),
+    path("users/<int:pk>/", core_users.user_edit, name="user_edit"),
+    path("users/<int:pk>/unlock/", core_users.user_unlock, name="user_unlock"),
     path("people/", include("carenet.people.urls")),
     path("api/", api.urls),
 ]
