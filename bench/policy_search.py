@@ -36,6 +36,8 @@ HELDOUT = DATA / "eval_heldout.json"
 FRESH = DATA / "eval_fresh.json"
 # Written after the third round of synonyms (which used eval_fresh.json's misses), run once.
 FRESH2 = DATA / "eval_fresh2.json"
+# Written before the fourth round (ranking changes, not synonyms), run once before and once after it.
+FRESH3 = DATA / "eval_fresh3.json"
 
 
 def key(law: str, article: str) -> tuple[str, str]:
@@ -122,6 +124,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed passes over the questions")
     ap.add_argument("--misses", action="store_true", help="list questions without a hit@5")
     ap.add_argument("--only-main", action="store_true", help="skip the held-out set")
+    ap.add_argument("--sets", default="eval,heldout,fresh,fresh2,fresh3",
+                    help="comma-separated subset of eval,heldout,fresh,fresh2,fresh3 "
+                         "(tune with fresh3 left out, so its misses stay unseen)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -134,10 +139,12 @@ def main() -> int:
     print(f"index: {meta['articles']} articles, {meta['laws']} laws "
           f"({meta['superseded_laws']} superseded), built in {meta['timings']['total_s']} s, "
           f"loaded in {load_s:.2f} s")
-    sets = [("eval set", EVAL)]
-    if not args.only_main:
-        sets += [(name, path) for name, path in (("held-out set", HELDOUT), ("fresh set", FRESH),
-                                                                ("fresh set 2", FRESH2)) if path.exists()]
+    wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
+    if args.only_main:
+        wanted = {"eval"}
+    all_sets = (("eval", "eval set", EVAL), ("heldout", "held-out set", HELDOUT), ("fresh", "fresh set", FRESH),
+                ("fresh2", "fresh set 2", FRESH2), ("fresh3", "fresh set 3", FRESH3))
+    sets = [(name, path) for short, name, path in all_sets if short in wanted and path.exists()]
     for name, path in sets:
         run_set(name, json.loads(path.read_text(encoding="utf-8")), searcher, matcher, args)
     return 0
