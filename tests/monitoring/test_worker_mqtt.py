@@ -226,3 +226,32 @@ def test_database_outage_mid_stream_loses_nothing(home, subprocess_env):
         worker.kill()
         worker.wait(timeout=10)
         proxy.close()
+
+
+@pytest.mark.django_db
+def test_a_message_that_breaks_the_rules_is_quarantined_not_a_crash(home, monkeypatch):
+    """A bug on one valid message must not stop the others, nor crash-loop the worker on redelivery."""
+    from carenet.devices.models import Quarantine
+    from carenet.monitoring import engine, ingest as ingest_mod
+
+    real_process = engine.process
+
+    def flaky_process(state, config, event):
+        if event.event_id == "poison":
+            raise ValueError("engine bug")
+        return real_process(state, config, event)
+
+    monkeypatch.setattr(ingest_mod.engine, "process", flaky_process)
+    w = _bare_worker()
+    client = w.client = _FakeClient()
+    pir, sos = home.device("pir", "living"), home.device("sos_button")
+    msgs = [_Msg(1, payload(pir, "ok-1", "motion", {"motion": True}), f"carenet/v1/dev/{pir.device_id}/up"),
+            _Msg(2, payload(pir, "poison", "motion", {"motion": True}), f"carenet/v1/dev/{pir.device_id}/up"),
+            _Msg(3, payload(sos, "ok-2", "sos"), f"carenet/v1/dev/{sos.device_id}/up")]
+    w._process(msgs)
+    assert client.acked == [1, 2, 3]
+    assert set(DeviceEvent.objects.values_list("event_id", flat=True)) == {"ok-1", "ok-2"}
+    bad = Quarantine.objects.get(reason="processing_error")
+    assert "engine bug" in bad.detail and "poison" in bad.payload
+    assert Alarm.objects.filter(type="sos").exists()
+    assert w.stats["rejected"] == 1

@@ -112,6 +112,7 @@ class Quarantine(models.Model):
         FAR_FUTURE = "far_future", _("Timestamp too far in the future")
         TOO_OLD = "too_old", _("Timestamp too old")
         DUPLICATE = "duplicate", _("Duplicate event")
+        PROCESSING_ERROR = "processing_error", _("Could not be processed")
 
     received = models.DateTimeField(db_index=True)
     source = models.CharField(max_length=10)  # mqtt | http

@@ -76,6 +76,14 @@ class IngestResult:
         return sum(self.rejected.values())
 
 
+def quarantine_failed(msg: RawMessage, exc: Exception) -> None:
+    """A message the rules could not process (a bug, not bad input): keep it, with the error, for staff."""
+    Quarantine.objects.create(
+        received=dt.datetime.fromtimestamp(msg.received, dt.timezone.utc), source=msg.source, topic=msg.topic[:200],
+        device_ref=(device_from_topic(msg.topic) or "")[:64], reason="processing_error",
+        detail=f"{exc.__class__.__name__}: {exc}"[:300], payload=msg.payload[:4000].decode("utf-8", "replace"))
+
+
 def device_from_topic(topic: str) -> str | None:
     if topic.startswith(TOPIC_PREFIX) and topic.endswith(TOPIC_SUFFIX):
         ref = topic[len(TOPIC_PREFIX):-len(TOPIC_SUFFIX)]

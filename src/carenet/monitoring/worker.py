@@ -23,7 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carenet.monitoring import alarms, timers
-from carenet.monitoring.ingest import SUBSCRIPTION, RawMessage, ingest
+from carenet.monitoring.ingest import SUBSCRIPTION, IngestResult, RawMessage, ingest, quarantine_failed
 
 log = logging.getLogger("carenet.ingest")
 
@@ -188,7 +188,13 @@ class IngestWorker:
         attempt = 0
         while True:
             try:
-                result = ingest(raws, accept_old=self.accept_old)
+                try:
+                    result = ingest(raws, accept_old=self.accept_old)
+                except DatabaseError:
+                    raise
+                except Exception:  # a bug on some message: never a crash loop on redelivery
+                    log.exception("batch of %d failed; retrying one message at a time", len(raws))
+                    result = self._one_at_a_time(raws)
                 break
             except DatabaseError as exc:
                 attempt += 1
@@ -209,6 +215,26 @@ class IngestWorker:
             s["duplicates"] += result.duplicates
             s["rejected"] += result.rejected_total
             s["alarms"] += len(result.alarm_ids)
+
+    def _one_at_a_time(self, raws) -> IngestResult:
+        """Process each message alone; one that still fails is quarantined with its error and acknowledged."""
+        total = IngestResult()
+        for raw in raws:
+            try:
+                part = ingest([raw], accept_old=self.accept_old)
+            except DatabaseError:
+                raise
+            except Exception as exc:
+                log.exception("message on %s quarantined: processing error", raw.topic)
+                quarantine_failed(raw, exc)
+                total.rejected["processing_error"] += 1
+                continue
+            total.accepted += part.accepted
+            total.duplicates += part.duplicates
+            total.alarm_ids += part.alarm_ids
+            for reason, n in part.rejected.items():
+                total.rejected[reason] += n
+        return total
 
     def _tick(self) -> None:
         if not self.tick_gate.is_set():
