@@ -7,6 +7,9 @@ CARENET_DEBUG          1 to enable debug pages
 CARENET_DEMO           1 to show demo logins on the login page
 CARENET_ALLOWED_HOSTS  comma-separated host names
 CARENET_REDIS_URL      Redis for the channel layer (default: in-memory, single process)
+CARENET_MQTT_URL       the broker the ingest worker and simulator use (default mqtt://127.0.0.1:1883)
+CARENET_HTTPS          1 behind a TLS proxy (secure cookies, X-Forwarded-Proto)
+CARENET_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://carenet.mzj.gov.local
 """
 import os
 from pathlib import Path
@@ -25,6 +28,10 @@ DEMO = os.environ.get("CARENET_DEMO", "0") == "1"
 SECRET_KEY = os.environ.get("CARENET_SECRET_KEY") or load_or_create_key(VAR_DIR / "secret.key", kind="django")
 PII_KEY = os.environ.get("CARENET_PII_KEY") or load_or_create_key(VAR_DIR / "pii.key", kind="fernet")
 ALLOWED_HOSTS = os.environ.get("CARENET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CARENET_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if os.environ.get("CARENET_HTTPS") == "1":  # behind a TLS-terminating proxy on the intranet
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "daphne",
