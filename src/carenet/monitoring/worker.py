@@ -33,6 +33,7 @@ URGENT = re.compile(rb'"kind"\s*:\s*"(sos|fall|smoke|water_leak)"')
 
 
 URGENT_MAX_AGE_S = 120
+URGENT_BATCH = 10  # small transactions: the first SOS of a burst is committed without waiting for the rest
 
 
 def is_urgent(payload: bytes, now: float | None = None) -> bool:
@@ -118,7 +119,7 @@ class IngestWorker:
                     batch = [self.urgent_inbox.get(timeout=0.2)]
                 except queue.Empty:
                     continue
-                while len(batch) < 50:
+                while len(batch) < URGENT_BATCH:
                     try:
                         batch.append(self.urgent_inbox.get_nowait())
                     except queue.Empty:
