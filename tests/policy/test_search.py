@@ -122,3 +122,25 @@ def test_home_region_lifts_own_province(searcher):
     plain = [h for h in searcher.search(q, k=30) if h.region == "河南"]
     home = [h for h in searcher.search(q, k=30, filters=Filters(home_region="河南")) if h.region == "河南"]
     assert home and (not plain or home[0].score > plain[0].score)
+
+
+def test_judicial_interpretations_rank_below_the_statute(searcher):
+    from carenet.policy.engine import search as search_mod
+
+    interp = next(law for law in searcher.laws if "婚姻家庭编的解释（一）" in law["title"])
+    assert interp["category"] == "司法解释"
+    q = "夫妻 扶养 义务"
+    scored = searcher.score(q)
+    pos = [p for p in searcher._law_positions(searcher.laws.index(interp)) if scored[p] > 0]
+    assert pos, "the interpretation should still match"
+    # the prior is applied on top of the domain prior, article by article
+    old = search_mod.JUDICIAL_INTERPRETATION_PRIOR
+    try:
+        search_mod.JUDICIAL_INTERPRETATION_PRIOR = 1.0
+        plain = searcher.score(q)
+    finally:
+        search_mod.JUDICIAL_INTERPRETATION_PRIOR = old
+    for p in pos:
+        assert abs(scored[p] - plain[p] * old) <= 1e-4 * max(1.0, plain[p])
+    statute = searcher.find_article("中华人民共和国民法典", "第一千零五十九条")
+    assert searcher.search(q, k=1)[0].article_id == statute.article_id

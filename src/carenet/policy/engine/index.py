@@ -67,7 +67,11 @@ def tokenize_many(texts: list[str], workers: int | None = None, chunk: int = 200
     return out
 
 
-BM25_K1 = 1.2
+# k1 0.9 (bm25s default 1.5, first build 1.2): term frequency saturates sooner, so an
+# article that repeats one question word (赡养 four times) does not outrank one that
+# contains more of the question's distinct words. Measured on the tuning sets:
+# mean hit@5 0.798 -> 0.826 (k1 0.7: 0.811, 1.6: 0.789; b 0.5-0.6 within ±0.01).
+BM25_K1 = 0.9
 BM25_B = 0.75
 
 

@@ -36,6 +36,11 @@ TITLE_WEIGHT = 0.0
 NATIONAL_PRIOR = 2.0
 DOMAIN_PRIOR = 1.6
 SUPERSEDED_PENALTY = 0.5
+# The Supreme People's Court's interpretations (category 司法解释) are addressed to
+# judges and restate or refine a statute; for an elder's question the statute is the
+# answer to show first. Their titles name the statute (…《民法典》…的解释), so without
+# this they also collect the domain prior and crowd out the articles they interpret.
+JUDICIAL_INTERPRETATION_PRIOR = 0.6
 COVERAGE_BONUS = 0.25
 RERANK_DEPTH = 100
 BIGRAM_RERANK = 0.5
@@ -144,6 +149,8 @@ class Searcher:
         self.art_national = law_national[self.art_law] if n_laws else np.zeros(0, bool)
         self._law_region = np.array([law["region"] for law in self.laws], dtype=object)
         self.art_superseded = law_superseded[self.art_law] if n_laws else np.zeros(0, bool)
+        law_interp = np.array([law["category"] == "司法解释" for law in self.laws], dtype=bool)
+        self.art_interpretation = law_interp[self.art_law] if n_laws else np.zeros(0, bool)
         self._law_title_pos: dict[str, list[int]] = {}
         for i, law in enumerate(self.laws):
             self._law_title_pos.setdefault(law["norm_title"], []).append(i)
@@ -220,6 +227,7 @@ class Searcher:
                             scores[pos] += float(scores.max()) + 1.0
 
         scores[self.art_domain] *= DOMAIN_PRIOR
+        scores[self.art_interpretation] *= JUDICIAL_INTERPRETATION_PRIOR
         if not filters.region:
             preferred = self.art_national
             home = filters.home_region or self.home_region
