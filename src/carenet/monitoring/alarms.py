@@ -54,22 +54,29 @@ def _transition(alarm: Alarm, to_status: str, *, actor=None, note: str = "", dat
 
 
 def apply_signals(signals, elders: dict) -> list[int]:
-    """Apply engine signals for elders (id → ElderProfile with resident loaded). Returns changed alarm ids."""
+    """Apply engine signals for elders (id → ElderProfile with resident loaded). Returns changed alarm ids.
+
+    One query finds every device and one locks every active alarm the signals touch; signals of one elder are
+    applied in the order the engine produced them.
+    """
     changed = []
     devices = {d.device_id: d.pk for d in Device.objects.filter(device_id__in={s.device_id for s in signals if s.device_id})}
+    active = {(a.elder_id, a.key): a for a in Alarm.objects.select_for_update().filter(
+        elder_id__in={s.elder_id for s in signals}, key__in={s.key for s in signals}, status__in=Alarm.ACTIVE)
+        .order_by("elder_id", "id")}
     for sig in signals:
         elder = elders[sig.elder_id]
-        active = Alarm.objects.select_for_update().filter(elder_id=sig.elder_id, key=sig.key, status__in=Alarm.ACTIVE).first()
+        current = active.get((sig.elder_id, sig.key))
         if sig.action in ("raise", "update"):
-            if active is not None:
-                active.count += 1
-                active.last_at = _dt(sig.ts)
+            if current is not None:
+                current.count += 1
+                current.last_at = _dt(sig.ts)
                 rank = Alarm.SEVERITY_RANK.get(sig.severity, 2)
-                if rank < active.severity_rank:
-                    active.severity, active.severity_rank = sig.severity, rank
-                active.details = {**active.details, **sig.details}
-                active.save(update_fields=["count", "last_at", "severity", "severity_rank", "details", "updated"])
-                changed.append(active.pk)
+                if rank < current.severity_rank:
+                    current.severity, current.severity_rank = sig.severity, rank
+                current.details = {**current.details, **sig.details}
+                current.save(update_fields=["count", "last_at", "severity", "severity_rank", "details", "updated"])
+                changed.append(current.pk)
             else:
                 alarm = Alarm.objects.create(
                     elder_id=sig.elder_id, division_id=elder.resident.division_id, type=sig.type, key=sig.key,
@@ -77,20 +84,22 @@ def apply_signals(signals, elders: dict) -> list[int]:
                     details=sig.details, device_id=devices.get(sig.device_id), condition_at=_dt(sig.ts),
                     last_at=_dt(sig.ts), raised_at=timezone.now())
                 _transition(alarm, Alarm.Status.RAISED, from_status="", note=sig.message)
+                active[(sig.elder_id, sig.key)] = alarm
                 changed.append(alarm.pk)
             if sig.type == "device_offline" and sig.device_id:
                 Device.objects.filter(device_id=sig.device_id).update(online=False)
-        elif sig.action == "clear" and active is not None:
-            if active.status in (Alarm.Status.RAISED, Alarm.Status.ACKNOWLEDGED):
-                _transition(active, Alarm.Status.AUTO_CLEARED, note=sig.message)
-                active.status = Alarm.Status.AUTO_CLEARED
-                active.closed_at = timezone.now()
-                active.closing_code = "auto_cleared"
-                active.save(update_fields=["status", "closed_at", "closing_code", "updated"])
+        elif sig.action == "clear" and current is not None:
+            if current.status in (Alarm.Status.RAISED, Alarm.Status.ACKNOWLEDGED):
+                _transition(current, Alarm.Status.AUTO_CLEARED, note=sig.message)
+                current.status = Alarm.Status.AUTO_CLEARED
+                current.closed_at = timezone.now()
+                current.closing_code = "auto_cleared"
+                current.save(update_fields=["status", "closed_at", "closing_code", "updated"])
+                del active[(sig.elder_id, sig.key)]
             else:  # help is on the way: keep it open for the operator, but say the condition cleared
-                active.details = {**active.details, "condition_cleared_at": _dt(sig.ts).isoformat()}
-                active.save(update_fields=["details", "updated"])
-            changed.append(active.pk)
+                current.details = {**current.details, "condition_cleared_at": _dt(sig.ts).isoformat()}
+                current.save(update_fields=["details", "updated"])
+            changed.append(current.pk)
     return changed
 
 

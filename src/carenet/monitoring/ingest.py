@@ -308,9 +308,9 @@ def _run_rules(fresh, result: IngestResult) -> None:
             state, out = engine.process(state, config, event)
             signals.extend(out)
         rows.append(set_state(row, state, config))
-        if signals:
-            result.signals.extend(signals)
-            result.alarm_ids.extend(alarms.apply_signals(signals, elders))
+        result.signals.extend(signals)
+    if result.signals:
+        result.alarm_ids.extend(alarms.apply_signals(result.signals, elders))
     update_rows(MonitorState, ["state", "next_deadline", "updated"], rows)
 
 

@@ -20,13 +20,15 @@ def tick_due(now: float | None = None, limit: int = 2000) -> int:
         rows = list(MonitorState.objects.select_for_update(skip_locked=True)
                     .filter(next_deadline__lte=dt.datetime.fromtimestamp(now, dt.timezone.utc))
                     .select_related("elder__resident").order_by("next_deadline")[:limit])
+        signals = []
         for row in rows:
             state = engine.ElderState.from_dict(row.state) if row.state else engine.ElderState(elder_id=row.elder_id)
             config = config_for(row.elder, row.overrides)
-            state, signals = engine.tick(state, config, now)
+            state, out = engine.tick(state, config, now)
             set_state(row, state, config)
-            if signals:
-                changed.extend(alarms.apply_signals(signals, {row.elder_id: row.elder}))
+            signals.extend(out)
+        if signals:
+            changed.extend(alarms.apply_signals(signals, {row.elder_id: row.elder for row in rows}))
         update_rows(MonitorState, ["state", "next_deadline", "updated"], rows)
         if changed:
             ids = list(changed)
