@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from carenet.callcenter import notify, services
 from carenet.callcenter.models import Notification
+from carenet.monitoring.models import Alarm
 from carenet.monitoring.ingest import ingest
 from tests.callcenter.conftest import ago, make_alarm
 from tests.monitoring.conftest import message
@@ -84,3 +85,13 @@ def test_notify_families_command_runs_once(area, capsys):
     make_alarm(area.elder_a)
     call_command("notify_families")
     assert "raised=1" in capsys.readouterr().out
+
+
+def test_a_stale_condition_raised_now_sends_no_sms(area, contacts):
+    """A backlog or a replay raises alarms now for conditions hours old: staff see them, families get no SMS."""
+    alarm = make_alarm(area.elder_a, "inactivity", severity="high")
+    Alarm.objects.filter(pk=alarm.pk).update(condition_at=ago(3 * 3600))
+    assert notify.notify_new_alarms() == {"raised": 0, "closed": 0}
+    fresh = make_alarm(area.elder_a, "sos")
+    assert notify.notify_new_alarms()["raised"] >= 1
+    assert not Notification.objects.filter(alarm=alarm).exists() and Notification.objects.filter(alarm=fresh).exists()

@@ -35,6 +35,9 @@ log = logging.getLogger("carenet.notify")
 
 #: How far back the poller looks for alarms whose families were not told (older ones are history).
 LOOKBACK = dt.timedelta(hours=24)
+# Families hear about what is happening now. A condition older than this (a backlog after an outage, a
+# replay) stays on the staff screens but sends no SMS hours after the fact.
+STALE_CONDITION = dt.timedelta(minutes=30)
 #: How many contacts (in call order) are told; the first ones are the people who act.
 MAX_RECIPIENTS = 3
 
@@ -158,7 +161,8 @@ def notify_new_alarms(now: dt.datetime | None = None, backend: Backend | None = 
     told = Notification.objects.filter(alarm=OuterRef("pk"), event=Notification.Event.RAISED)
     told_closed = Notification.objects.filter(alarm=OuterRef("pk"), event=Notification.Event.CLOSED)
     has_contacts = EmergencyContact.objects.filter(elder_id=OuterRef("elder_id")).exclude(phone="")
-    base = _family_alarms().filter(raised_at__gte=since).filter(Exists(has_contacts))
+    base = (_family_alarms().filter(raised_at__gte=since, condition_at__gte=now - STALE_CONDITION)
+            .filter(Exists(has_contacts)))
     counts = {"raised": 0, "closed": 0}
     for alarm in base.filter(~Exists(told)).order_by("raised_at")[:limit]:
         counts["raised"] += send_for_alarm(alarm, Notification.Event.RAISED, backend)

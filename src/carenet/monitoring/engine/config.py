@@ -110,6 +110,8 @@ class MonitorConfig:
 
     # night out of bed
     night_out_of_bed_min: float = 30.0
+    # Getting up this close to the day start is waking up, not a night excursion (0 = every exit counts).
+    wake_window_h: float = 1.5
 
     # vitals
     vitals: dict[str, VitalThreshold] = field(default_factory=lambda: dict(DEFAULT_VITALS))
@@ -229,7 +231,8 @@ def config_from_profile(profile: dict[str, Any] | None,
         d.update(inactivity_day_h=max(d.get("inactivity_day_h", 4.0), 6.0))
         sev.update(inactivity=MEDIUM, no_routine=LOW, routine_deviation=LOW)
     if dementia:
-        d.update(night_out_of_bed_min=min(d.get("night_out_of_bed_min", 30.0), 15.0), away_h=4.0)
+        # night wandering is the danger: every exit from bed before the day start counts
+        d.update(night_out_of_bed_min=min(d.get("night_out_of_bed_min", 30.0), 15.0), away_h=4.0, wake_window_h=0.0)
         sev.update(night_out_of_bed=HIGH)
         gf = p.get("geofence")
         if gf:

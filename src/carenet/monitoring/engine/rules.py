@@ -591,6 +591,11 @@ def _activity(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dic
     return True
 
 
+def _waking_up(cfg: MonitorConfig, ts: float) -> bool:
+    """Out of bed within cfg.wake_window_h before the day starts: the morning, not a night excursion."""
+    return cfg.wake_window_h > 0 and ts >= _next_day_start(cfg, ts) - cfg.wake_window_h * 3600
+
+
 def _bed(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
     ts = ev.ts
     in_bed = value.get("in_bed")
@@ -607,7 +612,7 @@ def _bed(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
                 _clear(state, cfg, out, E.A_NIGHT_OOB, ts, "back_in_bed")
             else:
                 state.bed_since = None
-                state.oob_since = ts if is_night(cfg, ts) else None
+                state.oob_since = ts if is_night(cfg, ts) and not _waking_up(cfg, ts) else None
     if state.in_bed:
         _vitals(state, cfg, ev, value, out)
 
