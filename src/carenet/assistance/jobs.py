@@ -30,6 +30,7 @@ from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import rules as erules
 from carenet.core import audit
 from carenet.core.models import AuditLog
+from carenet.core.scoping import subtree_q
 
 CHUNK = 10_000
 
@@ -48,8 +49,7 @@ def _log(run: m.PayrollRun, buf: list[str], line: str, progress: int | None = No
 
 
 def _area_q(run: m.PayrollRun, field: str = "township") -> Q:
-    p = run.area.path
-    return Q(**{f"{field}__path": p}) | Q(**{f"{field}__path__startswith": p + "/"})
+    return subtree_q(run.area.path, f"{field}__path")
 
 
 def entitlements_for(run: m.PayrollRun):

@@ -28,7 +28,7 @@ from carenet.assistance.engine.workdays import CalendarOutOfRangeError, WorkCale
 from carenet.core import audit
 from carenet.core.models import AuditLog, Division
 from carenet.core.roles import Role, can
-from carenet.core.scoping import path_visible_to
+from carenet.core.scoping import path_visible_to, subtree_q
 from carenet.people.models import Resident
 
 # Beyond the years the holiday package knows, count Monday-Friday and mark the date provisional
@@ -149,7 +149,7 @@ def restate_for_standard(user, row: m.Standard) -> tuple[int, list[int]]:
     longer be eligible are not changed automatically: they need a stop decision with written reasons
     (returned, and noted in the audit log)."""
     cases = m.Case.objects.filter(state__in=[ewf.APPROVED, ewf.PAYING, ewf.RECHECK], entitlement__isnull=False) \
-        .filter(Q(division__path=row.division.path) | Q(division__path__startswith=row.division.path + "/")) \
+        .filter(subtree_q(row.division.path)) \
         .exclude(program__in=m.ONE_OFF_PROGRAMS).select_related("division", "applicant", "household", "entitlement")
     if row.program != erules.ANY_PROGRAM:
         cases = cases.filter(program=row.program) if row.program not in (erules.DIBAO_URBAN, erules.DIBAO_RURAL) \

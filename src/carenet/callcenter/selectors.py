@@ -4,14 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from carenet.callcenter.labels import EVENT_KINDS, ROOMS
 from carenet.callcenter.models import OnlineService
 from carenet.core.models import Division
-from carenet.core.scoping import visible_to
+from carenet.core.scoping import user_subtree_q, visible_to
 from carenet.devices.models import DeviceEvent
 from carenet.monitoring.models import Alarm
 from carenet.people.models import Resident
@@ -91,9 +91,4 @@ def recent_services(elder, limit: int = 8):
 
 def area_choices(user) -> QuerySet[Division]:
     qs = Division.objects.filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET, Division.Level.COMMUNITY])
-    if user.is_superuser:
-        return qs
-    if user.division_id is None:
-        return qs.none()
-    path = user.division.path
-    return qs.filter(Q(path=path) | Q(path__startswith=path + "/"))
+    return qs.filter(user_subtree_q(user, "path"))

@@ -2,14 +2,23 @@
 from django.db.models import Q, QuerySet
 
 
-def division_q(user, field: str = "division") -> Q:
-    """A filter matching records whose `field` (a Division FK path) lies in the user's subtree."""
+def subtree_q(path: str, field: str = "division__path") -> Q:
+    """`field` (a materialised division path) is `path` itself or lies below it."""
+    return Q(**{field: path}) | Q(**{f"{field}__startswith": path + "/"})
+
+
+def user_subtree_q(user, path_field: str) -> Q:
+    """`path_field` lies in the user's subtree (everything for a superuser, nothing without a division)."""
     if user.is_superuser:
         return Q()
     if not user.is_authenticated or user.division_id is None:
         return Q(pk__in=[])
-    path = user.division.path
-    return Q(**{f"{field}__path": path}) | Q(**{f"{field}__path__startswith": path + "/"})
+    return subtree_q(user.division.path, path_field)
+
+
+def division_q(user, field: str = "division") -> Q:
+    """A filter matching records whose `field` (a Division FK) lies in the user's subtree."""
+    return user_subtree_q(user, f"{field}__path")
 
 
 def visible_to(user, queryset: QuerySet, field: str = "division") -> QuerySet:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from carenet.core import audit
 from carenet.core.models import AuditLog, Division, User
 from carenet.core.roles import Role, can
-from carenet.core.scoping import path_visible_to
+from carenet.core.scoping import path_visible_to, visible_to
 from carenet.core.views import query_without_page
 
 
@@ -24,10 +24,7 @@ def _need(request):
 
 
 def users_visible_to(user):
-    if user.is_superuser:
-        return User.objects.all()
-    path = user.division.path if user.division_id else "\x00"
-    return User.objects.filter(Q(division__path=path) | Q(division__path__startswith=path + "/"))
+    return visible_to(user, User.objects.all())
 
 
 class UserForm(forms.ModelForm):

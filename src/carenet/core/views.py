@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from carenet.core.models import AuditLog, Division
 from carenet.core.roles import Role, can
+from carenet.core.scoping import user_subtree_q
 from carenet.people.models import Category, ElderProfile
 from carenet.people.selectors import elders_visible_to
 
@@ -66,9 +67,8 @@ def audit_log(request):
     if not can(request.user, "audit.view"):
         raise PermissionDenied
     qs = AuditLog.objects.all()
-    if not request.user.is_superuser:
-        own = request.user.division.path if request.user.division_id else "\x00"
-        qs = qs.filter(Q(division_path="") | Q(division_path=own) | Q(division_path__startswith=own + "/"))
+    # Entries of the user's area, plus those tied to no area (logins, lockouts).
+    qs = qs.filter(Q(division_path="") | user_subtree_q(request.user, "division_path"))
     f = {k: request.GET.get(k, "").strip() for k in ("actor", "action", "model", "object_id", "date_from", "date_to", "q")}
     if f["actor"]:
         qs = qs.filter(actor_name__icontains=f["actor"])
