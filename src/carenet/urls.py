@@ -1,5 +1,3 @@
-import importlib.util
-
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -21,11 +19,9 @@ urlpatterns = [
     path("users/<int:pk>/", core_users.user_edit, name="user_edit"),
     path("users/<int:pk>/unlock/", core_users.user_unlock, name="user_unlock"),
     path("people/", include("carenet.people.urls")),
+    path("monitoring/", include("carenet.monitoring.urls")),
+    path("callcenter/", include("carenet.callcenter.urls")),
+    path("assistance/", include("carenet.assistance.urls")),
+    path("policy/", include("carenet.policy.urls")),
     path("api/", api.urls),
 ]
-
-# Apps that are written in parallel join the URL map once their urls module exists.
-for prefix, module in [("policy/", "carenet.policy.urls"), ("monitoring/", "carenet.monitoring.urls"),
-                       ("callcenter/", "carenet.callcenter.urls"), ("assistance/", "carenet.assistance.urls")]:
-    if importlib.util.find_spec(module):
-        urlpatterns.append(path(prefix, include(module)))

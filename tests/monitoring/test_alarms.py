@@ -83,3 +83,17 @@ def test_inactivity_timer_fires_once_from_persisted_state(home):
     count = Alarm.objects.count()
     timers.tick_due(now=fired_at + 1)
     assert Alarm.objects.count() == count  # not raised twice
+
+
+CALLS = []
+
+
+def record_tick():
+    CALLS.append("tick")
+
+
+def test_run_tick_runs_the_registered_hooks(area, settings):
+    settings.CARENET_TICK_HOOKS = ["tests.monitoring.test_alarms.record_tick"]
+    CALLS.clear()
+    timers.run_tick()
+    assert CALLS == ["tick"]

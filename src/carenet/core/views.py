@@ -17,13 +17,11 @@ from carenet.people.selectors import elders_visible_to
 def demo_logins():
     if not settings.DEMO:
         return []
-    from carenet.demo.loader import DEMO_PASSWORD
+    from carenet.core.models import User
+    from carenet.demo.loader import DEMO_PASSWORD, DEMO_USERNAMES
 
     labels = dict(Role.CHOICES)
-    from carenet.core.models import User
-
-    users = User.objects.filter(username__in=["admin", "approver", "reviewer", "worker", "worker2", "operator",
-                                              "helper", "supervisor"]).select_related("division")
+    users = User.objects.filter(username__in=DEMO_USERNAMES).select_related("division")
     return [{"username": u.username, "role": labels.get(u.role, u.role), "area": u.division.name if u.division else "",
              "password": DEMO_PASSWORD} for u in users]
 

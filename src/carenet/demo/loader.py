@@ -13,6 +13,7 @@ from carenet.people.models import (ElderCategory, ElderProfile, EmergencyContact
                                    Resident)
 
 DEMO_PASSWORD = "carenet-demo-2026"
+DEMO_USERNAMES = ["admin", "approver", "reviewer", "worker", "worker2", "operator", "helper", "supervisor"]
 BATCH = 2000
 
 
@@ -82,7 +83,7 @@ def create_demo_users(divisions: dict[str, Division]) -> list[tuple[str, str, st
     streets = sorted((d for d in divisions.values() if d.level == Division.Level.STREET), key=lambda d: d.code)
     street = streets[0]
     communities = sorted((d for d in divisions.values() if d.parent_id == street.pk), key=lambda d: d.code)
-    spec = [
+    spec = [  # DEMO_USERNAMES below lists these names for the login page
         ("admin", Role.DISTRICT_ADMIN, district, "区管理员"),
         ("approver", Role.APPROVER, district, "区审批员"),
         ("reviewer", Role.REVIEWER, street, "街道审核员"),

@@ -32,6 +32,13 @@ def payload(device_id: str, events: list[SimEvent]) -> bytes:
         {"id": e.event_id, "ts": round(e.ts, 3), "kind": e.kind, "value": e.value} for e in events]}).encode()
 
 
+def by_device(events: list[SimEvent]) -> dict[str, list[SimEvent]]:
+    grouped = defaultdict(list)
+    for e in events:
+        grouped[e.device_id].append(e)
+    return grouped
+
+
 class MqttSink:
     def __init__(self, url: str):
         import paho.mqtt.client as mqtt
@@ -46,10 +53,7 @@ class MqttSink:
         self.sent = 0
 
     def send(self, events: list[SimEvent]) -> None:
-        by_device = defaultdict(list)
-        for e in events:
-            by_device[e.device_id].append(e)
-        for device_id, evs in by_device.items():
+        for device_id, evs in by_device(events).items():
             self.client.publish(f"carenet/v1/dev/{device_id}/up", payload(device_id, evs), qos=1)
             self.sent += len(evs)
 
@@ -66,10 +70,7 @@ class DirectSink:
         self.sent = 0
 
     def send(self, events: list[SimEvent]) -> None:
-        by_device = defaultdict(list)
-        for e in events:
-            by_device[e.device_id].append(e)
-        raws = [RawMessage(payload(d, evs), "mqtt", f"carenet/v1/dev/{d}/up") for d, evs in by_device.items()]
+        raws = [RawMessage(payload(d, evs), "mqtt", f"carenet/v1/dev/{d}/up") for d, evs in by_device(events).items()]
         for i in range(0, len(raws), 200):
             ingest(raws[i:i + 200], accept_old=self.accept_old)
         self.sent += len(events)

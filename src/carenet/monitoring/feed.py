@@ -30,13 +30,13 @@ OVERLAP = dt.timedelta(seconds=2)
 
 def changed_since(user, since: dt.datetime | None, limit: int = 500) -> tuple[list[dict], dt.datetime]:
     qs = visible_to(user, Alarm.objects.select_related("elder__resident", "division", "acknowledged_by"))
-    if since is None:
+    if since is None:  # the snapshot: what is open now; changes are read from this moment on
+        since = timezone.now()
         qs = qs.filter(status__in=Alarm.ACTIVE)
     else:
         qs = qs.filter(updated__gt=since - OVERLAP)
     rows = list(qs.order_by("updated")[:limit])
-    cursor = max([since] * (since is not None) + [a.updated for a in rows]) if rows else (since or timezone.now())
-    return [alarm_row(a) for a in rows], cursor
+    return [alarm_row(a) for a in rows], max([since] + [a.updated for a in rows])
 
 
 class SentFilter:

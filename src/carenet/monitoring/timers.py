@@ -12,6 +12,19 @@ from carenet.monitoring.ingest import config_for, set_state, update_rows
 from carenet.monitoring.models import MonitorState
 
 
+def run_tick() -> int:
+    """Everything that happens on the clock: due timer rules, escalations, then the hooks other apps register
+    in settings.CARENET_TICK_HOOKS (dotted paths, e.g. the call center's family notices). Returns alarms changed."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    changed = tick_due()
+    alarms.escalate_unacknowledged()
+    for path in getattr(settings, "CARENET_TICK_HOOKS", []):
+        import_string(path)()
+    return changed
+
+
 def tick_due(now: float | None = None, limit: int = 2000) -> int:
     """Tick every elder whose next deadline is at or before `now`. Returns the number of alarms changed."""
     now = now or time.time()

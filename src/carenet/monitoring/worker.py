@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from carenet.monitoring import alarms, timers
+from carenet.monitoring import timers
 from carenet.monitoring.ingest import SUBSCRIPTION, IngestResult, RawMessage, ingest, quarantine_failed
 
 log = logging.getLogger("carenet.ingest")
@@ -49,15 +49,6 @@ def is_urgent(payload: bytes, now: float | None = None) -> bool:
         return bool(stamps) and all(isinstance(t, (int, float)) and now - t < URGENT_MAX_AGE_S for t in stamps)
     except (ValueError, AttributeError, TypeError):
         return False  # malformed: the bulk lane quarantines it with the reason
-
-
-def tick_hooks() -> list:
-    """Functions other apps run on every timer tick (settings.CARENET_TICK_HOOKS, dotted paths), e.g. the call
-    center's family notifications. Monitoring does not import those apps."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    return [import_string(path) for path in getattr(settings, "CARENET_TICK_HOOKS", [])]
 
 
 def parse_mqtt_url(url: str) -> tuple[str, int]:
@@ -241,10 +232,7 @@ class IngestWorker:
         if not self.tick_gate.is_set():
             return
         try:
-            self.stats["alarms"] += timers.tick_due()
-            alarms.escalate_unacknowledged()
-            for hook in tick_hooks():
-                hook()
+            self.stats["alarms"] += timers.run_tick()
         except DatabaseError as exc:
             log.warning("timer tick skipped, database unavailable (%s)", exc.__class__.__name__)
             connection.close()

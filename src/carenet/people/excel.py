@@ -12,7 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from carenet.core import audit, idcard, pii
 from carenet.core.models import AuditLog, Division
 from carenet.core.scoping import path_visible_to
-from carenet.people.models import (Category, ElderCategory, ElderProfile, EmergencyContact, HealthArchive, Household,
+from carenet.people.models import (ElderCategory, ElderProfile, EmergencyContact, HealthArchive, Household,
                                    ImportBatch, Resident)
 
 COLUMNS = ["姓名", "性别", "身份证号", "出生日期", "联系电话", "住址", "区划代码", "居住状况", "照护等级", "特殊类别",
@@ -235,5 +235,3 @@ def template_file() -> bytes:
     wb.save(buf)
     return buf.getvalue()
 
-
-__all__ = ["import_file", "export", "template_file", "ImportFileError", "Category"]

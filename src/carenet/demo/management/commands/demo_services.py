@@ -14,8 +14,8 @@ from django.db import connection
 
 from carenet.demo.runner import DirectSink, MqttSink, broker_answers, build_homes, run
 from carenet.demo.simulator import Rates
-from carenet.monitoring import alarms, timers
-from carenet.monitoring.worker import IngestWorker, tick_hooks
+from carenet.monitoring import timers
+from carenet.monitoring.worker import IngestWorker
 from carenet.people.models import ElderProfile, Household
 
 log = logging.getLogger("carenet.demo")
@@ -90,10 +90,7 @@ class Command(BaseCommand):
                 if not gate.is_set():
                     continue
                 try:
-                    timers.tick_due()
-                    alarms.escalate_unacknowledged()
-                    for hook in tick_hooks():
-                        hook()
+                    timers.run_tick()
                 except Exception:  # keep the demo running; the next tick retries
                     log.exception("tick failed")
         finally:
