@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "carenet.core.middleware.RequestContextMiddleware",
+    "carenet.core.middleware.DenialAuditMiddleware",
 ]
 
 ROOT_URLCONF = "carenet.urls"
@@ -101,6 +102,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file, not memory, so worker subprocesses (MQTT tests) can open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    # Each test run gets its own database, so two runs on one server never drop each other's database
+    # or terminate each other's connections. CARENET_TEST_DB_NAME pins it (subprocesses, debugging).
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("CARENET_TEST_DB_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"

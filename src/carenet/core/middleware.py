@@ -37,3 +37,20 @@ class ChineseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class DenialAuditMiddleware:
+    """Writes the DENIED audit row of a refusal raised inside a transaction, after that transaction rolled back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from carenet.core.permissions import Denied, audit_denial, in_transaction
+
+        if isinstance(exception, Denied) and not in_transaction():
+            audit_denial(exception)
+        return None

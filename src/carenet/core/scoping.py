@@ -1,4 +1,5 @@
 """Jurisdiction: the one rule that limits every read of people data to the user's division subtree."""
+from django.db import models
 from django.db.models import Q, QuerySet
 
 
@@ -32,3 +33,19 @@ def path_visible_to(user, path: str) -> bool:
         return False
     own = user.division.path
     return path == own or path.startswith(own + "/")
+
+
+class ScopedQuerySet(QuerySet):
+    """`Model.objects.visible_to(user)`: only rows in the user's division subtree.
+
+    A model opts in with `objects = ScopedManager()` and a class attribute `scope_path`, the lookup from the
+    model to a division's materialised path (e.g. "division__path", "elder__resident__division__path").
+    District-wide reads (duplicate checks) are separate, named, audited functions, never this.
+    """
+
+    def visible_to(self, user) -> "ScopedQuerySet":
+        return self.filter(user_subtree_q(user, self.model.scope_path))
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    pass

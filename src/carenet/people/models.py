@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.core import idcard, pii
 from carenet.core.models import Division
+from carenet.core.scoping import ScopedManager
 
 
 class Household(models.Model):
@@ -18,6 +19,9 @@ class Household(models.Model):
     address = models.CharField(_("address"), max_length=200)
     hukou = models.CharField(_("household registration"), max_length=10, choices=Hukou.choices, default=Hukou.URBAN)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
 
     class Meta:
         verbose_name = _("household")
@@ -58,6 +62,9 @@ class Resident(models.Model):
     relation = models.CharField(_("relation to head"), max_length=20, choices=Relation.choices, default=Relation.HEAD)
     deceased_on = models.DateField(_("date of death"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -108,6 +115,9 @@ class ElderProfile(models.Model):
     key_elder = models.BooleanField(_("key elder (weekly visits)"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager()
+    scope_path = "resident__division__path"
 
     class Meta:
         verbose_name = _("elder profile")
