@@ -139,6 +139,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = REPO_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing; assets come from the finders
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -157,7 +158,8 @@ CARENET_TICK_HOOKS = ["carenet.callcenter.notify.notify_new_alarms"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"quiet_4xx": {"()": "carenet.core.logfilters.QuietClientErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["quiet_4xx"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("CARENET_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

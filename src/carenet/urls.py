@@ -1,5 +1,7 @@
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from carenet.api import api
 from carenet.core import users as core_users
@@ -14,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.audit_log, name="audit_log"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("carenet/favicon.svg"), permanent=True)),
     path("users/", core_users.user_list, name="user_list"),
     path("users/new/", core_users.user_edit, name="user_create"),
     path("users/<int:pk>/", core_users.user_edit, name="user_edit"),
