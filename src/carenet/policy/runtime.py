@@ -9,6 +9,7 @@ by comparing the build stamp in meta.json.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -54,6 +55,21 @@ def get_searcher() -> Searcher | None:
             _cache.clear()
             _cache[key] = searcher
     return searcher  # type: ignore[return-value]
+
+
+def building_marker() -> Path:
+    path = index_dir()
+    return path.with_name(path.name + ".building")
+
+
+def index_building() -> bool:
+    """True while a build_policy_index process is running (its marker holds a live pid)."""
+    try:
+        pid = int(building_marker().read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def reset() -> None:

@@ -21,7 +21,7 @@ from carenet.policy.engine.search import Filters
 from carenet.policy.forms import QAPairForm, format_citations
 from carenet.policy.models import QAPair
 from carenet.policy.permissions import can_edit, can_publish
-from carenet.policy.runtime import get_searcher
+from carenet.policy.runtime import get_searcher, index_building
 
 MAX_QUERY = 200
 PAGE = 20
@@ -68,7 +68,7 @@ def public_search(request):
     """One box, large type, the answer first. No login."""
     q = _query(request)
     searcher = get_searcher()
-    ctx = {"q": q, "index_missing": searcher is None, "answer": None, "hits": [], "citations": []}
+    ctx = {"q": q, "index_missing": searcher is None, "index_building": searcher is None and index_building(), "answer": None, "hits": [], "citations": []}
     if not q:
         ctx["examples"] = selectors.example_questions()
     if q and searcher is not None:
@@ -84,7 +84,7 @@ def public_search(request):
 def staff_search(request):
     q = _query(request)
     searcher = get_searcher()
-    ctx = {"q": q, "index_missing": searcher is None, "hits": [], "answer": None, "alternatives": [],
+    ctx = {"q": q, "index_missing": searcher is None, "index_building": searcher is None and index_building(), "hits": [], "answer": None, "alternatives": [],
            "can_edit": can_edit(request.user)}
     if searcher is None:
         return render(request, "policy/staff_search.html", ctx)
@@ -117,7 +117,7 @@ def staff_search(request):
 def article_detail(request, article_id: str):
     searcher = get_searcher()
     if searcher is None:
-        return render(request, "policy/article.html", {"index_missing": True})
+        return render(request, "policy/article.html", {"index_missing": True, "index_building": index_building()})
     q = _query(request)
     hit = searcher.get(article_id, query=q)
     if hit is None:

@@ -3,7 +3,9 @@ from django.core.management.base import BaseCommand
 from carenet.policy.engine.cli import ProgressBar, format_build_report
 from carenet.policy.engine.corpus import default_corpus_path
 from carenet.policy.engine.index import build_index
-from carenet.policy.runtime import index_dir, reset
+import os
+
+from carenet.policy.runtime import building_marker, index_dir, reset
 
 
 class Command(BaseCommand):
@@ -21,6 +23,12 @@ class Command(BaseCommand):
             self.stderr.write(f"corpus not found: {corpus}")
             return
         self.stdout.write(f"building policy index from {corpus} into {out}")
-        meta = build_index(corpus, out, workers=opts["workers"], progress=ProgressBar(self.stdout))
+        marker = building_marker()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(os.getpid()))  # pages say "building…" while this process lives
+        try:
+            meta = build_index(corpus, out, workers=opts["workers"], progress=ProgressBar(self.stdout))
+        finally:
+            marker.unlink(missing_ok=True)
         reset()
         self.stdout.write(self.style.SUCCESS(format_build_report(meta)))
