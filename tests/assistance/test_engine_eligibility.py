@@ -236,3 +236,17 @@ def test_temp_aid_persons_default_to_counted_members_only():
     h = Household("h1", PATH, "urban", members)
     out = assess_temp_aid(h, make_rules(), ON, aid_type="emergency", requested=Decimal("999999"))
     assert out.persons == 1 and out.grant_amount == URBAN * 6
+
+
+@pytest.mark.parametrize("income, n, expected", [
+    # hand-worked: standard 780, amounts rounded once at the end (docs/assistance-rules.md, "Money")
+    ("620", 3, "1720.00"),    # 780 × 3 − 620; per-capita-first would give (780 − 206.67) × 3 = 1719.99
+    ("1000", 3, "1340.00"),   # 2340 − 1000; per-capita-first: (780 − 333.33) × 3 = 1340.01
+    ("100", 7, "5360.00"),    # 5460 − 100; per-capita-first: (780 − 14.29) × 7 = 5359.97
+    ("1024", 2, "536.00"),
+])
+def test_dibao_amount_is_rounded_once_on_household_totals(income, n, expected):
+    out = assess_dibao(family(Decimal(income), n=n), make_rules(), ON)
+    assert out.monthly_amount == Decimal(expected)
+    line = next(x for x in out.explanation if x.startswith("低保金"))
+    assert f"家庭月收入 {Decimal(income):.2f} = {expected} 元/月" in line

@@ -85,9 +85,14 @@ def assess_dibao(h: Household, rules: RuleSet, on_date: date,
         return Outcome(program=program, eligible=False, code="dibao.income_above_standard", steps=tuple(steps),
                        persons=a.size, details=base["details"], provenance=provenance)
     steps.append(step("dibao.below_standard", per_capita=a.per_capita_income, standard=standard))
-    gap = standard - a.per_capita_income
-    amount = yuan(gap * a.size)
-    steps.append(step("dibao.amount", standard=standard, per_capita=a.per_capita_income, size=a.size, amount=amount))
+    # One rounding, at the end: on household totals, (standard − per-capita income) × size equals
+    # standard × size − household income exactly, so 3 people with 620 yuan against 1000 get 2380.00,
+    # not (1000 − 206.67) × 3 = 2379.99 (docs/assistance-rules.md, "Money").
+    net = max(a.counted_income - a.rigid_expenses, ZERO)
+    gap = standard - net / a.size
+    amount = yuan(standard * a.size - net)
+    steps.append(step("dibao.amount", standard=standard, per_capita=a.per_capita_income, size=a.size, net=net,
+                      amount=amount))
     minimum = yuan(rules.value("dibao_min_per_person", program, h.division_path, on_date, default=ZERO) or ZERO)
     if minimum > 0 and gap < minimum:
         amount = yuan(minimum * a.size)

@@ -6,8 +6,12 @@ Rounding policy (documented in docs/assistance-rules.md):
 * A value is rounded to the fen (0.01 yuan) with ``ROUND_HALF_UP`` (四舍五入)
   at the points where it is shown to a person or paid: per-capita income,
   each monthly amount, each grant, each payroll line.
-* Per-capita income is rounded *before* it is used in the 低保 difference, so
-  the explanation printed to the applicant reproduces the amount exactly.
+* A computed amount is rounded once, at the end, never built from rounded parts:
+  the 低保 difference is standard × size − household income (the same as
+  (standard − per-capita income) × size), so 3 people with 620 yuan against a
+  1000-yuan standard get 2380.00, not (1000 − 206.67) × 3 = 2379.99. The
+  per-capita income shown to the applicant is rounded for display and for the
+  eligibility test only.
 """
 
 from __future__ import annotations
