@@ -7,6 +7,7 @@ from carenet.api import api
 from carenet.core import users as core_users
 from carenet.core import views as core_views
 from carenet.core.auth import LoginForm
+from carenet.demo import trainer as demo_trainer
 
 urlpatterns = [
     path("", core_views.dashboard, name="dashboard"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("users/new/", core_users.user_edit, name="user_create"),
     path("users/<int:pk>/", core_users.user_edit, name="user_edit"),
     path("users/<int:pk>/unlock/", core_users.user_unlock, name="user_unlock"),
+    path("demo/trainer/sos/", demo_trainer.trainer_sos, name="demo_trainer_sos"),
     path("people/", include("carenet.people.urls")),
     path("monitoring/", include("carenet.monitoring.urls")),
     path("callcenter/", include("carenet.callcenter.urls")),
