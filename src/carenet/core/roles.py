@@ -57,3 +57,8 @@ for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
     CAPABILITIES[_role] |= {"callcenter.console", "callcenter.services", "callcenter.kpis"}
 for _role in (Role.SUPERVISOR, Role.APPROVER):
     CAPABILITIES[_role] |= {"callcenter.kpis"}
+
+# Where a role lands after login when its work is not the overview page (URL names; core imports no app).
+HOME_URL = {
+    Role.OPERATOR: "callcenter:console",
+}

@@ -5,10 +5,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from carenet.core import todo
 from carenet.core.models import AuditLog, Division
-from carenet.core.roles import Role, can
+from carenet.core.roles import HOME_URL, Role, can
 from carenet.core.scoping import user_subtree_q
 from carenet.people.models import Category, ElderProfile
 from carenet.people.selectors import elders_visible_to
@@ -35,6 +36,9 @@ def healthz(request):
 @login_required
 def dashboard(request):
     user = request.user
+    home = HOME_URL.get(user.role)
+    if home and not request.GET.get("overview"):
+        return redirect(home)
     elders = elders_visible_to(user)
     base = user.division if user.division_id else Division.objects.filter(level=Division.Level.DISTRICT).first()
     children = list(Division.objects.filter(parent=base).order_by("code")) if base else []
@@ -55,7 +59,7 @@ def dashboard(request):
     care = dict(elders.values_list("care_level").annotate(n=Count("id")).order_by())
     by_care = [{"name": str(label), "value": care.get(code, 0)} for code, label in ElderProfile.CareLevel.choices]
     return render(request, "core/dashboard.html", {
-        "area": base, "totals": totals,
+        "area": base, "totals": totals, "todo": todo.items_for(user),
         "chart": {"by_child": by_child, "by_category": by_category, "by_care": by_care},
     })
 
