@@ -1,12 +1,13 @@
 from django.urls import path
 
-from carenet.callcenter import views
+from carenet.callcenter import badge, views
 
 app_name = "callcenter"
 
 urlpatterns = [
     path("", views.console, name="console"),
     path("queue.json", views.queue_json, name="queue"),
+    path("badge.json", badge.badge_json, name="badge"),
     path("alarms/", views.alarm_list, name="alarms"),
     path("alarms/<int:pk>/", views.alarm_detail, name="alarm"),
     path("alarms/<int:pk>/claim/", views.claim, name="claim"),
