@@ -295,6 +295,6 @@ def bank_csv(run: m.PayrollRun) -> bytes:
     w.writerow(["序号", "收款人", "身份证号", "银行账号", "金额（元）", "救助项目", "街道（乡镇）", "社区（村）", "发放月份"])
     for i, (e, amount) in enumerate(bank_rows(run), 1):
         w.writerow([i, e.payee_name, e.payee.id_number, e.bank_account, f"{amount:.2f}",
-                    dict(m.Program.choices).get(e.program, e.program), e.township.name, e.division.name,
+                    dict(m.Program.choices).get(e.program, e.program), e.township.name, e.division.label,
                     f"{run.run_month:%Y-%m}"])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8

@@ -461,7 +461,7 @@ def bank_file(request, pk, fmt):
     labels = dict(m.Program.choices)
     for i, (e, amount) in enumerate(jobs.bank_rows(run), 1):
         ws.append([i, e.payee_name, e.payee.id_number, e.bank_account, float(amount), str(labels.get(e.program, e.program)),
-                   e.township.name, e.division.name])
+                   e.township.name, e.division.label])
     buf = io.BytesIO()
     wb.save(buf)
     resp = HttpResponse(buf.getvalue(), content_type=XLSX)

@@ -18,7 +18,7 @@ from carenet.people.models import Resident
 
 
 def alarms_visible_to(user) -> QuerySet[Alarm]:
-    return visible_to(user, Alarm.objects.select_related("elder__resident", "division", "acknowledged_by", "closed_by"))
+    return visible_to(user, Alarm.objects.select_related("elder__resident", "division__parent", "acknowledged_by", "closed_by"))
 
 
 def get_alarm(user, pk) -> Alarm:
@@ -30,7 +30,7 @@ def get_alarm(user, pk) -> Alarm:
 
 
 def services_visible_to(user) -> QuerySet[OnlineService]:
-    return visible_to(user, OnlineService.objects.select_related("elder__resident", "division", "operator"))
+    return visible_to(user, OnlineService.objects.select_related("elder__resident", "division__parent", "operator"))
 
 
 def sensor_timeline(elder, end: dt.datetime | None = None, hours: int = 24, limit: int = 5000) -> dict:

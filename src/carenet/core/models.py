@@ -44,6 +44,13 @@ class Division(models.Model):
     def full_name(self):
         return "".join(d.name for d in self.ancestors())
 
+    @property
+    def label(self) -> str:
+        """How a division is shown in lists: a grid with its community ("银湖社区 › 第2网格"), else its name."""
+        if self.level == self.Level.GRID and self.parent_id:
+            return f"{self.parent.name} › {self.name}"
+        return self.name
+
     def contains(self, other: "Division") -> bool:
         return other.path == self.path or other.path.startswith(self.path + "/")
 

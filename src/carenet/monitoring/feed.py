@@ -14,7 +14,7 @@ def alarm_row(a: Alarm) -> dict:
     return {
         "id": a.pk, "type": a.type, "severity": a.severity, "status": a.status, "count": a.count,
         "message": a.message, "elder_id": a.elder_id, "name": r.name, "age": r.age, "sex": r.sex,
-        "address": r.address, "area": a.division.name, "raised_at": a.raised_at.isoformat(),
+        "address": r.address, "area": a.division.label, "raised_at": a.raised_at.isoformat(),
         "raised_ts": a.raised_at.timestamp(), "condition_at": a.condition_at.isoformat(),
         "acknowledged_by": a.acknowledged_by.username if a.acknowledged_by_id else None,
         "acknowledged_ts": a.acknowledged_at.timestamp() if a.acknowledged_at else None,
@@ -29,7 +29,7 @@ OVERLAP = dt.timedelta(seconds=2)
 
 
 def changed_since(user, since: dt.datetime | None, limit: int = 500) -> tuple[list[dict], dt.datetime]:
-    qs = visible_to(user, Alarm.objects.select_related("elder__resident", "division", "acknowledged_by"))
+    qs = visible_to(user, Alarm.objects.select_related("elder__resident", "division__parent", "acknowledged_by"))
     if since is None:  # the snapshot: what is open now; changes are read from this moment on
         since = timezone.now()
         qs = qs.filter(status__in=Alarm.ACTIVE)

@@ -16,7 +16,7 @@ def residents_visible_to(user) -> QuerySet[Resident]:
 
 def elders_visible_to(user) -> QuerySet[ElderProfile]:
     return ElderProfile.objects.filter(division_q(user, "resident__division")).select_related(
-        "resident", "resident__division"
+        "resident", "resident__division__parent"
     )
 
 
