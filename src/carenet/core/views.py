@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from carenet.core import todo
+from carenet.core import audit_text, todo
 from carenet.core.models import AuditLog, Division
 from carenet.core.roles import HOME_URL, Role, can
 from carenet.core.scoping import user_subtree_q
@@ -88,8 +88,10 @@ def audit_log(request):
         qs = qs.filter(Q(object_repr__icontains=f["q"]) | Q(note__icontains=f["q"]))
     page = Paginator(qs.select_related("actor"), 50).get_page(request.GET.get("page"))
     models = AuditLog.objects.values_list("model", flat=True).distinct().order_by("model")
-    return render(request, "core/audit_log.html", {"page": page, "f": f, "actions": AuditLog.Action.choices,
-                                                   "models": [m for m in models if m], "query": query_without_page(request)})
+    return render(request, "core/audit_log.html", {
+        "page": page, "rows": audit_text.rows(page), "f": f, "actions": AuditLog.Action.choices,
+        "models": sorted(((m, audit_text.model_label(m)) for m in models if m), key=lambda x: x[1]),
+        "query": query_without_page(request)})
 
 
 def query_without_page(request) -> str:
