@@ -8,11 +8,13 @@ from carenet.core import users as core_users
 from carenet.core import views as core_views
 from carenet.core.auth import LoginForm
 from carenet.demo import trainer as demo_trainer
+from carenet.demo.logins import demo_logins
+from carenet.people import views as people_views
 
 urlpatterns = [
-    path("", core_views.dashboard, name="dashboard"),
+    path("", people_views.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm, template_name="core/login.html",
-                                                extra_context={"demo_logins": core_views.demo_logins}), name="login"),
+                                                extra_context={"demo_logins": demo_logins}), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.audit_log, name="audit_log"),

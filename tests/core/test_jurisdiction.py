@@ -4,21 +4,21 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from carenet.people.selectors import elders_visible_to
+from carenet.people.models import ElderProfile
 
 pytestmark = pytest.mark.django_db
 
 
 def test_selector_limits_to_subtree(area):
-    assert set(elders_visible_to(area.worker_a)) == {area.elder_a}
-    assert set(elders_visible_to(area.reviewer)) == {area.elder_a, area.elder_b}
-    assert set(elders_visible_to(area.admin)) == {area.elder_a, area.elder_b, area.elder_c}
+    assert set(ElderProfile.objects.visible_to(area.worker_a)) == {area.elder_a}
+    assert set(ElderProfile.objects.visible_to(area.reviewer)) == {area.elder_a, area.elder_b}
+    assert set(ElderProfile.objects.visible_to(area.admin)) == {area.elder_a, area.elder_b, area.elder_c}
 
 
 def test_user_without_division_sees_nothing(area):
     area.worker_a.division = None
     area.worker_a.save()
-    assert not elders_visible_to(area.worker_a).exists()
+    assert not ElderProfile.objects.visible_to(area.worker_a).exists()
 
 
 def test_ui_detail_edit_and_reveal_of_other_community_are_not_found(area, login):

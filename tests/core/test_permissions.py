@@ -3,6 +3,8 @@ import pytest
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
 
 from carenet.core.models import AuditLog
 from carenet.core.permissions import Denied, needs, require, require_in_area
@@ -62,3 +64,29 @@ def test_visible_to_on_the_queryset(area):
     assert names(ElderProfile.objects.visible_to(area.reviewer)) == ["乙老人", "甲老人"]
     assert names(ElderProfile.objects.visible_to(area.admin)) == ["丙老人", "乙老人", "甲老人"]
     assert Resident.objects.visible_to(area.worker_b).get().name == "乙老人"
+
+
+def test_a_refusal_the_view_caught_is_still_audited_after_the_rollback(area, login):
+    """The call center shows a refused claim as a message (no 403); the DENIED row is written anyway."""
+    from carenet.monitoring.models import Alarm
+
+    alarm = Alarm.objects.create(elder=area.elder_a, division=area.elder_a.resident.division, key="sos", type="sos", condition_at=timezone.now(),
+                                 last_at=timezone.now(),
+                                 severity="critical", message="SOS")
+    client = login(area.helper)  # sees the alarm's area, lacks callcenter.console: refused inside add_note's transaction
+    response = client.post(reverse("callcenter:action", args=[alarm.pk, "note"]), {"text": "x"})
+    assert response.status_code == 302  # shown as a message, not a 403
+    assert _denials().filter(actor=area.helper, note="missing capability callcenter.console").count() == 1
+
+
+def test_every_scoped_model_declares_a_valid_scope_path(area):
+    """A model with `objects = ScopedManager()` must name a path that reaches a division path."""
+    from django.apps import apps
+
+    from carenet.core.scoping import ScopedQuerySet
+
+    scoped = [m for m in apps.get_models() if isinstance(m._default_manager.all(), ScopedQuerySet)]
+    assert len(scoped) >= 10
+    for model in scoped:
+        assert isinstance(getattr(model, "scope_path", None), str), model
+        list(model.objects.visible_to(area.worker_a)[:1])  # the lookup resolves

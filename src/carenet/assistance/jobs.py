@@ -120,24 +120,17 @@ def age_tier_changes(run: m.PayrollRun) -> int:
             candidates.append((ent, rules, path, dates))
     moved = 0
     for ent, rules, path, dates in candidates:
-        [eng], _ = load_engine_entitlements(m.Entitlement.objects.filter(pk=ent.pk))
 
         def amount_on(d, ent=ent, rules=rules, path=path):
             o = elig.assess_elderly_allowance(str(ent.payee_id), ent.payee.birth_date, path, rules, d)
             return (o.monthly_amount if o.eligible else None), 1
 
         try:
-            new = epay.restate(eng, dates, amount_on, reason="年龄进入高龄津贴新档次")
+            with transaction.atomic():
+                moved += services.restate_entitlement(run.started_by, ent, dates, amount_on,
+                                                      reason="年龄进入高龄津贴新档次", note="assistance.payment age tier")
         except epay.NoLongerEligibleError:
             continue
-        with transaction.atomic():
-            for ch in new.changes[len(eng.changes):]:
-                obj = m.EntitlementChange.objects.create(entitlement=ent, effective_month=ch.effective_month,
-                                                         monthly_amount=ch.monthly_amount, persons=ch.persons,
-                                                         reason=ch.reason, created_by=run.started_by)
-                audit.record(AuditLog.Action.CREATE, obj, actor=run.started_by, division_path=ent.division.path,
-                             after=audit.snapshot(obj), note="assistance.payment age tier")
-                moved += 1
     return moved
 
 

@@ -29,6 +29,7 @@ from carenet.assistance.engine import rules as erules
 from carenet.assistance.engine import workflow as ewf
 from carenet.core.models import Division
 from carenet.people.models import Household, Resident
+from carenet.core.scoping import ScopedManager
 
 
 class MediaStorage(FileSystemStorage):
@@ -183,6 +184,9 @@ class Case(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager()
+    scope_path = "division__path"
+
     class Meta:
         verbose_name = _("assistance case")
         ordering = ["-id"]
@@ -287,6 +291,9 @@ class GridReport(models.Model):
     note = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = ScopedManager()
+    scope_path = "division__path"
+
     class Meta:
         ordering = ["-id"]
 
@@ -366,6 +373,9 @@ class Referral(models.Model):
     updated = models.DateTimeField(auto_now=True)
     due_on = models.DateField(_("answer due"), null=True, blank=True)
 
+    objects = ScopedManager()
+    scope_path = "division__path"
+
     class Meta:
         ordering = ["-id"]
 
@@ -388,6 +398,9 @@ class Entitlement(models.Model):
     start_month = models.DateField(_("first month paid"))
     stop_month = models.DateField(_("first month not paid"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
 
     class Meta:
         indexes = [models.Index(fields=["program", "township"])]
@@ -452,6 +465,9 @@ class PayrollRun(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
+    objects = ScopedManager()
+    scope_path = "area__path"
+
     class Meta:
         ordering = ["-id"]
 
@@ -479,6 +495,9 @@ class LedgerLine(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     persons = models.PositiveSmallIntegerField(default=0)
     note = models.CharField(max_length=100, blank=True)
+
+    objects = ScopedManager()
+    scope_path = "entitlement__division__path"
 
     class Meta:
         ordering = ["run_month", "township", "program", "id"]

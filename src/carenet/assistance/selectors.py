@@ -1,4 +1,4 @@
-"""Reads of social-assistance data. Every query starts from the user's jurisdiction (core.scoping)."""
+"""Reads of social-assistance data. Every query starts from `Model.objects.visible_to(user)`."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,24 +12,23 @@ from carenet.assistance import services
 from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import workflow as ewf
 from carenet.core.models import Division
-from carenet.core.scoping import division_q, visible_to
 from carenet.people.models import Resident
 
 
-def cases_visible_to(user) -> QuerySet[m.Case]:
-    return visible_to(user, m.Case.objects.all()).select_related("applicant", "division__parent")
+def _cases(user) -> QuerySet[m.Case]:
+    return m.Case.objects.visible_to(user).select_related("applicant", "division__parent")
 
 
 def get_case(user, pk) -> m.Case:
     """The case, or 404 when it does not exist or lies outside the user's area (no existence leak)."""
     try:
-        return cases_visible_to(user).get(pk=pk)
+        return _cases(user).get(pk=pk)
     except (m.Case.DoesNotExist, ValueError):
         raise Http404("case not found") from None
 
 
 def search_cases(user, *, q="", state="", program="", channel="", overdue=False, division="", recheck_due=False):
-    qs = cases_visible_to(user)
+    qs = _cases(user)
     if q:
         qs = qs.filter(Q(applicant__name__contains=q) | Q(applicant__id_masked__endswith=q[-4:]))
     if state:
@@ -47,12 +46,8 @@ def search_cases(user, *, q="", state="", program="", channel="", overdue=False,
     return qs.order_by("-id")
 
 
-def reports_visible_to(user) -> QuerySet[m.GridReport]:
-    return visible_to(user, m.GridReport.objects.all())
-
-
 def residents_for_report(user, q: str) -> QuerySet[Resident]:
-    qs = visible_to(user, Resident.objects.filter(deceased_on__isnull=True)).select_related("division")
+    qs = Resident.objects.visible_to(user).filter(deceased_on__isnull=True).select_related("division")
     q = (q or "").strip()
     if not q:
         return qs.none()
@@ -118,17 +113,13 @@ def allowed_actions(user, case: m.Case) -> list[str]:
 
 # ------------------------------------------------------------------ payments
 
-def ledger_visible_to(user) -> QuerySet[m.LedgerLine]:
-    return m.LedgerLine.objects.filter(division_q(user, "entitlement__division"))
-
-
-def runs_visible_to(user) -> QuerySet[m.PayrollRun]:
-    return visible_to(user, m.PayrollRun.objects.all(), "area").select_related("area", "started_by")
+def runs(user) -> QuerySet[m.PayrollRun]:
+    return m.PayrollRun.objects.visible_to(user).select_related("area", "started_by")
 
 
 def get_run(user, pk) -> m.PayrollRun:
     try:
-        return runs_visible_to(user).get(pk=pk)
+        return runs(user).get(pk=pk)
     except (m.PayrollRun.DoesNotExist, ValueError):
         raise Http404("payroll run not found") from None
 
@@ -137,7 +128,7 @@ def figures(user, month: dt.date) -> dict:
     """By program group and township: households and persons paid in ``month`` and the cumulative amount
     paid up to ``month`` (net of recoveries), formatted like the reports via the engine's Summary."""
     month = epay.month_of(month)
-    lines = ledger_visible_to(user).filter(run_month__lte=month)
+    lines = m.LedgerLine.objects.visible_to(user).filter(run_month__lte=month)
     groups = epay.DEFAULT_PROGRAM_GROUPS
     amount = defaultdict(lambda: epay.ZERO)
     for prog, tid, total in lines.values_list("program", "township_id").annotate(s=Sum("amount")).order_by():
@@ -169,7 +160,7 @@ def adjustments(user, month: dt.date) -> list[epay.Adjustment]:
     month = epay.month_of(month)
     from carenet.assistance.jobs import load_engine_entitlements
 
-    qs = m.Entitlement.objects.filter(division_q(user, "division")).filter(Q(start_month=month) | Q(stop_month=month)) \
+    qs = m.Entitlement.objects.visible_to(user).filter(Q(start_month=month) | Q(stop_month=month)) \
         .exclude(program__in=m.ONE_OFF_PROGRAMS)  # one-off grants are not households added to or leaving a program
     ents, _ = load_engine_entitlements(qs)
     rows = epay.dynamic_adjustments(ents, month, by_township=True)
@@ -178,4 +169,4 @@ def adjustments(user, month: dt.date) -> list[epay.Adjustment]:
 
 
 def counts_by_state(user) -> dict:
-    return dict(cases_visible_to(user).values_list("state").annotate(n=Count("id")).order_by())
+    return dict(_cases(user).values_list("state").annotate(n=Count("id")).order_by())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,8 +27,9 @@ from carenet.assistance.engine import workflow as ewf
 from carenet.assistance.engine.workdays import CalendarOutOfRangeError, WorkCalendar
 from carenet.core import audit
 from carenet.core.models import AuditLog, Division
-from carenet.core.roles import Role, can
-from carenet.core.scoping import path_visible_to, subtree_q
+from carenet.core.permissions import require, require_in_area
+from carenet.core.roles import Role
+from carenet.core.scoping import subtree_q
 from carenet.people.models import Resident
 
 # Beyond the years the holiday package knows, count Monday-Friday and mark the date provisional
@@ -102,22 +103,9 @@ def all_rules() -> erules.RuleSet:
     return erules.RuleSet(r.to_engine() for r in m.Standard.objects.select_related("division"))
 
 
-def require(user, capability: str) -> None:
-    if capability == DECIDE:
-        if can(user, "assistance.approve") or can(user, "assistance.review"):
-            return  # the engine decides: approvers, or township reviewers when approval is delegated
-        capability = "assistance.approve"
-    if not can(user, capability):
-        audit.record(AuditLog.Action.DENIED, actor=user, note=f"missing capability {capability}")
-        raise PermissionDenied(capability)
-
-
+# Approve, reject, pay first aid, change payments: approvers, or township reviewers when approval is delegated
+# (the workflow engine decides which applies to the case).
 DECIDE = "assistance.decide"
-
-
-def require_in_area(user, division: Division) -> None:
-    if not path_visible_to(user, division.path):
-        raise PermissionDenied("record outside your jurisdiction")
 
 
 @transaction.atomic
@@ -154,35 +142,43 @@ def restate_for_standard(user, row: m.Standard) -> tuple[int, list[int]]:
     if row.program != erules.ANY_PROGRAM:
         cases = cases.filter(program=row.program) if row.program not in (erules.DIBAO_URBAN, erules.DIBAO_RURAL) \
             else cases.filter(program__in=[row.program, erules.TEKUN])  # 特困 income test uses the 低保 standard
-    from carenet.assistance.jobs import load_engine_entitlements
-
     restated, needs_decision = 0, []
     rules_cache: dict[int, erules.RuleSet] = {}
     for case in cases:
         rules = rules_cache.get(case.division_id) or rules_cache.setdefault(case.division_id, rules_for(case.division))
-        ent = case.entitlement
-        [eng], _ = load_engine_entitlements(m.Entitlement.objects.filter(pk=ent.pk))
 
         def amount_on(d, case=case, rules=rules):
             outcome = assess(case, d, rules)
             return (outcome.monthly_amount if outcome.eligible else None), max(outcome.persons, 1)
 
         try:
-            new = epay.restate(eng, [row.effective_from], amount_on,
-                               reason=f"标准调整 {row.key} {row.effective_from:%Y-%m-%d} {row.source}".strip())
+            restated += restate_entitlement(
+                user, case.entitlement, [row.effective_from], amount_on, note="assistance.payment restate",
+                reason=f"标准调整 {row.key} {row.effective_from:%Y-%m-%d} {row.source}".strip())
         except epay.NoLongerEligibleError:
             needs_decision.append(case.pk)
             audit.record(AuditLog.Action.UPDATE, case, actor=user, note=f"assistance.standard {row.key}: "
                          "not eligible under the new standard; a stop decision with written reasons is needed")
-            continue
-        for ch in new.changes[len(eng.changes):]:
-            obj = m.EntitlementChange.objects.create(entitlement=ent, effective_month=ch.effective_month,
-                                                     monthly_amount=ch.monthly_amount, persons=ch.persons,
-                                                     reason=ch.reason, created_by=user)
-            audit.record(AuditLog.Action.CREATE, obj, actor=user, division_path=case.division.path,
-                         after=audit.snapshot(obj), note="assistance.payment restate")
-            restated += 1
     return restated, needs_decision
+
+
+def restate_entitlement(user, ent: m.Entitlement, dates: list[dt.date], amount_on, *, reason: str, note: str) -> int:
+    """The one restate loop: the engine's ``restate`` of ``ent`` from each of ``dates`` (amount_on(date) ->
+    (monthly amount or None, persons)), and an audited EntitlementChange row for each new change. Raises
+    ``epay.NoLongerEligibleError`` (writing nothing) when the beneficiary would no longer qualify."""
+    from carenet.assistance.jobs import load_engine_entitlements
+
+    [eng], _ = load_engine_entitlements(m.Entitlement.objects.filter(pk=ent.pk))
+    new = epay.restate(eng, dates, amount_on, reason=reason)
+    added = 0
+    for ch in new.changes[len(eng.changes):]:
+        obj = m.EntitlementChange.objects.create(entitlement=ent, effective_month=ch.effective_month,
+                                                 monthly_amount=ch.monthly_amount, persons=ch.persons,
+                                                 reason=ch.reason, created_by=user)
+        audit.record(AuditLog.Action.CREATE, obj, actor=user, division_path=ent.division.path,
+                     after=audit.snapshot(obj), note=note)
+        added += 1
+    return added
 
 
 def seed_default_standards(division: Division, effective_from: dt.date = dt.date(2020, 11, 1)) -> int:

@@ -21,7 +21,7 @@ def items_for(user) -> list[Item]:
     items: list[Item] = []
     today = services.today()
     cache: dict = {}
-    cases = (selectors.cases_visible_to(user).filter(state__in=OPEN_STATES)
+    cases = (m.Case.objects.visible_to(user).filter(state__in=OPEN_STATES)
              .select_related("applicant", "division").order_by("due_on")[:MAX_CASES])
     for case in cases:
         actions = [a for a in selectors.allowed_actions(user, case) if a not in ("withdraw", "close", "objection")]
@@ -38,7 +38,7 @@ def items_for(user) -> list[Item]:
             deadline=info.due if info else None, overdue=bool(info and info.level >= 2),
             due_soon=bool(info and info.level == 1), detail=detail))
     if can(user, "assistance.intake"):
-        waiting = selectors.reports_visible_to(user).filter(status=m.GridReport.Status.NEW).count()
+        waiting = m.GridReport.objects.visible_to(user).filter(status=m.GridReport.Status.NEW).count()
         if waiting:
             items.append(Item(title=_("Grid reports waiting for acceptance"), url=reverse("assistance:reports"),
                               group=group, count=waiting))

@@ -5,7 +5,6 @@ import io
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -25,18 +24,13 @@ from carenet.assistance.engine import workflow as ewf
 from carenet.assistance.engine.rules import RuleNotFoundError
 from carenet.core import audit, idcard, pii
 from carenet.core.models import AuditLog, Division
-from carenet.core.roles import can
+from carenet.core.permissions import needs, require
 from carenet.core.views import query_without_page
 from carenet.people import services as people_services
-from carenet.people.models import Household, Resident
-from carenet.people.selectors import divisions_visible_to, residents_visible_to
+from carenet.people.models import Resident
+from carenet.people.selectors import resident_by_id_number_districtwide
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _need(request, capability):
-    if not can(request.user, capability):
-        raise PermissionDenied(capability)
 
 
 def _month(value: str | None, default: dt.date) -> dt.date:
@@ -49,9 +43,8 @@ def _month(value: str | None, default: dt.date) -> dt.date:
 
 # ------------------------------------------------------------------ cases
 
-@login_required
+@needs("assistance.view")
 def case_list(request):
-    _need(request, "assistance.view")
     flt = {k: request.GET.get(k, "").strip() for k in ("q", "state", "program", "channel", "division")}
     overdue = request.GET.get("overdue") == "1"
     recheck_due = request.GET.get("recheck_due") == "1"
@@ -60,7 +53,7 @@ def case_list(request):
     cache: dict = {}
     today = services.today()
     rows = [(c, selectors.deadline_info(c, today, cache)) for c in page]
-    areas = divisions_visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
+    areas = Division.objects.visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
     counts = selectors.counts_by_state(request.user)
     return render(request, "assistance/case_list.html", {
         "page": page, "rows": rows, "f": flt, "overdue": overdue, "recheck_due": recheck_due, "states": m.State.choices,
@@ -71,7 +64,7 @@ def case_list(request):
 
 
 def _lookup_resident(user, *, pk=None, id_number=None) -> Resident | None:
-    qs = residents_visible_to(user)
+    qs = Resident.objects.visible_to(user)
     if pk:
         return qs.filter(pk=pk).first()
     if id_number:
@@ -83,9 +76,8 @@ def _lookup_resident(user, *, pk=None, id_number=None) -> Resident | None:
     return None
 
 
-@login_required
+@needs("assistance.intake")
 def case_new(request):
-    _need(request, "assistance.intake")
     form = f.IntakeForm(request.POST or None, initial={"channel": m.Channel.WINDOW})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -105,10 +97,9 @@ def case_new(request):
     return render(request, "assistance/case_new.html", {"form": form})
 
 
-@login_required
+@needs("assistance.intake")
 def resident_search(request):
     """htmx: residents in the user's area matching a name or the last 4 ID digits."""
-    _need(request, "assistance.intake")
     people = selectors.residents_for_report(request.user, request.GET.get("q", ""))
     return render(request, "assistance/_resident_results.html", {"people": people})
 
@@ -118,9 +109,8 @@ def _explanation(case: m.Case):
     return [s.get("zh") if zh else s.get("en", s.get("zh")) for s in case.explanation]
 
 
-@login_required
+@needs("assistance.view")
 def case_detail(request, pk, *, form=None, form_action=None, error=None, status=200):
-    _need(request, "assistance.view")
     case = selectors.get_case(request.user, pk)
     history = case.history.select_related("actor")
     try:
@@ -129,7 +119,7 @@ def case_detail(request, pk, *, form=None, form_action=None, error=None, status=
         ent = None
     household = []
     if case.household_id:
-        household = residents_visible_to(request.user).filter(household_id=case.household_id)
+        household = Resident.objects.visible_to(request.user).filter(household_id=case.household_id)
     ctx = {
         "case": case, "history": history, "explanation": _explanation(case), "ent": ent,
         "ledger": ent.ledger.order_by("period", "run_month", "id") if ent else [],
@@ -189,9 +179,8 @@ def _perform(user, case, action, d, files):
     raise Http404("unknown action")
 
 
-@login_required
+@needs("assistance.view")
 def case_action(request, pk, action):
-    _need(request, "assistance.view")
     case = selectors.get_case(request.user, pk)
     if action not in ACTION_FORMS and action not in SIMPLE_ACTIONS:
         raise Http404("unknown action")
@@ -201,7 +190,7 @@ def case_action(request, pk, action):
     if action == "survey":
         initial = f.FactsForm.initial_from(case.facts) | f.SurveyForm.member_initial(case.facts) | \
             {"visited_on": services.today()}
-        extra["members"] = [r for r in residents_visible_to(request.user).filter(household_id=case.household_id)
+        extra["members"] = [r for r in Resident.objects.visible_to(request.user).filter(household_id=case.household_id)
                             .order_by("pk") if r.pk != case.applicant_id] if case.household_id else []
     if action in ("raise", "lower", "stop"):
         initial = {"effective_month": epay.add_months(epay.month_of(services.today()), 1)}
@@ -226,13 +215,12 @@ def case_action(request, pk, action):
     return redirect("assistance:case", pk=case.pk)
 
 
-@login_required
+@needs("assistance.view")
 def photo(request, pk):
-    _need(request, "assistance.view")
     p = m.Photo.objects.filter(pk=pk).first()
     visible = p is not None and (
-        (p.case_id and selectors.cases_visible_to(request.user).filter(pk=p.case_id).exists())
-        or (p.report_id and selectors.reports_visible_to(request.user).filter(pk=p.report_id).exists()))
+        (p.case_id and m.Case.objects.visible_to(request.user).filter(pk=p.case_id).exists())
+        or (p.report_id and m.GridReport.objects.visible_to(request.user).filter(pk=p.report_id).exists()))
     if not visible:
         raise Http404("photo not found")
     resp = FileResponse(p.file.open("rb"), content_type=p.content_type if p.content_type in services.PHOTO_TYPES
@@ -245,9 +233,8 @@ def photo(request, pk):
 
 # ------------------------------------------------------------------ mobile report (掌上救助)
 
-@login_required
+@needs("assistance.intake")
 def report(request):
-    _need(request, "assistance.intake")
     form = f.ReportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -274,17 +261,16 @@ def report(request):
                 return redirect(reverse("assistance:report") + f"?done={rep.pk}")
     done = None
     if request.GET.get("done"):
-        done = selectors.reports_visible_to(request.user).filter(pk=request.GET["done"]).first()
-    mine = selectors.reports_visible_to(request.user).filter(reporter=request.user).select_related("resident")[:5]
+        done = m.GridReport.objects.visible_to(request.user).filter(pk=request.GET["done"]).first()
+    mine = m.GridReport.objects.visible_to(request.user).filter(reporter=request.user).select_related("resident")[:5]
     return render(request, "assistance/report.html", {"form": form, "done": done, "mine": mine})
 
 
-@login_required
+@needs("assistance.view")
 def reports(request):
     """The queue of grid reports: accept as an application (受理) or dismiss with a reason."""
-    _need(request, "assistance.view")
     status = request.GET.get("status", m.GridReport.Status.NEW)
-    qs = selectors.reports_visible_to(request.user).select_related("resident", "division__parent", "reporter",
+    qs = m.GridReport.objects.visible_to(request.user).select_related("resident", "division__parent", "reporter",
                                                                    "case")
     if status:
         qs = qs.filter(status=status)
@@ -294,12 +280,11 @@ def reports(request):
         "query": query_without_page(request)})
 
 
-@login_required
+@needs("assistance.intake")
 def report_action(request, pk, action):
-    _need(request, "assistance.intake")
     if request.method != "POST":
         raise Http404
-    rep = selectors.reports_visible_to(request.user).filter(pk=pk).first()
+    rep = m.GridReport.objects.visible_to(request.user).filter(pk=pk).first()
     if rep is None:
         raise Http404("report not found")
     try:
@@ -329,9 +314,8 @@ def _register(request, form, d) -> Resident | None:
         return None
     r = Resident(name=d["new_name"], sex=parsed.sex, birth_date=parsed.birth_date, phone=d.get("new_phone", ""),
                  division=division, address="", lat=d.get("lat"), lon=d.get("lon"))
-    r.household = Household.objects.create(division=division, address="")
     try:
-        people_services.save_resident(request.user, r, id_number=parsed.number)
+        people_services.register_resident(request.user, r, parsed.number)
     except (PermissionDenied, IntegrityError):
         form.add_error(None, _("The person could not be registered."))
         return None
@@ -341,7 +325,7 @@ def _register(request, form, d) -> Resident | None:
 # ------------------------------------------------------------------ public notice (公示)
 
 def _notice_rows(user, request):
-    qs = selectors.cases_visible_to(user).filter(state=m.State.IN_NOTICE).select_related("division__parent")
+    qs = m.Case.objects.visible_to(user).filter(state=m.State.IN_NOTICE).select_related("division__parent")
     division = request.GET.get("division", "")
     if division:
         qs = qs.filter(division__path__contains=division)
@@ -353,19 +337,17 @@ def _notice_rows(user, request):
     return rows
 
 
-@login_required
+@needs("assistance.view")
 def notice(request):
-    _need(request, "assistance.view")
     rows = _notice_rows(request.user, request)
-    areas = divisions_visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
+    areas = Division.objects.visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
     return render(request, "assistance/notice.html", {"rows": rows, "header": enotice.NOTICE_HEADER_ZH,
                                                       "areas": areas, "division": request.GET.get("division", ""),
                                                       "today": services.today()})
 
 
-@login_required
+@needs("assistance.view")
 def notice_export(request):
-    _need(request, "assistance.view")
     from openpyxl import Workbook
 
     rows = _notice_rows(request.user, request)
@@ -390,18 +372,17 @@ def notice_export(request):
 # ------------------------------------------------------------------ payroll
 
 def _payroll_areas(user):
-    return divisions_visible_to(user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
+    return Division.objects.visible_to(user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
 
 
-@login_required
+@needs("assistance.view")
 def payroll(request):
-    _need(request, "assistance.view")
     areas = _payroll_areas(request.user)
     form = f.PayrollForm(request.POST or None, areas=areas,
                          initial={"run_month": services.today().strftime("%Y-%m"), "program": "*",
                                   "area": areas.first()})
     if request.method == "POST":
-        _need(request, "assistance.payroll")
+        require(request.user, "assistance.payroll")
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -412,13 +393,12 @@ def payroll(request):
             else:
                 jobs.launch(run)
                 return redirect("assistance:run", pk=run.pk)
-    runs = selectors.runs_visible_to(request.user)[:20]
+    runs = selectors.runs(request.user)[:20]
     return render(request, "assistance/payroll.html", {"form": form, "runs": runs})
 
 
-@login_required
+@needs("assistance.view")
 def run_detail(request, pk):
-    _need(request, "assistance.view")
     run = selectors.get_run(request.user, pk)
     kinds = dict(run.ledger_lines.values_list("kind").annotate(n=Count("id")).order_by())
     tmpl = "assistance/_run_progress.html" if request.headers.get("HX-Request") else "assistance/run_detail.html"
@@ -426,11 +406,10 @@ def run_detail(request, pk):
                                   "lines": run.ledger_lines.select_related("entitlement", "township")[:50]})
 
 
-@login_required
+@needs("assistance.payroll")
 def run_resume(request, pk):
     """Run again a payroll that failed, or that a dead worker left queued or running (no lines were written:
     a run writes its lines in one transaction at the end)."""
-    _need(request, "assistance.payroll")
     if request.method != "POST":
         raise Http404
     run = selectors.get_run(request.user, pk)
@@ -439,9 +418,8 @@ def run_resume(request, pk):
     return redirect("assistance:run", pk=run.pk)
 
 
-@login_required
+@needs("assistance.payroll")
 def bank_file(request, pk, fmt):
-    _need(request, "assistance.payroll")
     run = selectors.get_run(request.user, pk)
     if run.status != m.PayrollRun.Status.DONE:
         raise Http404("run not finished")
@@ -469,10 +447,9 @@ def bank_file(request, pk, fmt):
     return resp
 
 
-@login_required
+@needs("assistance.view")
 def ledger(request):
-    _need(request, "assistance.view")
-    qs = selectors.ledger_visible_to(request.user).select_related("entitlement", "township", "entitlement__division")
+    qs = m.LedgerLine.objects.visible_to(request.user).select_related("entitlement", "township", "entitlement__division")
     flt = {k: request.GET.get(k, "").strip() for k in ("program", "kind", "run_month", "q")}
     if flt["program"]:
         qs = qs.filter(program=flt["program"])
@@ -488,9 +465,8 @@ def ledger(request):
                                                       "query": query_without_page(request)})
 
 
-@login_required
+@needs("assistance.view")
 def figures(request):
-    _need(request, "assistance.view")
     month = _month(request.GET.get("month"), services.today())
     data = selectors.figures(request.user, month)
     adj = selectors.adjustments(request.user, month)
@@ -503,14 +479,13 @@ def figures(request):
 
 # ------------------------------------------------------------------ standards, relatives, referrals
 
-@login_required
+@needs("assistance.view")
 def standards(request):
-    _need(request, "assistance.view")
-    divisions = divisions_visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
+    divisions = Division.objects.visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
     form = f.StandardForm(request.POST or None, divisions=divisions,
                           initial={"division": request.user.division_id, "effective_from": services.today()})
     if request.method == "POST":
-        _need(request, "assistance.approve")
+        require(request.user, "assistance.approve")
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -539,9 +514,8 @@ def standards(request):
                                                          "paths": paths})
 
 
-@login_required
+@needs("assistance.view")
 def relatives(request):
-    _need(request, "assistance.view")
     form = f.RelativeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -550,7 +524,7 @@ def relatives(request):
         except idcard.IdNumberError as exc:
             form.add_error("id_number", str(exc))
         else:
-            r = Resident.objects.filter(id_number_hash=pii.lookup_hash(number)).first()
+            r = resident_by_id_number_districtwide(request.user, number, why="near-relative declaration")
             if r is None:
                 form.add_error("id_number", _("No resident with this ID number is registered."))
             else:
@@ -561,11 +535,10 @@ def relatives(request):
     return render(request, "assistance/relatives.html", {"form": form, "mine": mine})
 
 
-@login_required
+@needs("assistance.view")
 def referrals(request):
-    _need(request, "assistance.view")
     if request.method == "POST":
-        ref = visible_referrals(request.user).filter(pk=request.POST.get("referral")).first()
+        ref = m.Referral.objects.visible_to(request.user).filter(pk=request.POST.get("referral")).first()
         if ref is None:
             raise Http404
         form = f.ReferralUpdateForm(request.POST)
@@ -574,14 +547,7 @@ def referrals(request):
                                      response=form.cleaned_data["response"])
             messages.success(request, _("Referral updated."))
         return redirect("assistance:referrals")
-    qs = visible_referrals(request.user).select_related("resident", "division", "created_by")
+    qs = m.Referral.objects.visible_to(request.user).select_related("resident", "division", "created_by")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "assistance/referrals.html", {"page": page, "statuses": m.Referral.Status.choices,
                                                          "today": services.today(), "query": ""})
-
-
-def visible_referrals(user):
-    from carenet.core.scoping import visible_to
-
-    return visible_to(user, m.Referral.objects.all())
-

@@ -4,14 +4,13 @@ import time
 from django.db.models import Count, Min, Q
 from django.http import JsonResponse
 
-from carenet.callcenter import selectors
 from carenet.core.permissions import needs
 from carenet.monitoring.models import Alarm
 
 
 @needs("alarms.handle")
 def badge_json(request):
-    row = (selectors.alarms_visible_to(request.user).filter(status=Alarm.Status.RAISED)
+    row = (Alarm.objects.visible_to(request.user).filter(status=Alarm.Status.RAISED)
            .aggregate(waiting=Count("id"), critical=Count("id", filter=Q(severity=Alarm.Severity.CRITICAL)),
                       oldest=Min("raised_at")))
     oldest = row["oldest"]

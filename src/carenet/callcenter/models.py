@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carenet.callcenter.labels import DISPATCH_TARGETS
+from carenet.core.scoping import ScopedManager
 
 
 class CallLog(models.Model):
@@ -171,6 +172,9 @@ class OnlineService(models.Model):
                                  related_name="online_service")
     note = models.CharField(_("note"), max_length=500, blank=True)
     created = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -15,8 +15,9 @@ from openpyxl.styles import Font
 from carenet.callcenter import kpi
 from carenet.callcenter.labels import alarm_type_label, closing_label
 from carenet.callcenter.models import OnlineService
-from carenet.callcenter.selectors import alarms_visible_to, services_visible_to
 from carenet.core.models import Division
+from carenet.core.scoping import subtree_q
+from carenet.monitoring.models import Alarm
 
 
 @dataclasses.dataclass
@@ -37,7 +38,7 @@ class Period:
 def _in_area(qs, area: Division | None, field: str = "division"):
     if area is None:
         return qs
-    return qs.filter(**{f"{field}__path__startswith": area.path})
+    return qs.filter(subtree_q(area.path, f"{field}__path"))
 
 
 def _community_namer():
@@ -51,7 +52,7 @@ def _community_namer():
 
 
 def alarm_rows(user, period: Period) -> list[kpi.AlarmRow]:
-    qs = _in_area(alarms_visible_to(user), period.area).filter(raised_at__gte=period.start_dt, raised_at__lt=period.end_dt)
+    qs = _in_area(Alarm.objects.visible_to(user), period.area).filter(raised_at__gte=period.start_dt, raised_at__lt=period.end_dt)
     community = _community_namer()
     return [kpi.AlarmRow(id=a["id"], type=a["type"], area=community(a["division__path"], a["division__name"]),
                          raised_at=a["raised_at"],
@@ -62,7 +63,7 @@ def alarm_rows(user, period: Period) -> list[kpi.AlarmRow]:
 
 
 def online_counts(user, period: Period) -> dict:
-    qs = _in_area(services_visible_to(user), period.area).filter(
+    qs = _in_area(OnlineService.objects.visible_to(user), period.area).filter(
         status=OnlineService.Status.DONE, started_at__gte=period.start_dt, started_at__lt=period.end_dt)
     by_kind = dict(qs.values_list("kind").annotate(n=Count("id")).order_by())
     return {"total": sum(by_kind.values()),
@@ -77,9 +78,7 @@ def offline_counts(user, period: Period) -> dict | None:
         model = apps.get_model("services", "ServiceOrder")
     except (LookupError, ValueError):
         return None
-    qs = _in_area(model.objects.all(), period.area)
-    from carenet.core.scoping import visible_to
-    qs = visible_to(user, qs).filter(checked_out_at__gte=period.start_dt, checked_out_at__lt=period.end_dt)
+    qs = _in_area(model.objects.visible_to(user), period.area).filter(checked_out_at__gte=period.start_dt, checked_out_at__lt=period.end_dt)
     return {"total": qs.count()}
 
 

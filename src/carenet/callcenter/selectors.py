@@ -11,26 +11,19 @@ from django.utils import timezone
 from carenet.callcenter.labels import EVENT_KINDS, ROOMS
 from carenet.callcenter.models import OnlineService
 from carenet.core.models import Division
-from carenet.core.scoping import user_subtree_q, visible_to
+from carenet.core.scoping import subtree_q
 from carenet.devices.models import DeviceEvent
 from carenet.monitoring.models import Alarm
 from carenet.people.models import Resident
 
 
-def alarms_visible_to(user) -> QuerySet[Alarm]:
-    return visible_to(user, Alarm.objects.select_related("elder__resident", "division__parent", "acknowledged_by", "closed_by"))
-
-
 def get_alarm(user, pk) -> Alarm:
     """The alarm, or 404 when it does not exist *or* lies outside the user's area (no existence leak)."""
     try:
-        return alarms_visible_to(user).get(pk=pk)
+        return Alarm.objects.visible_to(user).select_related(
+            "elder__resident", "division__parent", "acknowledged_by", "closed_by").get(pk=pk)
     except (Alarm.DoesNotExist, ValueError):
         raise Http404("alarm not found") from None
-
-
-def services_visible_to(user) -> QuerySet[OnlineService]:
-    return visible_to(user, OnlineService.objects.select_related("elder__resident", "division__parent", "operator"))
 
 
 def sensor_timeline(elder, end: dt.datetime | None = None, hours: int = 24, limit: int = 5000) -> dict:
@@ -66,10 +59,10 @@ def location_map(user, elder) -> dict:
     codes = r.division.path.split("/")
     street = Division.objects.filter(code=codes[1]).first() if len(codes) > 1 else r.division
     own_community = codes[2] if len(codes) > 2 else None
-    residents = visible_to(user, Resident.objects.filter(lat__isnull=False, lon__isnull=False))
+    residents = Resident.objects.visible_to(user).filter(lat__isnull=False, lon__isnull=False)
     points = []
     for c in Division.objects.filter(parent=street, level=Division.Level.COMMUNITY).order_by("code")[:40]:
-        centre = residents.filter(division__path__startswith=c.path).aggregate(lat=Avg("lat"), lon=Avg("lon"), n=Count("id"))
+        centre = residents.filter(subtree_q(c.path)).aggregate(lat=Avg("lat"), lon=Avg("lon"), n=Count("id"))
         if centre["n"]:
             points.append({"name": c.name, "value": [round(centre["lon"], 6), round(centre["lat"], 6), centre["n"]],
                            "own": c.code == own_community})
@@ -90,5 +83,5 @@ def recent_services(elder, limit: int = 8):
 
 
 def area_choices(user) -> QuerySet[Division]:
-    qs = Division.objects.filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET, Division.Level.COMMUNITY])
-    return qs.filter(user_subtree_q(user, "path"))
+    levels = [Division.Level.DISTRICT, Division.Level.STREET, Division.Level.COMMUNITY]
+    return Division.objects.visible_to(user).filter(level__in=levels)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +19,8 @@ from carenet.callcenter.labels import DISPATCH_TARGETS
 from carenet.callcenter.models import AlarmNote, CallLog, Dispatch, OnlineService
 from carenet.core import audit
 from carenet.core.models import AuditLog
-from carenet.core.roles import can
-from carenet.core.scoping import path_visible_to
+from carenet.core.permissions import require, require_in_area
+from carenet.core.scoping import subtree_q
 from carenet.monitoring import alarms
 from carenet.monitoring.models import Alarm
 from carenet.people.models import ElderProfile, EmergencyContact
@@ -36,17 +36,10 @@ def now() -> dt.datetime:
     return timezone.now().replace(microsecond=0)
 
 
-def _require(user, capability: str) -> None:
-    if not can(user, capability):
-        audit.record(AuditLog.Action.DENIED, actor=user, note=f"missing capability {capability}")
-        raise PermissionDenied(capability)
-
-
 def _locked_alarm(user, alarm_id: int) -> Alarm:
-    _require(user, "callcenter.console")
+    require(user, "callcenter.console")
     alarm = Alarm.objects.select_for_update().select_related("division", "elder__resident").get(pk=alarm_id)
-    if not path_visible_to(user, alarm.division.path):
-        raise PermissionDenied("alarm outside your area")
+    require_in_area(user, alarm.division)
     return alarm
 
 
@@ -69,7 +62,7 @@ def _audit_create(user, obj, alarm: Alarm, note: str = "") -> None:
 # ---- the alarm ------------------------------------------------------------------------------------
 def claim(user, alarm_id: int) -> Alarm:
     """Take the alarm (= acknowledge). A second operator gets a ValidationError naming the first."""
-    _require(user, "callcenter.console")
+    require(user, "callcenter.console")
     return alarms.acknowledge(user, alarm_id)
 
 
@@ -215,7 +208,7 @@ def schedule_care_calls(today: dt.date | None = None, period_days: int = 7, divi
     window = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=period_days - 1), dt.time.min))
     elders = ElderProfile.objects.filter(key_elder=True, resident__deceased_on__isnull=True).select_related("resident")
     if division is not None:
-        elders = elders.filter(resident__division__path__startswith=division.path)
+        elders = elders.filter(subtree_q(division.path, "resident__division__path"))
     care = OnlineService.objects.filter(kind=OnlineService.Kind.CARE_CALL)
     busy = set(care.filter(status=OnlineService.Status.PLANNED).values_list("elder_id", flat=True))
     busy |= set(care.filter(started_at__gte=window).values_list("elder_id", flat=True))
@@ -232,10 +225,9 @@ def schedule_care_calls(today: dt.date | None = None, period_days: int = 7, divi
 
 @transaction.atomic
 def record_care_call(user, service_id: int, outcome: str, note: str = "", duration_s: int | None = None) -> OnlineService:
-    _require(user, "callcenter.services")
+    require(user, "callcenter.services")
     svc = OnlineService.objects.select_for_update().select_related("division").get(pk=service_id)
-    if not path_visible_to(user, svc.division.path):
-        raise PermissionDenied("outside your area")
+    require_in_area(user, svc.division)
     if svc.kind != OnlineService.Kind.CARE_CALL or svc.status != OnlineService.Status.PLANNED:
         raise ValidationError(_("This care call is not open."))
     if outcome not in (OnlineService.Outcome.WELL, OnlineService.Outcome.FOLLOW_UP, OnlineService.Outcome.NO_ANSWER):
@@ -262,13 +254,12 @@ def record_care_call(user, service_id: int, outcome: str, note: str = "", durati
 def log_inbound(user, kind: str, *, elder: ElderProfile | None = None, caller_name: str = "", caller_phone: str = "",
                 outcome: str = OnlineService.Outcome.ANSWERED, note: str = "", duration_s: int | None = None) -> OnlineService:
     """An inbound call for information or psychological comfort, logged as an online service record."""
-    _require(user, "callcenter.services")
+    require(user, "callcenter.services")
     if kind not in (OnlineService.Kind.INFORMATION, OnlineService.Kind.COMFORT, OnlineService.Kind.OTHER):
         raise ValidationError(_("Choose the kind of service."))
     if elder is not None:
         division = elder.resident.division
-        if not path_visible_to(user, division.path):
-            raise PermissionDenied("elder outside your area")
+        require_in_area(user, division)
     else:
         if not (caller_name or caller_phone):
             raise ValidationError(_("Choose an elder or give the caller's name or phone."))

@@ -18,6 +18,7 @@ from carenet.callcenter.labels import ALARM_TYPES, CLOSING_CODES, DISPATCH_TARGE
 from carenet.callcenter.models import CallLog, Dispatch, OnlineService
 from carenet.core import audit
 from carenet.core.models import AuditLog
+from carenet.core.permissions import needs
 from carenet.core.roles import can
 from carenet.monitoring.feed import alarm_row
 from carenet.monitoring.models import Alarm
@@ -28,19 +29,13 @@ from carenet.people.selectors import get_elder, search_elders
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _need(request, capability):
-    if not can(request.user, capability):
-        raise PermissionDenied(capability)
-
-
 def _error_text(exc) -> str:
     return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 # ---- live queue ---------------------------------------------------------------------------------------
-@login_required
+@needs("callcenter.console")
 def console(request):
-    _need(request, "callcenter.console")
     config = {
         "ws": "/ws/alarms/",
         "serverNow": int(time.time() * 1000),
@@ -62,13 +57,12 @@ def console(request):
     return render(request, "callcenter/console.html", {"config": config})
 
 
-@login_required
+@needs("callcenter.console")
 def queue_json(request):
     """The open alarms of the user's area, as the WebSocket feed's rows. The console reconciles with it every
     few seconds, a safety net under the push (which follows `Alarm.updated` and could, in principle, pass over
     a row committed late with an older timestamp)."""
-    _need(request, "callcenter.console")
-    qs = selectors.alarms_visible_to(request.user).filter(status__in=Alarm.ACTIVE).order_by("severity_rank", "raised_at")
+    qs = Alarm.objects.visible_to(request.user).select_related("elder__resident", "division__parent", "acknowledged_by", "closed_by").filter(status__in=Alarm.ACTIVE).order_by("severity_rank", "raised_at")
     return JsonResponse({"alarms": [alarm_row(a) for a in qs[:500]], "now": time.time()})
 
 
@@ -90,9 +84,8 @@ def claim(request, pk):
 
 
 # ---- screen pop --------------------------------------------------------------------------------------
-@login_required
+@needs("callcenter.console")
 def alarm_detail(request, pk):
-    _need(request, "callcenter.console")
     alarm = selectors.get_alarm(request.user, pk)
     elder = alarm.elder
     r = elder.resident
@@ -167,11 +160,10 @@ def alarm_action(request, pk, action):
     return redirect("callcenter:alarm", pk=pk)
 
 
-@login_required
+@needs("callcenter.console")
 def alarm_list(request):
     """Handled alarms (history), newest first, within the user's area."""
-    _need(request, "callcenter.console")
-    qs = selectors.alarms_visible_to(request.user).order_by("-raised_at")
+    qs = Alarm.objects.visible_to(request.user).select_related("elder__resident", "division__parent", "acknowledged_by", "closed_by").order_by("-raised_at")
     status = request.GET.get("status", "")
     if status:
         qs = qs.filter(status=status)
@@ -183,9 +175,8 @@ def alarm_list(request):
 
 
 # ---- care calls and inbound calls --------------------------------------------------------------------
-@login_required
+@needs("callcenter.services")
 def care(request):
-    _need(request, "callcenter.services")
     user = request.user
     if request.method == "POST":
         try:
@@ -209,10 +200,10 @@ def care(request):
             messages.error(request, _error_text(exc))
         return redirect("callcenter:care")
     today = timezone.localdate()
-    due = (selectors.services_visible_to(user).filter(kind=OnlineService.Kind.CARE_CALL, status=OnlineService.Status.PLANNED,
+    due = (OnlineService.objects.visible_to(user).select_related("elder__resident", "division__parent", "operator").filter(kind=OnlineService.Kind.CARE_CALL, status=OnlineService.Status.PLANNED,
                                                       due_date__lte=today).order_by("due_date", "id"))
     due_page = Paginator(due, 25).get_page(request.GET.get("page"))
-    recent = selectors.services_visible_to(user).exclude(status=OnlineService.Status.PLANNED).order_by("-started_at", "-id")[:20]
+    recent = OnlineService.objects.visible_to(user).select_related("elder__resident", "division__parent", "operator").exclude(status=OnlineService.Status.PLANNED).order_by("-started_at", "-id")[:20]
     q = request.GET.get("q", "").strip()
     found = []
     if q:
@@ -245,9 +236,8 @@ def _period(request) -> reports.Period:
     return reports.Period(start, end, area)
 
 
-@login_required
+@needs("callcenter.kpis")
 def kpis(request):
-    _need(request, "callcenter.kpis")
     period = _period(request)
     r = reports.report(request.user, period)
     chart = {"by_day": [[d.isoformat(), n] for d, n in r["by_day"]], "by_type": r["by_type"], "by_area": r["by_area"]}
@@ -257,9 +247,8 @@ def kpis(request):
     })
 
 
-@login_required
+@needs("callcenter.kpis")
 def kpis_export(request):
-    _need(request, "callcenter.kpis")
     period = _period(request)
     data = reports.excel(request.user, period)
     audit.record(AuditLog.Action.EXPORT, actor=request.user, model="callcenter.kpi",

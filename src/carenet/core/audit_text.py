@@ -20,7 +20,7 @@ A = AuditLog.Action
 VERBS = {
     A.CREATE: _l("created"), A.UPDATE: _l("changed"), A.DELETE: _l("deleted"),
     A.VIEW_ID: _l("viewed the full ID number of"), A.VIEW_HEALTH: _l("viewed the health archive of"),
-    A.EXPORT: _l("exported"), A.IMPORT: _l("imported"),
+    A.EXPORT: _l("exported"), A.IMPORT: _l("imported"), A.LOOKUP: _l("looked up across the district"),
 }
 NOTES = [
     (re.compile(r"^missing capability "), _l("the role does not allow this action")),

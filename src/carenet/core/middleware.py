@@ -40,13 +40,24 @@ class ChineseFirstLocaleMiddleware:
 
 
 class DenialAuditMiddleware:
-    """Writes the DENIED audit row of a refusal raised inside a transaction, after that transaction rolled back."""
+    """Writes the DENIED audit row of a refusal raised inside a transaction, after that transaction rolled back
+    (also when the view caught the refusal to show the user a message)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        from carenet.core.permissions import audit_denial, in_transaction, pending_denials
+
+        pending: list = []
+        token = pending_denials.set(pending)
+        try:
+            return self.get_response(request)
+        finally:
+            pending_denials.reset(token)
+            if not in_transaction():
+                for exc in pending:
+                    audit_denial(exc)
 
     def process_exception(self, request, exception):
         from carenet.core.permissions import Denied, audit_denial, in_transaction

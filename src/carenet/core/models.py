@@ -1,9 +1,10 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.core.roles import Role
+from carenet.core.scoping import ScopedManager, ScopedQuerySet
 
 
 class Division(models.Model):
@@ -23,6 +24,9 @@ class Division(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.CharField(max_length=80, db_index=True, editable=False)
+
+    objects = ScopedManager()
+    scope_path = "path"
 
     class Meta:
         ordering = ["path"]
@@ -55,6 +59,10 @@ class Division(models.Model):
         return other.path == self.path or other.path.startswith(self.path + "/")
 
 
+class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    """Django's user manager plus `User.objects.visible_to(admin)`."""
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.CHOICES, default=Role.WORKER)
     division = models.ForeignKey(
@@ -64,6 +72,9 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedUserManager()
+    scope_path = "division__path"
 
     def is_locked(self) -> bool:
         return bool(self.locked_until and self.locked_until > timezone.now())
@@ -88,6 +99,7 @@ class AuditLog(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed login")
         LOCKED = "locked", _("Account locked")
         DENIED = "denied", _("Access denied")
+        LOOKUP = "lookup", _("District-wide lookup")
 
     ts = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -101,6 +113,9 @@ class AuditLog(models.Model):
     after = models.JSONField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+
+    objects = ScopedManager()
+    scope_path = "division_path"
 
     class Meta:
         ordering = ["-ts", "-id"]

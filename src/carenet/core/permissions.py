@@ -12,12 +12,14 @@
         ...
 
 Every refusal leaves a DENIED audit row, and the row survives the rollback of the refused write: inside a
-transaction the row is written after the exception has left the atomic block (by `DenialAuditMiddleware`, or by
-`needs` for a view), outside a transaction it is written at once.
+transaction the row is written after the exception has left the atomic block (by `needs` for a view, or at the
+end of the request by `DenialAuditMiddleware`, even when a view caught the refusal to show a message), outside a
+transaction it is written at once.
 Role sets live only in `core/roles.py`.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 
 from django.contrib.auth.decorators import login_required
@@ -56,10 +58,18 @@ def in_transaction() -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
+# Refusals raised inside a transaction during the current request, written once the request is done.
+pending_denials: contextvars.ContextVar[list | None] = contextvars.ContextVar("pending_denials", default=None)
+
+
 def _deny(user, note: str, division_path: str = "") -> Denied:
     exc = Denied(user, note, division_path)
     if not in_transaction():
         audit_denial(exc)
+    else:
+        pending = pending_denials.get()
+        if pending is not None:
+            pending.append(exc)
     return exc
 
 

@@ -62,3 +62,15 @@ for _role in (Role.SUPERVISOR, Role.APPROVER):
 HOME_URL = {
     Role.OPERATOR: "callcenter:console",
 }
+
+# Social assistance decisions (approve, reject, pay first aid, change payments): district approvers, and
+# township reviewers when approval is delegated (the workflow engine decides which applies to a case).
+for _role in (Role.APPROVER, Role.REVIEWER):
+    CAPABILITIES[_role] |= {"assistance.decide"}
+
+# Policy Q&A: any signed-in staff member may search; front-line and review staff draft curated answers;
+# district staff publish them.
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER):
+    CAPABILITIES[_role] |= {"policy.edit"}
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER):
+    CAPABILITIES[_role] |= {"policy.publish"}

@@ -1,4 +1,18 @@
-"""Jurisdiction: the one rule that limits every read of people data to the user's division subtree."""
+"""Jurisdiction: the one rule that limits every read of people data to the user's division subtree.
+
+The one entry point is the queryset: `Model.objects.visible_to(user)`. A model opts in with
+`objects = ScopedManager()` and `scope_path`, the lookup from the model to a division's materialised path:
+
+    class Visit(models.Model):
+        order = models.ForeignKey(Order, ...)
+        objects = ScopedManager()
+        scope_path = "order__elder__resident__division__path"
+
+District-wide reads (duplicate checks, near-relative declarations) never use it: they are separate functions
+named `*_districtwide`, with a docstring saying why, and they write an audit row (see people/selectors.py).
+`subtree_q(path)` narrows an already-scoped query to a sub-area (a report's area, a payroll run's area);
+`path_visible_to` answers the yes/no question for one record and is what `permissions.require_in_area` uses.
+"""
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -17,16 +31,8 @@ def user_subtree_q(user, path_field: str) -> Q:
     return subtree_q(user.division.path, path_field)
 
 
-def division_q(user, field: str = "division") -> Q:
-    """A filter matching records whose `field` (a Division FK) lies in the user's subtree."""
-    return user_subtree_q(user, f"{field}__path")
-
-
-def visible_to(user, queryset: QuerySet, field: str = "division") -> QuerySet:
-    return queryset.filter(division_q(user, field))
-
-
 def path_visible_to(user, path: str) -> bool:
+    """True when the division path lies in the user's subtree."""
     if user.is_superuser:
         return True
     if not user.is_authenticated or user.division_id is None:
@@ -36,12 +42,7 @@ def path_visible_to(user, path: str) -> bool:
 
 
 class ScopedQuerySet(QuerySet):
-    """`Model.objects.visible_to(user)`: only rows in the user's division subtree.
-
-    A model opts in with `objects = ScopedManager()` and a class attribute `scope_path`, the lookup from the
-    model to a division's materialised path (e.g. "division__path", "elder__resident__division__path").
-    District-wide reads (duplicate checks) are separate, named, audited functions, never this.
-    """
+    """`Model.objects.visible_to(user)`: only rows in the user's division subtree (see the module docstring)."""
 
     def visible_to(self, user) -> "ScopedQuerySet":
         return self.filter(user_subtree_q(user, self.model.scope_path))

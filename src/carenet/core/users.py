@@ -1,30 +1,20 @@
 """User management for district administrators: accounts in their own area only, every change audited."""
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from carenet.core import audit
-from carenet.core.models import AuditLog, Division, User
-from carenet.core.roles import Role, can
-from carenet.core.scoping import path_visible_to, visible_to
+from carenet.core import audit, services
+from carenet.core.models import Division, User
+from carenet.core.permissions import needs
+from carenet.core.roles import Role
+from carenet.core.scoping import path_visible_to
 from carenet.core.views import query_without_page
-
-
-def _need(request):
-    if not can(request.user, "users.manage"):
-        raise PermissionDenied("users.manage")
-
-
-def users_visible_to(user):
-    return visible_to(user, User.objects.all())
 
 
 class UserForm(forms.ModelForm):
@@ -38,8 +28,7 @@ class UserForm(forms.ModelForm):
     def __init__(self, *args, admin, **kwargs):
         super().__init__(*args, **kwargs)
         self.admin = admin
-        own = admin.division.path if admin.division_id else ""
-        self.fields["division"].queryset = Division.objects.filter(path__startswith=own) if own else Division.objects.all()
+        self.fields["division"].queryset = Division.objects.visible_to(admin)
         self.fields["division"].required = True
         if self.instance.pk is None:
             self.fields["password"].required = True
@@ -63,46 +52,33 @@ class UserForm(forms.ModelForm):
         return data
 
 
-@login_required
+@needs("users.manage")
 def user_list(request):
-    _need(request)
     q = request.GET.get("q", "").strip()
-    qs = users_visible_to(request.user).select_related("division").order_by("division__path", "username")
+    qs = User.objects.visible_to(request.user).select_related("division").order_by("division__path", "username")
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(first_name__icontains=q))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "core/user_list.html", {"page": page, "q": q, "query": query_without_page(request)})
 
 
-@login_required
+@needs("users.manage")
 def user_edit(request, pk=None):
-    _need(request)
-    target = get_object_or_404(users_visible_to(request.user), pk=pk) if pk else User()
+    target = get_object_or_404(User.objects.visible_to(request.user), pk=pk) if pk else User()
     before = audit.snapshot(target) if pk else None
     form = UserForm(request.POST or None, instance=target, admin=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save(commit=False)
-            if form.cleaned_data.get("password"):
-                user.set_password(form.cleaned_data["password"])
-            user.save()
-            audit.record(AuditLog.Action.UPDATE if pk else AuditLog.Action.CREATE, user, actor=request.user,
-                         before=before, after=audit.snapshot(user), division_path=user.division.path,
-                         note="password set" if form.cleaned_data.get("password") else "")
+        services.save_user(request.user, form.save(commit=False), password=form.cleaned_data.get("password") or "",
+                           before=before)
         messages.success(request, _("Saved."))
         return redirect("user_list")
     return render(request, "core/user_form.html", {"form": form, "target": target, "roles": Role.CHOICES})
 
 
-@login_required
+@needs("users.manage")
+@require_POST
 def user_unlock(request, pk):
-    _need(request)
-    if request.method != "POST":
-        raise PermissionDenied
-    target = get_object_or_404(users_visible_to(request.user), pk=pk)
-    with transaction.atomic():
-        User.objects.filter(pk=target.pk).update(locked_until=None, failed_logins=0)
-        audit.record(AuditLog.Action.UPDATE, target, actor=request.user, after={"locked_until": None},
-                     division_path=target.division.path if target.division_id else "", note="unlocked")
+    target = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
+    services.unlock_user(request.user, target)
     messages.success(request, _("Account %(name)s unlocked.") % {"name": target.username})
     return redirect("user_list")

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from carenet.core.scoping import ScopedManager
 
 
 def hash_token(token: str) -> str:
@@ -69,6 +70,9 @@ class Device(models.Model):
     last_seen = models.DateTimeField(_("last contact"), null=True, blank=True)
     battery = models.PositiveSmallIntegerField(_("battery %"), null=True, blank=True)
     online = models.BooleanField(_("online"), default=False)
+
+    objects = ScopedManager()
+    scope_path = "elder__resident__division__path"
 
     class Meta:
         verbose_name = _("device")

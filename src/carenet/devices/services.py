@@ -6,7 +6,7 @@ from django.db import transaction
 from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.devices.models import Device, demo_token, hash_token
-from carenet.people.services import require, require_in_area
+from carenet.core.permissions import require, require_in_area
 
 # A typical home kit (智能居家套装): what the demo and the simulator install in each home.
 HOME_KIT = [

@@ -6,15 +6,14 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.core import audit
 from carenet.core.models import AuditLog
-from carenet.core.roles import can
-from carenet.core.scoping import path_visible_to
+from carenet.core.permissions import require, require_in_area
 from carenet.devices.models import Device
 from carenet.monitoring.models import Alarm, AlarmTransition
 
@@ -105,10 +104,8 @@ def apply_signals(signals, elders: dict) -> list[int]:
 
 # ---- operator actions ------------------------------------------------------------------------------
 def _require(user, alarm: Alarm) -> None:
-    if not can(user, "alarms.handle"):
-        raise PermissionDenied("alarms.handle")
-    if not path_visible_to(user, alarm.division.path):
-        raise PermissionDenied("alarm outside your area")
+    require(user, "alarms.handle")
+    require_in_area(user, alarm.division)
 
 
 def _locked(alarm_id: int) -> Alarm:

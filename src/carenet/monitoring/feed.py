@@ -5,7 +5,6 @@ import datetime as dt
 
 from django.utils import timezone
 
-from carenet.core.scoping import visible_to
 from carenet.monitoring.models import Alarm
 
 
@@ -29,7 +28,7 @@ OVERLAP = dt.timedelta(seconds=2)
 
 
 def changed_since(user, since: dt.datetime | None, limit: int = 500) -> tuple[list[dict], dt.datetime]:
-    qs = visible_to(user, Alarm.objects.select_related("elder__resident", "division__parent", "acknowledged_by"))
+    qs = Alarm.objects.visible_to(user).select_related("elder__resident", "division__parent", "acknowledged_by")
     if since is None:  # the snapshot: what is open now; changes are read from this moment on
         since = timezone.now()
         qs = qs.filter(status__in=Alarm.ACTIVE)

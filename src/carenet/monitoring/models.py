@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from carenet.core.scoping import ScopedManager
 
 
 class MonitorState(models.Model):
@@ -55,6 +56,9 @@ class Alarm(models.Model):
     closing_code = models.CharField(_("closing code"), max_length=30, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
 
     class Meta:
         ordering = ["severity_rank", "raised_at"]

@@ -2,8 +2,6 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
@@ -11,8 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from carenet.core.roles import can
-from carenet.core.scoping import division_q, visible_to
+from carenet.core.permissions import needs, require
 from carenet.core.views import query_without_page
 from carenet.devices.models import Device, Quarantine
 from carenet.monitoring import engine, services
@@ -21,16 +18,10 @@ from carenet.monitoring.models import Alarm, MonitorState
 from carenet.people import selectors
 
 
-def _need(request, cap):
-    if not can(request.user, cap):
-        raise PermissionDenied(cap)
-
-
-@login_required
+@needs("alarms.view")
 def alarm_list(request):
-    _need(request, "alarms.view")
     f = {k: request.GET.get(k, "").strip() for k in ("status", "type", "q")}
-    qs = visible_to(request.user, Alarm.objects.select_related("elder__resident", "division", "acknowledged_by"))
+    qs = Alarm.objects.visible_to(request.user).select_related("elder__resident", "division", "acknowledged_by")
     if f["status"] == "active" or not f["status"]:
         qs = qs.filter(status__in=Alarm.ACTIVE)
     elif f["status"] != "all":
@@ -40,16 +31,15 @@ def alarm_list(request):
     if f["q"]:
         qs = qs.filter(elder__resident__name__contains=f["q"])
     page = Paginator(qs.order_by("severity_rank", "-raised_at"), 30).get_page(request.GET.get("page"))
-    types = visible_to(request.user, Alarm.objects.all()).values_list("type", flat=True).distinct().order_by("type")
+    types = Alarm.objects.visible_to(request.user).values_list("type", flat=True).distinct().order_by("type")
     return render(request, "monitoring/alarm_list.html", {"page": page, "f": f, "types": types,
                                                           "statuses": Alarm.Status.choices, "query": query_without_page(request)})
 
 
-@login_required
+@needs("devices.view")
 def quarantine(request):
-    _need(request, "devices.view")
     # Messages of known devices are shown to staff of the device's area; unattributable ones to district staff.
-    own = Q(device_ref__in=Device.objects.filter(division_q(request.user, "elder__resident__division")).values("device_id"))
+    own = Q(device_ref__in=Device.objects.visible_to(request.user).values("device_id"))
     if request.user.is_superuser or (request.user.division_id and request.user.division.level == 1):
         own |= ~Q(device_ref__in=Device.objects.values("device_id"))
     qs = Quarantine.objects.filter(own)
@@ -64,10 +54,9 @@ def quarantine(request):
         "query": query_without_page(request)})
 
 
-@login_required
+@needs("devices.view")
 def device_list(request):
-    _need(request, "devices.view")
-    qs = Device.objects.filter(division_q(request.user, "elder__resident__division")).select_related("elder__resident")
+    qs = Device.objects.visible_to(request.user).select_related("elder__resident")
     state = request.GET.get("state", "")
     if state == "offline":
         qs = qs.filter(online=False)
@@ -113,9 +102,8 @@ class DeviceForm(forms.Form):
         return value
 
 
-@login_required
+@needs("devices.manage")
 def register_device(request, pk):
-    _need(request, "devices.manage")
     elder = selectors.get_elder(request.user, pk)
     form = DeviceForm(request.POST or None)
     token = device = None
@@ -128,9 +116,8 @@ def register_device(request, pk):
                                                                "device": device})
 
 
-@login_required
+@needs("devices.view")
 def elder_rules(request, pk):
-    _need(request, "devices.view")
     elder = selectors.get_elder(request.user, pk)
     row = MonitorState.objects.filter(elder=elder).first()
     current = dict(row.overrides) if row else {}
@@ -141,7 +128,7 @@ def elder_rules(request, pk):
         initial["learn_thresholds"] = "1" if initial["learn_thresholds"] else "0"
     form = OverrideForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        _need(request, "devices.manage")
+        require(request.user, "devices.manage")
         if form.is_valid():
             try:
                 services.set_overrides(request.user, elder, form.overrides())

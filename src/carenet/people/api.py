@@ -1,9 +1,10 @@
-"""People API: the same scoping as the UI (selectors.visible_to); out-of-area records are 404."""
+"""People API: the same scoping as the UI (Model.objects.visible_to); out-of-area records are 404."""
 import datetime as dt
 
 from ninja import Router, Schema
 
-from carenet.people import selectors, services
+from carenet.core.permissions import require
+from carenet.people import selectors
 
 router = Router(tags=["people"])
 
@@ -45,7 +46,7 @@ def _out(e) -> dict:
 
 @router.get("/elders", response=list[ElderOut])
 def list_elders(request, q: str = "", division: str = "", category: str = "", limit: int = 50, offset: int = 0):
-    services.require(request.user, "people.view")
+    require(request.user, "people.view")
     limit = max(1, min(limit, 500))
     qs = selectors.search_elders(request.user, q=q, division=division, category=category).prefetch_related("categories")
     return [_out(e) for e in qs[offset:offset + limit]]
@@ -53,6 +54,6 @@ def list_elders(request, q: str = "", division: str = "", category: str = "", li
 
 @router.get("/elders/{elder_id}", response=ElderDetailOut)
 def get_elder(request, elder_id: int):
-    services.require(request.user, "people.view")
+    require(request.user, "people.view")
     e = selectors.get_elder(request.user, elder_id)
     return _out(e) | {"contacts": list(e.contacts.all())}

@@ -12,6 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from carenet.core import audit, idcard, pii
 from carenet.core.models import AuditLog, Division
 from carenet.core.scoping import path_visible_to
+from carenet.people import selectors
 from carenet.people.models import (ElderCategory, ElderProfile, EmergencyContact, HealthArchive, Household,
                                    ImportBatch, Resident)
 
@@ -134,7 +135,7 @@ def validate(rows: list[Row], user) -> None:
             row.parsed = {"id": parsed_id, "sex": sex, "division": division, "living": living, "care": care,
                           "categories": cats}
     # Duplicates against people already registered, in one query.
-    found = set(Resident.objects.filter(id_number_hash__in=list(hashes)).values_list("id_number_hash", flat=True))
+    found = selectors.registered_id_hashes_districtwide(user, list(hashes), why="Excel import")
     if found:
         for row in rows:
             pid = row.parsed.get("id") if row.parsed else None

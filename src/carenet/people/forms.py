@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from carenet.core import idcard, pii
 from carenet.core.models import Division
 from carenet.people.models import Category, ElderProfile, EmergencyContact, HealthArchive, Resident
-from carenet.people.selectors import divisions_visible_to
+
 
 ELDER_MIN_AGE = 60
 
@@ -34,7 +34,7 @@ class ElderForm(forms.Form):
     def __init__(self, *args, user, resident: Resident | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.resident = resident
-        self.fields["division"].queryset = divisions_visible_to(user).filter(level__gte=Division.Level.COMMUNITY)
+        self.fields["division"].queryset = Division.objects.visible_to(user).filter(level__gte=Division.Level.COMMUNITY)
         if resident is None:
             self.fields["id_number"].required = True
             self.fields["id_number"].help_text = _("18 characters, checked against the GB 11643 check character.")

@@ -1,25 +1,12 @@
 """The only place that writes people data. Each write is atomic and leaves an audit row."""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from carenet.core import audit
 from carenet.core.models import AuditLog
-from carenet.core.roles import can
-from carenet.core.scoping import path_visible_to
-from carenet.people.models import ElderCategory, ElderProfile, EmergencyContact, HealthArchive, Resident
-
-
-def require(user, capability: str) -> None:
-    if not can(user, capability):
-        audit.record(AuditLog.Action.DENIED, actor=user, note=f"missing capability {capability}")
-        raise PermissionDenied(capability)
-
-
-def require_in_area(user, division) -> None:
-    if not path_visible_to(user, division.path):
-        raise PermissionDenied("record outside your jurisdiction")
+from carenet.core.permissions import require, require_in_area
+from carenet.people.models import ElderCategory, ElderProfile, EmergencyContact, HealthArchive, Household, Resident
 
 
 def reveal_id_number(user, resident: Resident) -> str:
@@ -109,8 +96,46 @@ def delete_contact(user, contact: EmergencyContact) -> None:
 
 
 @transaction.atomic
-def delete_elder(user, elder: ElderProfile) -> None:
+def register_resident(user, resident: Resident, id_number: str, *, hukou: str = Household.Hukou.URBAN) -> Resident:
+    """A new resident with a household of their own (共同生活家庭 of one, to be completed later)."""
     require(user, "people.edit")
-    require_in_area(user, elder.resident.division)
-    audit.record(AuditLog.Action.DELETE, elder, actor=user, before=audit.snapshot(elder))
-    elder.delete()
+    require_in_area(user, resident.division)
+    household = Household.objects.create(division=resident.division, address=resident.address, hukou=hukou)
+    audit.record(AuditLog.Action.CREATE, household, actor=user, after=audit.snapshot(household),
+                 division_path=resident.division.path)
+    resident.household = household
+    return save_resident(user, resident, id_number=id_number)
+
+
+RESIDENT_FIELDS = ("name", "sex", "birth_date", "phone", "address", "lat", "lon", "division")
+ELDER_FIELDS = ("living", "care_level", "dementia", "key_elder", "notes")
+
+
+@transaction.atomic
+def save_elder_record(user, elder: ElderProfile | None, data: dict, *, archive: HealthArchive | None = None,
+                      contacts: list[EmergencyContact] = (), removed_contacts: list[EmergencyContact] = ()
+                      ) -> ElderProfile:
+    """The elder's file as one edit: resident, profile and categories, health archive, emergency contacts.
+
+    `data` holds the resident and profile fields, `id_number` and `categories`; `archive` is the (unsaved) health
+    archive to store, if it changed; `contacts` are contacts to save and `removed_contacts` those to delete."""
+    resident = elder.resident if elder else Resident()
+    for f in RESIDENT_FIELDS:
+        setattr(resident, f, data[f])
+    if resident.pk is None:
+        register_resident(user, resident, data["id_number"])
+    else:
+        save_resident(user, resident, id_number=data.get("id_number") or None)
+    elder = elder or ElderProfile(resident=resident)
+    for f in ELDER_FIELDS:
+        setattr(elder, f, data[f])
+    save_elder(user, elder, categories=data["categories"])
+    if archive is not None:
+        archive.elder = elder
+        save_health_archive(user, archive)
+    for contact in removed_contacts:
+        delete_contact(user, contact)
+    for contact in contacts:
+        contact.elder = elder
+        save_contact(user, contact)
+    return elder

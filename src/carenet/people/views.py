@@ -1,39 +1,67 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carenet.core.models import Division
-from carenet.core.roles import can
+from carenet.core.permissions import needs
+from carenet.core import todo
+from carenet.core.roles import HOME_URL, can
+from carenet.core.scoping import subtree_q
 from carenet.core.views import query_without_page
 from carenet.people import excel, selectors, services
 from carenet.people.forms import ContactFormSet, ElderForm, HealthArchiveForm
-from carenet.people.models import Category, ElderProfile, HealthArchive, Household, ImportBatch, Resident
+from carenet.people.models import Category, ElderProfile, HealthArchive, ImportBatch, Resident
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _need(request, capability):
-    if not can(request.user, capability):
-        raise PermissionDenied(capability)
+@login_required
+def dashboard(request):
+    """The home page: the elders of the user's area at a glance (counts by child area, category, care level)."""
+    user = request.user
+    home = HOME_URL.get(user.role)
+    if home and not request.GET.get("overview"):
+        return redirect(home)
+    elders = ElderProfile.objects.visible_to(user)
+    base = user.division if user.division_id else Division.objects.filter(level=Division.Level.DISTRICT).first()
+    children = list(Division.objects.filter(parent=base).order_by("code")) if base else []
+    # Count elders per child division with one grouped query on the path prefix.
+    by_child = []
+    if children:
+        annotations = {f"c{i}": Count("id", filter=subtree_q(c.path, "resident__division__path")) for i, c in enumerate(children)}
+        row = elders.aggregate(**annotations)
+        by_child = [{"name": c.name, "count": row[f"c{i}"]} for i, c in enumerate(children)]
+    totals = elders.aggregate(
+        total=Count("id"),
+        alone=Count("id", filter=Q(living=ElderProfile.Living.ALONE)),
+        disabled=Count("id", filter=Q(care_level__in=["moderate", "severe"])),
+        key=Count("id", filter=Q(key_elder=True)),
+    )
+    cats = dict(elders.values_list("categories__code").annotate(n=Count("id")).order_by())
+    by_category = [{"name": str(label), "count": cats.get(code, 0)} for code, label in Category.choices]
+    care = dict(elders.values_list("care_level").annotate(n=Count("id")).order_by())
+    by_care = [{"name": str(label), "value": care.get(code, 0)} for code, label in ElderProfile.CareLevel.choices]
+    return render(request, "core/dashboard.html", {
+        "area": base, "totals": totals, "todo": todo.items_for(user),
+        "chart": {"by_child": by_child, "by_category": by_category, "by_care": by_care},
+    })
 
 
 def _filters(request):
     return {k: request.GET.get(k, "").strip() for k in ("q", "division", "category", "care_level", "living")}
 
 
-@login_required
+@needs("people.view")
 def elder_list(request):
-    _need(request, "people.view")
     f = _filters(request)
     qs = selectors.search_elders(request.user, **f).prefetch_related("categories")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    areas = selectors.divisions_visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
+    areas = Division.objects.visible_to(request.user).filter(level__in=[Division.Level.STREET, Division.Level.COMMUNITY])
     return render(request, "people/elder_list.html", {
         "page": page, "f": f, "areas": areas, "categories": Category.choices,
         "care_levels": ElderProfile.CareLevel.choices, "livings": ElderProfile.Living.choices,
@@ -41,14 +69,13 @@ def elder_list(request):
     })
 
 
-@login_required
+@needs("people.view")
 def elder_detail(request, pk):
-    _need(request, "people.view")
     elder = selectors.get_elder(request.user, pk)
     health = services.read_health_archive(request.user, elder) if can(request.user, "health.view") else None
     household = []
     if elder.resident.household_id:
-        household = selectors.residents_visible_to(request.user).filter(household_id=elder.resident.household_id)
+        household = Resident.objects.visible_to(request.user).filter(household_id=elder.resident.household_id)
     return render(request, "people/elder_detail.html", {
         "elder": elder, "r": elder.resident, "health": health, "contacts": elder.contacts.all(),
         "household": household, "lines": HealthArchive.lines,
@@ -67,9 +94,8 @@ def _form_kwargs(request, resident=None):
     return {"user": request.user, "resident": resident, "data": request.POST or None}
 
 
-@login_required
+@needs("people.edit")
 def elder_edit(request, pk=None):
-    _need(request, "people.edit")
     elder = selectors.get_elder(request.user, pk) if pk else None
     resident = elder.resident if elder else None
     initial = {}
@@ -83,54 +109,39 @@ def elder_edit(request, pk=None):
     hform = HealthArchiveForm(request.POST or None, instance=archive, prefix="h")
     contacts = ContactFormSet(request.POST or None, instance=elder or ElderProfile(), prefix="c")
     if request.method == "POST" and form.is_valid() and hform.is_valid() and contacts.is_valid():
-        with transaction.atomic():
-            elder = _save_all(request.user, form, hform, contacts, elder)
+        elder = _save_all(request.user, form, hform, contacts, elder)
         messages.success(request, _("Saved."))
         return redirect("elder_detail", pk=elder.pk)
     return render(request, "people/elder_form.html", {"form": form, "hform": hform, "contacts": contacts, "elder": elder})
 
 
 def _save_all(user, form, hform, contacts, elder):
-    d = form.cleaned_data
-    resident = elder.resident if elder else Resident()
-    for f in ("name", "sex", "birth_date", "phone", "address", "lat", "lon", "division"):
-        setattr(resident, f, d[f])
-    if resident.pk is None:
-        resident.household = Household.objects.create(division=d["division"], address=d["address"])
-    services.save_resident(user, resident, id_number=d["id_number"] or None)
-    elder = elder or ElderProfile(resident=resident)
-    for f in ("living", "care_level", "dementia", "key_elder", "notes"):
-        setattr(elder, f, d[f])
-    services.save_elder(user, elder, categories=d["categories"])
+    """Hand the three forms to the service as one edit (form.save(commit=False) builds instances, never writes)."""
     archive = hform.save(commit=False)
-    archive.elder = elder
-    if hform.has_changed() or archive.pk is None:
-        services.save_health_archive(user, archive)
+    changed = hform.has_changed() or archive.pk is None
+    to_save, to_delete = [], []
     for cform in contacts.forms:
         if not cform.has_changed():
             continue
         if contacts.can_delete and contacts._should_delete_form(cform):
             if cform.instance.pk:
-                services.delete_contact(user, cform.instance)
+                to_delete.append(cform.instance)
             continue
-        contact = cform.save(commit=False)
-        contact.elder = elder
-        services.save_contact(user, contact)
-    return elder
+        to_save.append(cform.save(commit=False))
+    return services.save_elder_record(user, elder, form.cleaned_data, archive=archive if changed else None,
+                                      contacts=to_save, removed_contacts=to_delete)
 
 
-@login_required
+@needs("people.export")
 def elder_export(request):
-    _need(request, "people.export")
     qs = selectors.search_elders(request.user, **_filters(request))
     response = HttpResponse(excel.export(qs, request.user), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="elders.xlsx"'
     return response
 
 
-@login_required
+@needs("people.import")
 def elder_import(request):
-    _need(request, "people.import")
     batch = None
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -157,9 +168,8 @@ def import_report(request, pk):
     return response
 
 
-@login_required
+@needs("people.import")
 def import_template(request):
-    _need(request, "people.import")
     response = HttpResponse(excel.template_file(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="elders-template.xlsx"'
     return response

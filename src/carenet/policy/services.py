@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carenet.core import audit
 from carenet.core.models import AuditLog
+from carenet.core.permissions import require
 from carenet.policy.models import QAPair
-from carenet.policy.permissions import can_edit, can_publish
 from carenet.policy.runtime import get_searcher
 
 
@@ -40,8 +40,7 @@ def _validate(citations):
 
 @transaction.atomic
 def create_pair(user, *, question: str, answer: str, citations: list[dict], topic: str = "") -> QAPair:
-    if not can_edit(user):
-        raise PermissionDenied("policy.edit")
+    require(user, "policy.edit")
     _validate(citations)
     pair = QAPair.objects.create(question=question.strip(), answer=answer.strip(), citations=citations,
                                  topic=topic.strip(), status=QAPair.Status.DRAFT,
@@ -54,11 +53,10 @@ def create_pair(user, *, question: str, answer: str, citations: list[dict], topi
 def update_pair(user, pair: QAPair, *, question: str, answer: str, citations: list[dict],
                 topic: str = "") -> QAPair:
     """Edit a pair. Editing a published pair needs publish rights; otherwise it returns to draft."""
-    if not can_edit(user):
-        raise PermissionDenied("policy.edit")
+    require(user, "policy.edit")
     pair = QAPair.objects.select_for_update().get(pk=pair.pk)
-    if pair.status == QAPair.Status.PUBLISHED and not can_publish(user):
-        raise PermissionDenied("policy.publish")
+    if pair.status == QAPair.Status.PUBLISHED:
+        require(user, "policy.publish")
     _validate(citations)
     before = audit.snapshot(pair)
     pair.question, pair.answer, pair.citations, pair.topic = question.strip(), answer.strip(), citations, topic.strip()
@@ -70,8 +68,7 @@ def update_pair(user, pair: QAPair, *, question: str, answer: str, citations: li
 
 @transaction.atomic
 def set_published(user, pair: QAPair, published: bool) -> QAPair:
-    if not can_publish(user):
-        raise PermissionDenied("policy.publish")
+    require(user, "policy.publish")
     pair = QAPair.objects.select_for_update().get(pk=pair.pk)
     if published:
         _validate(pair.citations)

@@ -6,7 +6,7 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,12 +15,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from carenet.core.permissions import needs, require
+from carenet.core.roles import can
 from carenet.policy import selectors, services
 from carenet.policy.engine.qa import ask
 from carenet.policy.engine.search import Filters
 from carenet.policy.forms import QAPairForm, format_citations
 from carenet.policy.models import QAPair
-from carenet.policy.permissions import can_edit, can_publish
 from carenet.policy.runtime import get_searcher, index_building
 
 MAX_QUERY = 200
@@ -85,7 +86,7 @@ def staff_search(request):
     q = _query(request)
     searcher = get_searcher()
     ctx = {"q": q, "index_missing": searcher is None, "index_building": searcher is None and index_building(), "hits": [], "answer": None, "alternatives": [],
-           "can_edit": can_edit(request.user)}
+           "can_edit": can(request.user, "policy.edit")}
     if searcher is None:
         return render(request, "policy/staff_search.html", ctx)
     filters = _filters(request, searcher)
@@ -156,27 +157,23 @@ def api_search(request):
 
 
 # ---------------------------------------------------------------- Q&A editor
-@login_required
+@needs("policy.edit")
 def qa_list(request):
-    if not can_edit(request.user):
-        raise PermissionDenied("policy.edit")
     f = {k: (request.GET.get(k) or "").strip() for k in ("q", "status", "topic")}
     page = Paginator(selectors.search_pairs(**f), 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "policy/qa_list.html", {
         "page": page, "f": f, "statuses": QAPair.Status.choices, "topics": selectors.topics(),
-        "can_publish": can_publish(request.user), "query_string": params.urlencode(),
+        "can_publish": can(request.user, "policy.publish"), "query_string": params.urlencode(),
     })
 
 
-@login_required
+@needs("policy.edit")
 def qa_edit(request, pk: int | None = None):
-    if not can_edit(request.user):
-        raise PermissionDenied("policy.edit")
     pair = get_object_or_404(QAPair, pk=pk) if pk else None
-    if pair and pair.status == QAPair.Status.PUBLISHED and not can_publish(request.user):
-        raise PermissionDenied("policy.publish")
+    if pair and pair.status == QAPair.Status.PUBLISHED:
+        require(request.user, "policy.publish")
     if request.method == "POST":
         form = QAPairForm(request.POST)
         if form.is_valid():
@@ -199,7 +196,7 @@ def qa_edit(request, pk: int | None = None):
                        "citations": format_citations(pair.citations)}
         form = QAPairForm(initial=initial)
     return render(request, "policy/qa_form.html", {"form": form, "pair": pair,
-                                                    "can_publish": can_publish(request.user)})
+                                                    "can_publish": can(request.user, "policy.publish")})
 
 
 @login_required

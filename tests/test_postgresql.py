@@ -15,8 +15,8 @@ def test_database_is_postgresql():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_postgres_prefix_scoping_uses_the_path_index(area):
-    from carenet.people.selectors import elders_visible_to
+    from carenet.people.models import ElderProfile
 
-    sql = str(elders_visible_to(area.worker_a).query)
+    sql = str(ElderProfile.objects.visible_to(area.worker_a).query)
     assert "LIKE" in sql.upper()
-    assert list(elders_visible_to(area.worker_a)) == [area.elder_a]
+    assert list(ElderProfile.objects.visible_to(area.worker_a)) == [area.elder_a]

@@ -1,0 +1,16 @@
+"""The demo accounts offered on the login page (only when settings.DEMO is on)."""
+from django.conf import settings
+
+from carenet.core.roles import Role
+
+
+def demo_logins():
+    if not settings.DEMO:
+        return []
+    from carenet.core.models import User
+    from carenet.demo.loader import DEMO_PASSWORD, DEMO_USERNAMES
+
+    labels = dict(Role.CHOICES)
+    users = User.objects.filter(username__in=DEMO_USERNAMES).select_related("division")
+    return [{"username": u.username, "role": labels.get(u.role, u.role), "area": u.division.name if u.division else "",
+             "password": DEMO_PASSWORD} for u in users]
