@@ -2,7 +2,7 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
-from carenet.devices.api import router as devices_router
+from carenet.monitoring.api import router as devices_router
 from carenet.people.api import router as people_router
 
 api = NinjaAPI(title="CareNet API", version="1", auth=django_auth, urls_namespace="api")

@@ -7,7 +7,7 @@ from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.core.permissions import require, require_in_area
 from carenet.monitoring import engine
-from carenet.monitoring.ingest import config_for, load_states, set_state, update_rows
+from carenet.monitoring.state import config_for, load_states, set_state, update_rows
 from carenet.monitoring.models import MonitorState
 
 OVERRIDE_FIELDS = ["inactivity_day_h", "inactivity_night_h", "bathroom_overstay_min", "routine_check_h",

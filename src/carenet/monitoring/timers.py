@@ -8,7 +8,7 @@ import time
 from django.db import transaction
 
 from carenet.monitoring import alarms, engine
-from carenet.monitoring.ingest import config_for, set_state, update_rows
+from carenet.monitoring.state import config_for, set_state, update_rows
 from carenet.monitoring.models import MonitorState
 
 

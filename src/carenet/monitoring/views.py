@@ -13,7 +13,7 @@ from carenet.core.permissions import needs, require
 from carenet.core.views import query_without_page
 from carenet.devices.models import Device, Quarantine
 from carenet.monitoring import engine, services
-from carenet.monitoring.ingest import config_for
+from carenet.monitoring.state import config_for
 from carenet.monitoring.models import Alarm, MonitorState
 from carenet.people import selectors
 

@@ -4,12 +4,22 @@ A message is acknowledged to the broker only after the transaction that stored i
 worker is killed, the broker redelivers what was not acknowledged; if the database is unreachable, the
 worker keeps the batch, retries with back-off and acknowledges nothing meanwhile. Redelivered events
 are recognised by (device, event id) and change nothing.
+
+Only a lost database connection holds messages back. Any other failure is isolated to the message that
+causes it (see ingest.py), which is quarantined and acknowledged, so one bad message never blocks the ones
+behind it, on either lane.
+
+A watchdog thread writes a heartbeat file (for `manage.py ingest_health`) and ends the process with a
+non-zero code (EXIT_WEDGED) when the MQTT network thread or the urgent lane has died, or when messages wait
+and no batch has finished for `stall_timeout` seconds, so that the supervisor (systemd `Restart=always`)
+starts a fresh worker; the broker redelivers whatever was not acknowledged.
 """
 from __future__ import annotations
 
 import collections
 import json
 import logging
+import os
 import queue
 import re
 import signal
@@ -18,12 +28,13 @@ import time
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import close_old_connections, connection
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carenet.monitoring import timers
-from carenet.monitoring.ingest import SUBSCRIPTION, IngestResult, RawMessage, ingest, quarantine_failed
+from carenet.monitoring.ingest import (MAX_BYTES, SUBSCRIPTION, IngestResult, RawMessage, connection_lost,
+                                       ingest, parse_json, quarantine_failed, safe_text)
 
 log = logging.getLogger("carenet.ingest")
 
@@ -38,16 +49,19 @@ URGENT_BATCH = 10  # small transactions: the first SOS of a burst is committed w
 
 def is_urgent(payload: bytes, now: float | None = None) -> bool:
     """A life-safety event from the last two minutes. Older ones (a backlog after an outage, a replay) keep
-    their place in the ordered bulk lane, so the rules see each home's events in time order."""
-    if not URGENT.search(payload):
-        return False
+    their place in the ordered bulk lane, so the rules see each home's events in time order.
+    Never raises, and parses nothing it has not bounded first (size and nesting depth): it runs on the MQTT
+    network thread, whose death would leave the process deaf."""
     try:
-        body = json.loads(payload)
+        if len(payload) > MAX_BYTES or not URGENT.search(payload):
+            return False
+        body = parse_json(payload)
         events = body.get("events", [body])
         stamps = [e.get("ts") for e in events if isinstance(e, dict)]
         now = now or time.time()
-        return bool(stamps) and all(isinstance(t, (int, float)) and now - t < URGENT_MAX_AGE_S for t in stamps)
-    except (ValueError, AttributeError, TypeError):
+        return bool(stamps) and all(isinstance(t, (int, float)) and not isinstance(t, bool)
+                                    and now - t < URGENT_MAX_AGE_S for t in stamps)
+    except Exception:
         return False  # malformed: the bulk lane quarantines it with the reason
 
 
@@ -56,10 +70,31 @@ def parse_mqtt_url(url: str) -> tuple[str, int]:
     return parsed.hostname or "127.0.0.1", parsed.port or 1883
 
 
+EXIT_WEDGED = 3           # the process exits with this when it can no longer make progress
+STALL_TIMEOUT_S = 120.0   # messages waiting and no batch finished for this long: restart
+HEALTH_EVERY_S = 1.0
+
+
+def default_health_file(client_id: str) -> str:
+    from django.conf import settings
+
+    safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", client_id)
+    return os.environ.get("CARENET_INGEST_HEALTH_FILE") or str(settings.VAR_DIR / f"ingest-{safe_id}.health.json")
+
+
 class IngestWorker:
+    # liveness state (class defaults, so a worker built without __init__ in a unit test has them too)
+    busy = 0
+    progress = 0.0
+    db_down_since: float | None = None
+    urgent_thread: threading.Thread | None = None
+    loop_started = False
+    health_file: str | None = None
+
     def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 100,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
-                 subscription: str = SUBSCRIPTION, accept_old: bool = False):
+                 subscription: str = SUBSCRIPTION, accept_old: bool = False, health_file: str | None = None,
+                 stall_timeout: float = STALL_TIMEOUT_S):
         self.host, self.port = parse_mqtt_url(mqtt_url)
         self.client_id = client_id
         self.batch_size = batch_size
@@ -83,6 +118,15 @@ class IngestWorker:
         self.stats_lock = threading.Lock()
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
+        # liveness
+        self.health_file = health_file
+        self.stall_timeout = stall_timeout
+        self.busy = 0                          # messages taken from the queues and not yet acknowledged
+        self.progress = time.monotonic()       # the last time a batch finished (or nothing was waiting)
+        self.db_down_since: float | None = None
+        self.urgent_thread: threading.Thread | None = None
+        self.loop_started = False
+        self._die = lambda code: os._exit(code)
 
     # -- MQTT ---------------------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties):
@@ -101,7 +145,12 @@ class IngestWorker:
 
     def _on_message(self, client, userdata, msg):
         # Fresh life-safety messages go to their own thread and connection, never behind bulk traffic.
-        (self.urgent_inbox if is_urgent(msg.payload) else self.inbox).put(msg)
+        # Nothing here may raise: an exception would end paho's network thread.
+        try:
+            urgent = is_urgent(msg.payload)
+        except Exception:
+            urgent = False
+        (self.urgent_inbox if urgent else self.inbox).put(msg)
 
     def _urgent_loop(self) -> None:
         try:
@@ -131,12 +180,15 @@ class IngestWorker:
                 log.warning("broker %s:%s not reachable (%s); retrying", self.host, self.port, exc)
                 time.sleep(1)
         self.client.loop_start()
+        self.loop_started = True
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self, idle_exit: float | None = None, max_seconds: float | None = None) -> dict:
+        watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        watchdog.start()
         self.connect()
-        urgent_thread = threading.Thread(target=self._urgent_loop, name="urgent-lane", daemon=True)
-        urgent_thread.start()
+        self.urgent_thread = threading.Thread(target=self._urgent_loop, name="urgent-lane", daemon=True)
+        self.urgent_thread.start()
         started = last_tick = last_msg = time.monotonic()
         try:
             while not self.stop.is_set():
@@ -154,7 +206,7 @@ class IngestWorker:
                     break
         finally:
             self.stop.set()
-            urgent_thread.join(timeout=10)
+            self.urgent_thread.join(timeout=10)
             self.client.loop_stop()
             self.client.disconnect()
         return self.stats
@@ -176,27 +228,40 @@ class IngestWorker:
         return batch
 
     def _process(self, batch: list) -> None:
-        raws = [RawMessage(m.payload, "mqtt", m.topic, tag=(m.mid, m.qos)) for m in batch]
+        with self.stats_lock:
+            self.busy += len(batch)
+        try:
+            self._process_batch(batch)
+        finally:
+            with self.stats_lock:
+                self.busy -= len(batch)
+                self.progress = time.monotonic()
+
+    def _process_batch(self, batch: list) -> None:
+        raws = [RawMessage(m.payload, "mqtt", _topic(m), tag=(m.mid, m.qos)) for m in batch]
         attempt = 0
         while True:
             try:
                 try:
                     result = ingest(raws, accept_old=self.accept_old)
-                except DatabaseError:
-                    raise
-                except Exception:  # a bug on some message: never a crash loop on redelivery
+                except Exception as exc:
+                    if connection_lost(exc):
+                        raise
+                    # ingest() isolates bad messages itself; this is the net under it: never a crash loop
                     log.exception("batch of %d failed; retrying one message at a time", len(raws))
                     result = self._one_at_a_time(raws)
                 break
-            except DatabaseError as exc:
+            except Exception as exc:  # only a lost database connection gets here
                 attempt += 1
+                self.db_down_since = self.db_down_since or time.monotonic()
                 self.stats["db_retries"] += 1
                 log.warning("database unavailable (%s: %s); keeping %d messages unacknowledged, retry %d",
-                            exc.__class__.__name__, exc, len(raws), attempt)
+                            exc.__class__.__name__, safe_text(str(exc), 200), len(raws), attempt)
                 connection.close()
                 if self.stop.wait(min(10.0, 0.2 * 2 ** min(attempt, 6))):
                     return  # shutting down: nothing acknowledged, the broker will redeliver
                 close_old_connections()
+        self.db_down_since = None
         for m in batch:
             if m.qos > 0:
                 self.client.ack(m.mid, m.qos)
@@ -214,11 +279,17 @@ class IngestWorker:
         for raw in raws:
             try:
                 part = ingest([raw], accept_old=self.accept_old)
-            except DatabaseError:
-                raise
             except Exception as exc:
-                log.exception("message on %s quarantined: processing error", raw.topic)
-                quarantine_failed(raw, exc)
+                if connection_lost(exc):
+                    raise
+                log.exception("message on %s quarantined: processing error", safe_text(raw.topic, 200))
+                try:
+                    quarantine_failed(raw, exc)
+                except Exception as qexc:
+                    if connection_lost(qexc):
+                        raise
+                    log.exception("could not quarantine a message on %s; acknowledged and logged only",
+                                  safe_text(raw.topic, 200))
                 total.rejected["processing_error"] += 1
                 continue
             total.accepted += part.accepted
@@ -233,12 +304,75 @@ class IngestWorker:
             return
         try:
             self.stats["alarms"] += timers.run_tick()
-        except DatabaseError as exc:
-            log.warning("timer tick skipped, database unavailable (%s)", exc.__class__.__name__)
-            connection.close()
+        except Exception as exc:
+            if connection_lost(exc):
+                log.warning("timer tick skipped, database unavailable (%s)", exc.__class__.__name__)
+                connection.close()
+            else:
+                log.exception("timer tick failed; the next tick tries again")
+
+    # -- liveness -------------------------------------------------------------------------------
+    def waiting(self) -> int:
+        return self.inbox.qsize() + self.urgent_inbox.qsize() + len(self.pending) + self.busy
+
+    def check(self) -> str | None:
+        """None while the worker can make progress, else why it cannot (then it must be restarted)."""
+        now = time.monotonic()
+        waiting = self.waiting()
+        if not waiting:
+            self.progress = now
+        if self.stop.is_set():
+            return None
+        thread = getattr(self.client, "_thread", None)
+        if self.loop_started and (thread is None or not thread.is_alive()):
+            return "the MQTT network thread has died"
+        if self.urgent_thread is not None and not self.urgent_thread.is_alive():
+            return "the urgent lane has died"
+        if waiting and self.db_down_since is None and now - self.progress > self.stall_timeout:
+            return f"no progress for {now - self.progress:.0f}s with {waiting} messages waiting"
+        return None
+
+    def health(self, problem: str | None = None) -> dict:
+        now = time.monotonic()
+        return {"pid": os.getpid(), "client_id": self.client_id, "time": time.time(),
+                "ok": problem is None and self.db_down_since is None, "problem": problem,
+                "mqtt_connected": self.connected.is_set(), "waiting": self.waiting(),
+                "seconds_since_progress": round(now - self.progress, 1),
+                "database": "unavailable" if self.db_down_since is not None else "ok",
+                "stats": dict(self.stats)}
+
+    def write_health(self, problem: str | None = None) -> None:
+        if not self.health_file:
+            return
+        tmp = f"{self.health_file}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w") as fh:
+                json.dump(self.health(problem), fh)
+            os.replace(tmp, self.health_file)
+        except OSError as exc:
+            log.warning("cannot write the health file %s (%s)", self.health_file, exc)
+
+    def _watch(self) -> None:
+        while not self.stop.wait(HEALTH_EVERY_S):
+            problem = self.check()
+            self.write_health(problem)
+            if problem:
+                log.critical("ingest worker cannot make progress: %s; exiting with %d so the supervisor restarts it",
+                             problem, EXIT_WEDGED)
+                for handler in logging.getLogger().handlers:
+                    handler.flush()
+                self._die(EXIT_WEDGED)
+                return
 
     def install_signal_handlers(self) -> None:
         def _stop(signum, frame):
             self.stop.set()
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+
+
+def _topic(msg) -> str:
+    try:
+        return msg.topic
+    except Exception:  # not UTF-8 (a broker should refuse it): keep it readable for the quarantine
+        return bytes(getattr(msg, "_topic", b"")).decode("utf-8", "backslashreplace")

@@ -3,7 +3,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from carenet.monitoring.worker import IngestWorker
+from carenet.monitoring.worker import STALL_TIMEOUT_S, IngestWorker, default_health_file
 
 
 class Command(BaseCommand):
@@ -16,10 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
         parser.add_argument("--max-seconds", type=float, default=None)
         parser.add_argument("--accept-old", action="store_true", help="accept events older than 7 days (replays)")
+        parser.add_argument("--health-file", default=None, help="heartbeat file for `manage.py ingest_health` (default: var/ingest-<client id>.health.json, or $CARENET_INGEST_HEALTH_FILE)")
+        parser.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT_S, help="exit non-zero when messages wait and no batch finishes for this many seconds")
 
-    def handle(self, *args, mqtt, client_id, batch, idle_exit, max_seconds, accept_old, **opts):
+    def handle(self, *args, mqtt, client_id, batch, idle_exit, max_seconds, accept_old, health_file, stall_timeout, **opts):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        worker = IngestWorker(mqtt, client_id=client_id, batch_size=batch, accept_old=accept_old)
+        worker = IngestWorker(mqtt, client_id=client_id, batch_size=batch, accept_old=accept_old,
+                              health_file=health_file or default_health_file(client_id), stall_timeout=stall_timeout)
         worker.install_signal_handlers()
         stats = worker.run(idle_exit=idle_exit, max_seconds=max_seconds)
         self.stdout.write("ingest stopped: " + " ".join(f"{k}={v}" for k, v in stats.items()))
