@@ -95,3 +95,17 @@ def test_a_stale_condition_raised_now_sends_no_sms(area, contacts):
     fresh = make_alarm(area.elder_a, "sos")
     assert notify.notify_new_alarms()["raised"] >= 1
     assert not Notification.objects.filter(alarm=alarm).exists() and Notification.objects.filter(alarm=fresh).exists()
+
+
+def test_the_log_backend_masks_names_and_phones(caplog):
+    """Issue 9 §3: the ingest worker's log printed family SMS texts with names and phone numbers."""
+    import logging
+
+    from carenet.callcenter import notify as notify_mod
+
+    recipient = notify_mod.Recipient("王小明", "13812345678", elder_id=1, alarm_id=7, event="raised")
+    with caplog.at_level(logging.INFO, logger="carenet.notify"):
+        notify_mod.get_backend("log").send(recipient, "sms", "[CareNet] 08:15: SOS alarm for 张老人. Call 13812345678")
+    text = caplog.text
+    assert "王小明" not in text and "13812345678" not in text and "张老人" not in text
+    assert "王**" in text and "*******5678" in text and "alarm=7" in text

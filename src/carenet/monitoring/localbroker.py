@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -29,19 +30,39 @@ def wait_port(port: int, timeout: float = 10) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
-class PrivateBroker:
-    """A Mosquitto process with on-disk persistence, so a stop and start keeps queued QoS 1 messages."""
+SHIPPED_CONF = Path(__file__).resolve().parents[3] / "deploy" / "mosquitto.conf"
+_LOCAL_ONLY = ("listener", "persistence_location", "log_dest", "user", "allow_anonymous", "persistence ")
 
-    def __init__(self, workdir: Path):
+
+def shipped_durability_settings(path: Path = SHIPPED_CONF) -> str:
+    """The shipped broker config (deploy/mosquitto.conf) without what is local to a machine (port, paths)."""
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return "".join(ln + "\n" for ln in lines if not ln.startswith(_LOCAL_ONLY))
+
+
+def conf_value(settings: str, key: str) -> str | None:
+    for line in settings.splitlines():
+        parts = line.split()
+        if parts and parts[0] == key:
+            return parts[1]
+    return None
+
+
+class PrivateBroker:
+    """A Mosquitto process with on-disk persistence, so a stop and start keeps queued QoS 1 messages.
+    `settings` are extra mosquitto.conf lines (e.g. shipped_durability_settings())."""
+
+    def __init__(self, workdir: Path, settings: str = ""):
         self.port = free_port()
         self.dir = workdir
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {workdir}/\nmax_queued_messages 0\nmax_inflight_messages 0\n"
-            f"log_dest file {workdir}/mosquitto.log\n"
-            # Started as root, Mosquitto would drop to its own user, which cannot write into this test dir.
-            + ("user root\n" if os.geteuid() == 0 else ""))
+        base = (f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                f"persistence_location {workdir}/\nlog_dest file {workdir}/mosquitto.log\n"
+                # Started as root, Mosquitto would drop to its own user, which cannot write into this test dir.
+                + ("user root\n" if os.geteuid() == 0 else ""))
+        if conf_value(settings, "max_queued_messages") is None:
+            base += "max_queued_messages 0\nmax_inflight_messages 0\n"
+        self.conf.write_text(base + settings)
         self.proc = None
 
     @property
@@ -53,6 +74,12 @@ class PrivateBroker:
         self.proc = subprocess.Popen([binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
         return self
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to write the persistence file (a crash, an OOM kill, a power cut)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -82,3 +109,67 @@ class Publisher:
     def close(self):
         self.client.loop_stop()
         self.client.disconnect()
+
+
+def measure_crash_loss(workdir: Path, settings: str, messages: int = 300, backlog: int = 0,
+                       settle: float = 1.0) -> dict:
+    """Queue `messages` QoS 1 messages (each acknowledged by the broker) for an offline persistent session,
+    SIGKILL the broker, start it again and count what the session still receives. `backlog` messages are
+    queued (and saved) first, to show what each autosave costs with a long queue."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    broker = PrivateBroker(workdir, settings).start()
+    client_id = f"crash-sub-{uuid.uuid4().hex[:8]}"
+    received: set[bytes] = set()
+    subscribed = threading.Event()
+
+    def session():
+        c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                        protocol=mqtt.MQTTv5)
+        c.on_subscribe = lambda *a: subscribed.set()
+        c.on_message = lambda client, userdata, msg: received.add(msg.payload)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        c.connect("127.0.0.1", broker.port, clean_start=False, properties=props)
+        c.loop_start()
+        return c
+
+    try:
+        sub = session()
+        sub.subscribe("crash/#", qos=1)
+        if not subscribed.wait(10):
+            raise TimeoutError("no SUBACK")
+        sub.disconnect()
+        sub.loop_stop()
+        pub = Publisher(broker.url)
+        for i in range(backlog):
+            pub.publish("crash/backlog", f"b{i}".encode(), wait=i == backlog - 1)
+        if backlog:
+            broker.stop()  # a clean stop saves the backlog: only the messages below are at risk
+            broker.start()
+            pub.close()
+            pub = Publisher(broker.url)
+        started = time.perf_counter()
+        for i in range(messages):
+            pub.publish("crash/events", f"m{i}".encode())  # waits for the broker's PUBACK
+        publish_s = time.perf_counter() - started
+        pub.close()
+        broker.kill()
+        broker.start()
+        sub = session()
+        last, count = time.monotonic(), -1
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until nothing more arrives for `settle` seconds
+            if len(received) != count:
+                count, last = len(received), time.monotonic()
+            elif time.monotonic() - last > settle:
+                break
+            time.sleep(0.05)
+        sub.disconnect()
+        sub.loop_stop()
+    finally:
+        broker.stop()
+    recovered = sum(1 for p in received if p.startswith(b"m"))
+    return {"published": messages, "recovered": recovered, "lost": messages - recovered,
+            "backlog_recovered": sum(1 for p in received if p.startswith(b"b")), "publish_s": publish_s}
