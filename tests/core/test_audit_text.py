@@ -27,3 +27,13 @@ def test_denials_and_exports_in_plain_words(area, login):
     row = login(area.admin).get("/audit/").content.decode().split('data-testid="audit-table"', 1)[1]
     assert "的操作被拒绝" in row and "该角色无此操作权限" in row and "missing capability" not in row
     assert "导出了" in row and "共 12 行" in row and "rows=" not in row
+
+
+def test_developer_prefixes_and_default_reprs_are_not_shown(area):
+    from carenet.core import audit_text
+
+    stop = AuditLog(actor=area.approver if hasattr(area, "approver") else area.admin, action="update",
+                    model="people.resident", object_repr="Resident object (7)",
+                    note="assistance.payment stop: 复核发现家庭成员已就业")
+    assert audit_text.note_text(stop.note) == "复核发现家庭成员已就业"
+    assert "object (7)" not in audit_text.sentence(stop) and "#7" in audit_text.sentence(stop)

@@ -56,3 +56,11 @@ def test_reviewer_sees_a_surveyed_case_with_its_deadline_and_the_worker_does_not
     assert f"截止 {case.due_on:%Y-%m-%d}" in todo_html
     worker_page = login(area.worker_a).get("/").content.decode()
     assert f'/assistance/cases/{case.pk}/"' not in worker_page.split('data-testid="todo"', 1)[1].split("</section>", 1)[0]
+
+
+def test_menus_hide_what_a_role_cannot_use(area, login):
+    supervisor_page = login(area.supervisor).get("/people/elders/").content.decode()
+    assert 'href="/assistance/payroll/"' not in supervisor_page        # cannot run payrolls
+    assert 'href="/assistance/relatives/"' not in supervisor_page      # handles no cases
+    admin_page = login(area.admin).get("/people/elders/").content.decode()
+    assert 'href="/assistance/payroll/"' in admin_page

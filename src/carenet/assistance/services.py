@@ -190,7 +190,7 @@ def seed_default_standards(division: Division, effective_from: dt.date = dt.date
             for s in erules.default_standards(division.code, effective_from)]
     m.Standard.objects.bulk_create(rows)
     audit.record(AuditLog.Action.IMPORT, model="assistance.standard", object_id=division.code,
-                 object_repr=f"{len(rows)} default standards", division_path=division.path,
+                 object_repr=f"默认救助标准 {len(rows)} 条", division_path=division.path,
                  note="assistance.seed_default_standards")
     return len(rows)
 

@@ -218,7 +218,7 @@ def schedule_care_calls(today: dt.date | None = None, period_days: int = 7, divi
     OnlineService.objects.bulk_create(new, batch_size=500)
     if new:
         audit.record(AuditLog.Action.CREATE, actor=actor, model="callcenter.onlineservice",
-                     object_repr=f"{len(new)} care calls planned for {today.isoformat()}",
+                     object_repr=f"{today.isoformat()} 计划关怀电话 {len(new)} 个",
                      division_path=division.path if division is not None else "", note="schedule_care_calls")
     return len(new)
 

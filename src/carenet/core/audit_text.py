@@ -28,6 +28,8 @@ NOTES = [
     (re.compile(r"^rows=(\d+)"), None),
 ]
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+CODE_PREFIX = re.compile(r"^[a-z_]+(?:\.[a-z_]+)+(?: [a-z_]+)*:\s*")   # "assistance.payment stop: …"
+DEFAULT_REPR = re.compile(r"^[A-Za-z]+ object \((\w+)\)$")                 # Django's str() of a model
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -94,12 +96,16 @@ def note_text(note: str) -> str:
         match = pattern.match(note)
         if match:
             return str(text) if text is not None else _("%(n)s rows") % {"n": match.group(1)}
+    note = CODE_PREFIX.sub("", note)
     return note if CJK.search(note) else ""   # developer notes stay in the raw row, not on the page
 
 
 def sentence(entry: AuditLog) -> str:
     actor = (entry.actor.display_name if entry.actor_id and entry.actor else entry.actor_name) or _("the system")
     what = entry.object_repr or model_label(entry.model)
+    default = DEFAULT_REPR.match(what)
+    if default:
+        what = f"{model_label(entry.model)} #{default.group(1)}"
     if entry.action == A.LOGIN:
         return _("%(actor)s logged in") % {"actor": actor}
     if entry.action == A.LOGIN_FAILED:
@@ -113,7 +119,7 @@ def sentence(entry: AuditLog) -> str:
         fields = "、".join(c.field for c in changes(entry))
         if fields:
             return _("%(actor)s changed %(fields)s of %(what)s") % {"actor": actor, "fields": fields, "what": what}
-    if entry.action in (A.CREATE, A.DELETE, A.EXPORT, A.IMPORT) and entry.object_repr:
+    if entry.action in (A.CREATE, A.DELETE, A.EXPORT, A.IMPORT) and entry.object_repr and not default:
         what = f"{model_label(entry.model)}「{entry.object_repr}」" if entry.model else entry.object_repr
     elif entry.action in (A.EXPORT, A.IMPORT):
         what = model_label(entry.model)
