@@ -53,3 +53,17 @@ def test_cross_check_reports_sex_and_birth_mismatch():
 
 def test_mask_keeps_four_and_four():
     assert idcard.mask(VALID) == "1101**********002X"
+
+
+def test_messages_are_chinese_for_staff_and_english_on_request():
+    import pytest as _pytest
+
+    from carenet.core import idcard as _idcard
+
+    good = _idcard.make("340899", __import__("datetime").date(1950, 3, 4), 123)
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    with _pytest.raises(_idcard.IdNumberError) as info:
+        _idcard.parse(bad)
+    assert info.value.text("zh-hans") == info.value.message and "(" not in info.value.message
+    assert "校验码" in info.value.message and "check character" not in info.value.message
+    assert info.value.text("en").startswith("Bad check character")

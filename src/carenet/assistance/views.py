@@ -306,7 +306,7 @@ def _register(request, form, d) -> Resident | None:
     try:
         parsed = idcard.parse(d["new_id_number"])
     except idcard.IdNumberError as exc:
-        form.add_error("new_id_number", str(exc))
+        form.add_error("new_id_number", exc.text(get_language()))
         return None
     division = request.user.division
     if division is None or division.level < Division.Level.COMMUNITY:
@@ -522,7 +522,7 @@ def relatives(request):
         try:
             number = idcard.parse(d["id_number"]).number
         except idcard.IdNumberError as exc:
-            form.add_error("id_number", str(exc))
+            form.add_error("id_number", exc.text(get_language()))
         else:
             r = resident_by_id_number_districtwide(request.user, number, why="near-relative declaration")
             if r is None:

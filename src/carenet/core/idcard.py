@@ -15,12 +15,19 @@ _SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
 class IdNumberError(ValueError):
-    """A specific, human-readable reason why an ID number is not valid."""
+    """A specific, human-readable reason why an ID number is not valid.
 
-    def __init__(self, code: str, message: str):
+    `message` is the Simplified Chinese text staff see; `message_en` the English one (the engine has no
+    gettext: Django code picks by the active language with `text(language)`)."""
+
+    def __init__(self, code: str, message: str, message_en: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.message_en = message_en or message
+
+    def text(self, language: str | None) -> str:
+        return self.message_en if (language or "").startswith("en") else self.message
 
 
 @dataclass(frozen=True)
@@ -44,23 +51,23 @@ def parse(raw: str, today: dt.date | None = None) -> ParsedId:
     """Validate and decompose an ID number, raising IdNumberError with the precise reason."""
     number = normalize(raw)
     if not number:
-        raise IdNumberError("id_missing", "身份证号为空 (ID number is missing)")
+        raise IdNumberError("id_missing", "身份证号为空", "ID number is missing")
     if len(number) != 18:
-        raise IdNumberError("id_length", f"身份证号应为18位，实际{len(number)}位 (ID number must have 18 characters, got {len(number)})")
+        raise IdNumberError("id_length", f"身份证号应为18位，实际{len(number)}位", f"ID number must have 18 characters, got {len(number)}")
     if not _SHAPE.match(number):
-        raise IdNumberError("id_chars", "身份证号只能包含数字，末位可为X (only digits, last may be X)")
+        raise IdNumberError("id_chars", "身份证号只能包含数字，末位可为X", "Only digits, last may be X")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdNumberError("id_birth", f"身份证号中的出生日期{number[6:14]}无效 (invalid birth date in ID number)") from None
+        raise IdNumberError("id_birth", f"身份证号中的出生日期{number[6:14]}无效", "Invalid birth date in ID number") from None
     today = today or dt.date.today()
     if birth > today or birth.year < 1880:
-        raise IdNumberError("id_birth", f"身份证号中的出生日期{birth.isoformat()}不合理 (implausible birth date)")
+        raise IdNumberError("id_birth", f"身份证号中的出生日期{birth.isoformat()}不合理", "Implausible birth date")
     expected = check_char(number[:17])
     if number[17] != expected:
         raise IdNumberError(
             "id_check",
-            f"身份证号校验码错误：末位应为{expected}，实际为{number[17]} (bad check character: expected {expected})",
+            f"身份证号校验码错误：末位应为{expected}，实际为{number[17]}", f"Bad check character: expected {expected}",
         )
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return ParsedId(number=number, region=number[:6], birth_date=birth, sex=sex)
@@ -70,10 +77,10 @@ def cross_check(parsed: ParsedId, sex: str | None, birth_date: dt.date | None) -
     """Compare declared sex and birth date with those encoded in the ID number."""
     problems = []
     if sex and sex != parsed.sex:
-        problems.append(IdNumberError("id_sex", "性别与身份证号不符 (sex does not match the ID number)"))
+        problems.append(IdNumberError("id_sex", "性别与身份证号不符", "Sex does not match the ID number"))
     if birth_date and birth_date != parsed.birth_date:
         problems.append(
-            IdNumberError("id_birth_mismatch", f"出生日期与身份证号不符，身份证号为{parsed.birth_date.isoformat()} (birth date does not match the ID number)")
+            IdNumberError("id_birth_mismatch", f"出生日期与身份证号不符，身份证号为{parsed.birth_date.isoformat()}", "Birth date does not match the ID number")
         )
     return problems
 

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.forms import inlineformset_factory
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from carenet.core import idcard, pii
@@ -47,7 +48,7 @@ class ElderForm(forms.Form):
         try:
             self.parsed_id = idcard.parse(raw)
         except idcard.IdNumberError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code)
+            raise forms.ValidationError(exc.text(get_language()), code=exc.code)
         existing = Resident.objects.filter(id_number_hash=pii.lookup_hash(self.parsed_id.number))
         if self.resident is not None:
             existing = existing.exclude(pk=self.resident.pk)
@@ -62,7 +63,7 @@ class ElderForm(forms.Form):
             parsed = idcard.parse(self.resident.id_number)
         if parsed is not None:
             for problem in idcard.cross_check(parsed, data.get("sex"), data.get("birth_date")):
-                self.add_error("sex" if problem.code == "id_sex" else "birth_date", problem.message)
+                self.add_error("sex" if problem.code == "id_sex" else "birth_date", problem.text(get_language()))
         birth = data.get("birth_date")
         if birth:
             today = dt.date.today()
