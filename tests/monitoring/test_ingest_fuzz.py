@@ -13,7 +13,7 @@ from carenet.monitoring import engine
 from carenet.monitoring.ingest import RawMessage, Rejection, decode, ingest
 from carenet.monitoring.worker import is_urgent
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 
@@ -113,7 +113,7 @@ def test_http_endpoint_never_answers_500(home, client):
     Device.objects.filter(elder=home.elder).update(vendor=vendor)
     ids = sorted(home.devices)
 
-    @settings(max_examples=30, deadline=None, derandomize=True,
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(payloads(ids))
     def run(item):

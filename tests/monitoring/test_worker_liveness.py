@@ -76,8 +76,9 @@ def test_hostile_messages_over_mqtt_never_block_the_next_sos(home, subprocess_en
                 f"the SOS after {name} was not stored:\n" + "".join(worker.log[-20:])
             assert wait_for(lambda: Alarm.objects.filter(type="sos", elder=home.elder, count=i + 1).exists()), \
                 f"the SOS after {name} did not count on the alarm"
-        assert wait_for(lambda: Quarantine.objects.count() == len(CASES)), \
-            f"{Quarantine.objects.count()} of {len(CASES)} hostile messages quarantined"
+        assert wait_for(lambda: Quarantine.objects.count() == len(CASES), timeout=60), \
+            f"{Quarantine.objects.count()} of {len(CASES)} hostile messages quarantined: " + repr(
+                list(Quarantine.objects.values_list("reason", "device_ref", "payload"))) + "".join(worker.log[-30:])
         assert worker.poll() is None
         ok, message = evaluate(str(health), max_age=10)
         assert ok, message

@@ -62,18 +62,41 @@ class PrivateBroker:
                 + ("user root\n" if os.geteuid() == 0 else ""))
         if conf_value(settings, "max_queued_messages") is None:
             base += "max_queued_messages 0\nmax_inflight_messages 0\n"
+        self.settings = settings
         self.conf.write_text(base + settings)
         self.proc = None
+        self.started_once = False
 
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> "PrivateBroker":
+        """Start Mosquitto and make sure the listener is this process's: a port picked by free_port() can be
+        taken meanwhile by another test run's broker, and talking to that one would mix two tests."""
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen([binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
-        return self
+        log = self.dir / "mosquitto.log"
+        for _ in range(5):
+            offset = log.stat().st_size if log.exists() else 0
+            self.proc = subprocess.Popen([binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            deadline = time.time() + 10
+            while time.time() < deadline and self.proc.poll() is None:
+                text = log.read_bytes()[offset:] if log.exists() else b""
+                if f"listen socket on port {self.port}".encode() in text:
+                    wait_port(self.port)
+                    self.started_once = True
+                    return self
+                time.sleep(0.02)
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            if self.started_once:  # a restart must keep its port (clients reconnect to it)
+                break
+            old = self.port
+            self.port = free_port()
+            self.conf.write_text(self.conf.read_text().replace(f"listener {old} ", f"listener {self.port} "))
+        raise RuntimeError(f"mosquitto did not start on port {self.port}; see {log}")
 
     def kill(self) -> None:
         """SIGKILL: no chance to write the persistence file (a crash, an OOM kill, a power cut)."""
