@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "carenet.assistance",
     "carenet.policy",
     "carenet.facilities",
+    "carenet.civic",
 ]
 
 MIDDLEWARE = [

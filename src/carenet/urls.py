@@ -30,5 +30,7 @@ urlpatterns = [
     path("callcenter/", include("carenet.callcenter.urls")),
     path("assistance/", include("carenet.assistance.urls")),
     path("policy/", include("carenet.policy.urls")),
+    path("civic/", include("carenet.civic.urls")),
+    path("open311/", include("carenet.civic.open311_urls")),
     path("api/", api.urls),
 ]

@@ -74,3 +74,21 @@ for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER):
     CAPABILITIES[_role] |= {"policy.edit"}
 for _role in (Role.DISTRICT_ADMIN, Role.APPROVER):
     CAPABILITIES[_role] |= {"policy.publish"}
+
+# Residents' requests and convenience services (civic app): view, apply on a resident's behalf, handle
+# service requests, run the seven steps (七单) and the council vote, publish on the public page, edit the
+# district's catalogue, figures and the 民情账本 export.
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER, Role.OPERATOR, Role.SUPERVISOR):
+    CAPABILITIES[_role] |= {"civic.view"}
+for _role in (Role.WORKER, Role.REVIEWER, Role.OPERATOR):
+    CAPABILITIES[_role] |= {"civic.apply"}
+for _role in (Role.WORKER, Role.REVIEWER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"civic.handle", "civic.community"}
+for _role in (Role.REVIEWER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"civic.publish"}
+for _role in (Role.DISTRICT_ADMIN,):
+    CAPABILITIES[_role] |= {"civic.catalogue"}
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER, Role.SUPERVISOR):
+    CAPABILITIES[_role] |= {"civic.figures"}
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.SUPERVISOR):
+    CAPABILITIES[_role] |= {"civic.export"}

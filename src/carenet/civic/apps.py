@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CivicConfig(AppConfig):
+    name = "carenet.civic"
+    label = "civic"
+    verbose_name = _("Residents' requests and convenience services")
