@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,7 +13,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from carenet.civic import forms as f
@@ -28,22 +29,22 @@ from carenet.people.models import Resident
 SESSION_KEY = "civic_resident"
 
 SERVICE_ACTION_LABELS = {
-    "route": _l("Route to the department"), "request_docs": _l("Ask for more documents"),
-    "supply_docs": _l("Documents supplied"), "complete": _l("Done"), "refuse": _l("Refuse"),
-    "reopen": _l("Reopen"), "withdraw": _l("Withdraw"), "rate": _l("Rate"), "submit": _l("Submitted"),
-    "escalate": _l("Escalated to the district (overdue)"),
+    "route": gettext_lazy("Route to the department"), "request_docs": gettext_lazy("Ask for more documents"),
+    "supply_docs": gettext_lazy("Documents supplied"), "complete": gettext_lazy("Done"), "refuse": gettext_lazy("Refuse"),
+    "reopen": gettext_lazy("Reopen"), "withdraw": gettext_lazy("Withdraw"), "rate": gettext_lazy("Rate"), "submit": gettext_lazy("Submitted"),
+    "escalate": gettext_lazy("Escalated to the district (overdue)"),
 }
 COMMUNITY_ACTION_LABELS = {
-    "receive": _l("收单 Received"), "screen": _l("筛单 Accept for handling"), "merge": _l("筛单 Merge as duplicate"),
-    "out_of_scope": _l("筛单 Out of scope"), "withdraw": _l("Withdraw"), "draft_plan": _l("制单 Draft the plan"),
-    "to_council": _l("议单 Submit to the council"), "decide": _l("议单 Record the council vote"),
-    "revise": _l("修单 Revise the plan"), "resubmit": _l("修单 Back to the council"), "publish": _l("晒单 Publish"),
-    "start_delivery": _l("落单 Start delivery"), "progress": _l("落单 Progress update"),
-    "complete": _l("落单 Delivered"), "confirm": _l("Resident confirms it is done"),
-    "dispute": _l("Resident says it is not done"),
+    "receive": gettext_lazy("收单 Received"), "screen": gettext_lazy("筛单 Accept for handling"), "merge": gettext_lazy("筛单 Merge as duplicate"),
+    "out_of_scope": gettext_lazy("筛单 Out of scope"), "withdraw": gettext_lazy("Withdraw"), "draft_plan": gettext_lazy("制单 Draft the plan"),
+    "to_council": gettext_lazy("议单 Submit to the council"), "decide": gettext_lazy("议单 Record the council vote"),
+    "revise": gettext_lazy("修单 Revise the plan"), "resubmit": gettext_lazy("修单 Back to the council"), "publish": gettext_lazy("晒单 Publish"),
+    "start_delivery": gettext_lazy("落单 Start delivery"), "progress": gettext_lazy("落单 Progress update"),
+    "complete": gettext_lazy("落单 Delivered"), "confirm": gettext_lazy("Resident confirms it is done"),
+    "dispute": gettext_lazy("Resident says it is not done"),
 }
-WISH_ACTION_LABELS = {"publish": _l("Published"), "claim": _l("Claim"), "release": _l("Release"),
-                      "deliver": _l("Delivered"), "confirm": _l("Confirmed"), "cancel": _l("Cancel")}
+WISH_ACTION_LABELS = {"publish": gettext_lazy("Published"), "claim": gettext_lazy("Claim"), "release": gettext_lazy("Release"),
+                      "deliver": gettext_lazy("Delivered"), "confirm": gettext_lazy("Confirmed"), "cancel": gettext_lazy("Cancel")}
 
 
 def _label_events(events, labels):
@@ -81,7 +82,13 @@ def home_login(request):
             request.session.cycle_key()
             request.session[SESSION_KEY] = resident.pk
             return redirect("civic:home")
-    return render(request, "civic/home_login.html", {"form": form})
+    demo = None
+    if settings.DEMO:  # the demo elder's sign-in, like the staff demo logins on the login page
+        from carenet.civic.management.commands.seed_civic import DEMO_HOME_CODE
+
+        access = m.HomeAccess.objects.select_related("resident").order_by("id").first()
+        demo = {"phone": access.phone, "code": DEMO_HOME_CODE, "name": access.resident.name} if access else None
+    return render(request, "civic/home_login.html", {"form": form, "demo": demo})
 
 
 @require_POST
@@ -483,11 +490,11 @@ def ledger(request):
 
 
 LEDGER_COLUMNS = [
-    ("community", _l("Community")), ("items", _l("Service applications")), ("items_done", _l("Done")),
-    ("items_on_time", _l("Done on time")), ("items_open", _l("Still open")), ("avg_score", _l("Satisfaction (1-5)")),
-    ("requests", _l("Residents' requests (七单)")), ("requests_solved", _l("Solved")),
-    ("requests_open", _l("In progress")), ("out_of_scope", _l("Out of scope")), ("wishes", _l("Small wishes")),
-    ("wishes_done", _l("Wishes fulfilled")), ("solved", _l("Difficulties solved in total")),
+    ("community", gettext_lazy("Community")), ("items", gettext_lazy("Service applications")), ("items_done", gettext_lazy("Done")),
+    ("items_on_time", gettext_lazy("Done on time")), ("items_open", gettext_lazy("Still open")), ("avg_score", gettext_lazy("Satisfaction (1-5)")),
+    ("requests", gettext_lazy("Residents' requests (七单)")), ("requests_solved", gettext_lazy("Solved")),
+    ("requests_open", gettext_lazy("In progress")), ("out_of_scope", gettext_lazy("Out of scope")), ("wishes", gettext_lazy("Small wishes")),
+    ("wishes_done", gettext_lazy("Wishes fulfilled")), ("solved", gettext_lazy("Difficulties solved in total")),
 ]
 
 
