@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from carenet.civic import models as m
@@ -78,7 +79,13 @@ def test_apply_from_home_with_photos_then_handle_to_rating(area, catalogue, medi
                                                     "rate"]
 
 
-def test_only_real_images_within_the_cap(area, catalogue, media, monkeypatch):
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
+def test_only_real_images_within_the_cap(area, catalogue, media, monkeypatch, english):
     item = catalogue["残疾人证换领"]
     fake = SimpleUploadedFile("x.png", b"<svg onload=alert(1)>", content_type="image/png")
     with pytest.raises(services.CivicServiceError, match="is not a photo"):
@@ -90,7 +97,7 @@ def test_only_real_images_within_the_cap(area, catalogue, media, monkeypatch):
     assert not m.ServiceRequest.objects.exists()  # nothing half-saved
 
 
-def test_on_behalf_needs_consent_capability_and_area(area, catalogue):
+def test_on_behalf_needs_consent_capability_and_area(area, catalogue, english):
     item = catalogue["高龄津贴申请"]
     with pytest.raises(services.CivicServiceError, match="consent"):
         services.submit_request(item=item, answers=answers_for(item), applicant=area.elder_a.resident,
@@ -217,3 +224,36 @@ def test_pages_answer_for_every_role(area, catalogue, login, url):
         status = login(user).get(url).status_code
         assert status in (200, 403), (user.role, url, status)
     assert login(area.admin).get(url).status_code == 200 or url in ("/civic/apply/", "/civic/access/")
+
+
+def test_todo_lists_overdue_applications_in_the_area(area, catalogue, monkeypatch):
+    from carenet.civic import todo
+
+    item = catalogue["用水报修"]
+    t0 = dt.datetime(2025, 9, 30, 9, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(services, "now", lambda: t0)
+    req = services.submit_request(item=item, answers=answers_for(item), applicant=area.elder_a.resident)
+    monkeypatch.setattr(services, "today", lambda: dt.date(2025, 10, 13))
+    mine = todo.items_for(area.worker_a)
+    assert any(i.overdue and i.url.endswith(f"/civic/requests/{req.pk}/") for i in mine)
+    assert not any(str(req.pk) in i.url for i in todo.items_for(area.worker_b))
+    assert todo.items_for(area.supervisor) == []
+
+
+def test_worker_applies_on_behalf_through_the_page(area, catalogue, login, media):
+    item = catalogue["水费代缴服务"]
+    c = login(area.worker_a)
+    elder = area.elder_a.resident
+    assert elder.name in c.get(f"/civic/apply/?q={elder.name}").content.decode()
+    page = c.get(f"/civic/apply/?resident={elder.pk}&item={item.code}").content.decode()
+    assert 'name="consent_note"' in page
+    base = {"item": item.code, "resident": elder.pk, "f_account": "3401-778", "f_amount": "86"}
+    r = c.post(f"/civic/apply/?resident={elder.pk}&item={item.code}", base)  # no consent: refused, nothing saved
+    assert r.status_code == 200 and not m.ServiceRequest.objects.exists()
+    r = c.post(f"/civic/apply/?resident={elder.pk}&item={item.code}", dict(base, consent_note="老人电话同意"))
+    req = m.ServiceRequest.objects.get()
+    assert r.status_code == 302 and req.channel == "worker" and req.created_by == area.worker_a
+    other = area.elder_b.resident  # another community: not offered, not accepted
+    r = c.post(f"/civic/apply/?resident={other.pk}&item={item.code}", dict(base, resident=other.pk,
+                                                                            consent_note="同意"))
+    assert m.ServiceRequest.objects.count() == 1

@@ -263,8 +263,6 @@ def apply_for(request):
         return render(request, "civic/apply_pick.html", {
             "q": q, "residents": residents, "resident": resident, "items": _catalogue(request.GET.get("iq", "")),
             "iq": request.GET.get("iq", "")})
-    if request.method == "GET":
-        request.POST = request.POST.copy()
     return _apply(request, item, user=request.user, resident=resident, template="civic/apply_behalf.html",
                   extra={"initial_resident": resident.pk})
 
