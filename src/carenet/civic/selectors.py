@@ -98,7 +98,8 @@ def public_requests(division_code: str = ""):
     """What anyone may see: published plans and results, with personal data masked."""
     qs = m.CommunityRequest.objects.filter(state__in=PUBLIC_STATES).select_related("division", "division__parent")
     if division_code:
-        qs = qs.filter(Q(division__code=division_code) | Q(division__path__contains="/" + division_code + "/"))
+        qs = qs.filter(Q(division__code=division_code) | Q(division__path__startswith=division_code + "/")
+                       | Q(division__path__contains="/" + division_code + "/"))
     return qs.order_by("-published_at", "-id")
 
 
@@ -133,7 +134,8 @@ def figures(user, start: dt.date, end: dt.date) -> dict:
     for r in comm.values("state").annotate(n=Count("id")):
         by_step[seven.STEP_OF_STATE[r["state"]]] += r["n"]
     return {"by_item": by_item, "by_area": by_area, "by_state": by_state, "total": reqs.count(),
-            "on_time": on_time, "decided": n_decided, "on_time_share": share, "satisfaction": satisfaction,
+            "on_time": on_time, "decided": n_decided, "on_time_share": share,
+            "on_time_pct": None if share is None else round(share * 100, 1), "satisfaction": satisfaction,
             "by_step": [(s, by_step.get(s, 0)) for s in seven.STEPS], "community_total": comm.count(),
             "wishes": m.Wish.objects.visible_to(user).filter(created__date__gte=start, created__date__lte=end
                                                              ).values("state").annotate(n=Count("id"))}
