@@ -207,3 +207,34 @@ def test_is_urgent_survives_deep_nesting_and_garbage():
     w.inbox, w.urgent_inbox = worker_mod.queue.Queue(), worker_mod.queue.Queue()
     w._on_message(None, None, _Msg(1, "t", b'{"kind":"sos","x":' + DEEP + b"}"))  # was RecursionError
     assert w.inbox.qsize() == 1
+
+
+@pytest.mark.django_db
+def test_lock_contention_is_retried_not_quarantined(home, monkeypatch):
+    """An OperationalError while the database still answers (SQLite's "database is locked", a deadlock) is
+    retried as it is: the valid SOS lands and nothing is quarantined."""
+    monkeypatch.setattr(ingest_mod, "TRANSIENT_RETRIES", (0, 0, 0))
+    real, calls = ingest_mod._update_devices, {"n": 0}
+
+    def locked_twice(fresh, received):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OperationalError("database is locked")
+        return real(fresh, received)
+
+    monkeypatch.setattr(ingest_mod, "_update_devices", locked_twice)
+    sos = home.device("sos_button")
+    result = ingest([RawMessage(sos_payload(sos, "sos-1"), "mqtt", f"carenet/v1/dev/{sos.device_id}/up")])
+    assert result.accepted == 1 and calls["n"] == 3 and not Quarantine.objects.exists()
+    assert _sos_alarm(home) is not None
+
+
+@pytest.mark.django_db
+def test_http_body_over_64_kb_is_413_and_quarantined(home, client):
+    vendor = Vendor(name="AcmeCloud")
+    token = vendor.issue_token()
+    vendor.save()
+    response = client.post("/api/devices/events", b'{"events":[' + b" " * 70000 + b"]}",
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 413 and response.json()["rejected"][0]["reason"] == "oversized"
+    assert Quarantine.objects.get().reason == "oversized"

@@ -428,23 +428,41 @@ def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: 
     return batch.result
 
 
-def _store_isolating(items: list[tuple[Candidate, Device]], batch: _Batch) -> None:
+TRANSIENT_RETRIES = (0.2, 0.5, 1.0, 2.0)  # seconds; a deadlock, lock timeout or SQLite "database is locked"
+
+
+def _store_isolating(items: list[tuple[Candidate, Device]], batch: _Batch, top: bool = True) -> None:
     """Store the events in one transaction; if that fails for any reason but a lost connection, store each half
-    on its own, down to the single event that fails, which is quarantined. The others land."""
+    on its own, down to the single event that fails, which is quarantined. The others land.
+
+    An OperationalError while the server still answers (a deadlock, a lock timeout, SQLite's "database is
+    locked") is first retried as it is, so lock contention never quarantines a valid event."""
     if not items:
         return
-    try:
-        part = _Batch()
-        with transaction.atomic():
-            _store(items, part)
-    except Exception as exc:
-        if connection_lost(exc):
-            raise
+    retries = list(TRANSIENT_RETRIES) if top or len(items) == 1 else []
+    error: Exception | None = None
+    while True:
+        try:
+            part = _Batch()
+            with transaction.atomic():
+                _store(items, part)
+            break
+        except Exception as exc:
+            if connection_lost(exc):
+                raise
+            if isinstance(exc, OperationalError) and retries:
+                log.warning("storing %d events hit %s; retrying", len(items), exc.__class__.__name__)
+                time.sleep(retries.pop(0))
+                continue
+            error = exc
+            break
+    if error is not None:
         if len(items) > 1:
             mid = len(items) // 2
-            _store_isolating(items[:mid], batch)
-            _store_isolating(items[mid:], batch)
+            _store_isolating(items[:mid], batch, top=False)
+            _store_isolating(items[mid:], batch, top=False)
             return
+        exc = error
         cand, device = items[0]
         log.error("event %s of %s quarantined: %s while storing it", safe_text(cand.event_id, 64),
                   safe_text(device.device_id, 64), exc.__class__.__name__)

@@ -28,12 +28,12 @@ import time
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carenet.monitoring import timers
-from carenet.monitoring.ingest import (MAX_BYTES, SUBSCRIPTION, IngestResult, RawMessage, connection_lost,
+from carenet.monitoring.ingest import (MAX_BYTES, SUBSCRIPTION, IngestResult, RawMessage,
                                        ingest, parse_json, quarantine_failed, safe_text)
 
 log = logging.getLogger("carenet.ingest")
@@ -63,6 +63,13 @@ def is_urgent(payload: bytes, now: float | None = None) -> bool:
                                     and now - t < URGENT_MAX_AGE_S for t in stamps)
     except Exception:
         return False  # malformed: the bulk lane quarantines it with the reason
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """What ingest() lets escape when the database cannot be reached. Every other failure ingest() has already
+    isolated to its message (quarantined); a DataError or a bug that still escapes is handled one message at
+    a time below, never retried forever."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def parse_mqtt_url(url: str) -> tuple[str, int]:
@@ -245,7 +252,7 @@ class IngestWorker:
                 try:
                     result = ingest(raws, accept_old=self.accept_old)
                 except Exception as exc:
-                    if connection_lost(exc):
+                    if database_unavailable(exc):
                         raise
                     # ingest() isolates bad messages itself; this is the net under it: never a crash loop
                     log.exception("batch of %d failed; retrying one message at a time", len(raws))
@@ -280,13 +287,13 @@ class IngestWorker:
             try:
                 part = ingest([raw], accept_old=self.accept_old)
             except Exception as exc:
-                if connection_lost(exc):
+                if database_unavailable(exc):
                     raise
                 log.exception("message on %s quarantined: processing error", safe_text(raw.topic, 200))
                 try:
                     quarantine_failed(raw, exc)
                 except Exception as qexc:
-                    if connection_lost(qexc):
+                    if database_unavailable(qexc):
                         raise
                     log.exception("could not quarantine a message on %s; acknowledged and logged only",
                                   safe_text(raw.topic, 200))
@@ -305,7 +312,7 @@ class IngestWorker:
         try:
             self.stats["alarms"] += timers.run_tick()
         except Exception as exc:
-            if connection_lost(exc):
+            if database_unavailable(exc):
                 log.warning("timer tick skipped, database unavailable (%s)", exc.__class__.__name__)
                 connection.close()
             else:
