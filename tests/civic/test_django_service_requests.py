@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
+from django.utils import timezone, translation
 from PIL import Image
 
 from carenet.civic import models as m
@@ -60,7 +60,7 @@ def test_apply_from_home_with_photos_then_handle_to_rating(area, catalogue, medi
     with django_capture_on_commit_callbacks(execute=True):
         req = services.submit_request(item=item, answers=answers_for(item), applicant=elder, photos=[png()])
     assert req.channel == m.Channel.HOME and req.state == "submitted" and req.division == elder.division
-    assert req.due_on == services.CALENDAR.add_working_days(req.created.date(), item.deadline_days)
+    assert req.due_on == services.CALENDAR.add_working_days(timezone.localdate(req.created), item.deadline_days)
     assert req.attachments.get().content_type == "image/png"
     assert m.CivicNotification.objects.filter(request=req).count() == 1  # "received" SMS to the applicant
     with django_capture_on_commit_callbacks(execute=True):

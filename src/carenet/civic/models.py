@@ -128,7 +128,7 @@ class ServiceRequest(models.Model):
 
     @property
     def number(self) -> str:
-        return f"BM{self.created:%Y%m%d}{self.pk:05d}" if self.pk else ""
+        return f"BM{timezone.localtime(self.created):%Y%m%d}{self.pk:05d}" if self.pk else ""
 
     @property
     def applicant_name(self) -> str:
@@ -242,7 +242,7 @@ class CommunityRequest(models.Model):
 
     @property
     def number(self) -> str:
-        return f"QD{self.created:%Y%m%d}{self.pk:05d}" if self.pk else ""
+        return f"QD{timezone.localtime(self.created):%Y%m%d}{self.pk:05d}" if self.pk else ""
 
     @property
     def step(self) -> str:

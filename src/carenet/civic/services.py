@@ -325,7 +325,8 @@ def act_on_request(req: m.ServiceRequest, action: str, *, user=None, resident: R
         label = resident.name
     if action == "route" and not str(data.get("to", "")).strip():
         data["to"] = req.item.department
-    new, entry = service.transition(req.snapshot(), action, now(), reason=reason, data=data,
+    # the engine counts dates: give it local time (the working day in China, not in UTC)
+    new, entry = service.transition(req.snapshot(), action, timezone.localtime(now()), reason=reason, data=data,
                                     reopen_days=REOPEN_DAYS, calendar=CALENDAR)
     before = _safe_snapshot(req)
     req.state, req.clock_from, req.decided_on, req.score, req.reopened = (
