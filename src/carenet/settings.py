@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "carenet.policy",
     "carenet.facilities",
     "carenet.civic",
+    "carenet.supervision",
 ]
 
 MIDDLEWARE = [
@@ -154,7 +155,7 @@ CHANNEL_LAYERS = (
 )
 
 # Run by the ingest worker (and the embedded demo's ticker) every second, after the timer rules.
-CARENET_TICK_HOOKS = ["carenet.callcenter.notify.notify_new_alarms"]
+CARENET_TICK_HOOKS = ["carenet.callcenter.notify.notify_new_alarms", "carenet.facilities.rooms.hand_over_due"]
 
 LOGGING = {
     "version": 1,

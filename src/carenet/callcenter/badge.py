@@ -10,7 +10,7 @@ from carenet.monitoring.models import Alarm
 
 @needs("alarms.handle")
 def badge_json(request):
-    row = (Alarm.objects.visible_to(request.user).filter(status=Alarm.Status.RAISED)
+    row = (Alarm.objects.visible_to(request.user).filter(status=Alarm.Status.RAISED, held_until__isnull=True)
            .aggregate(waiting=Count("id"), critical=Count("id", filter=Q(severity=Alarm.Severity.CRITICAL)),
                       oldest=Min("raised_at")))
     oldest = row["oldest"]

@@ -62,7 +62,7 @@ def queue_json(request):
     """The open alarms of the user's area, as the WebSocket feed's rows. The console reconciles with it every
     few seconds, a safety net under the push (which follows `Alarm.updated` and could, in principle, pass over
     a row committed late with an older timestamp)."""
-    qs = Alarm.objects.visible_to(request.user).select_related("elder__resident", "division__parent", "acknowledged_by", "closed_by").filter(status__in=Alarm.ACTIVE).order_by("severity_rank", "raised_at")
+    qs = Alarm.objects.visible_to(request.user).select_related("elder__resident", "division__parent", "acknowledged_by", "closed_by").filter(status__in=Alarm.ACTIVE, held_until__isnull=True).order_by("severity_rank", "raised_at")
     return JsonResponse({"alarms": [alarm_row(a) for a in qs[:500]], "now": time.time()})
 
 

@@ -10,6 +10,7 @@ class Role:
     OPERATOR = "operator"
     HELPER = "helper"
     SUPERVISOR = "supervisor"
+    EVALUATOR = "evaluator"
 
     CHOICES = [
         (DISTRICT_ADMIN, _("District administrator")),
@@ -19,6 +20,7 @@ class Role:
         (OPERATOR, _("Call-center operator")),
         (HELPER, _("Helper / provider staff")),
         (SUPERVISOR, _("Supervisor / auditor")),
+        (EVALUATOR, _("Facility evaluator (third party)")),
     ]
 
 
@@ -35,6 +37,7 @@ CAPABILITIES = {
     Role.OPERATOR: {"people.view", "health.view"},
     Role.HELPER: {"people.view"},
     Role.SUPERVISOR: {"people.view", "people.export", "health.view", "audit.view", "assistance.view"},
+    Role.EVALUATOR: set(),
 }
 
 
@@ -92,3 +95,25 @@ for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER, Ro
     CAPABILITIES[_role] |= {"civic.figures"}
 for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.SUPERVISOR):
     CAPABILITIES[_role] |= {"civic.export"}
+
+# Facilities (facilities app): streets propose, the district approves (maker != checker, checked in services);
+# third-party evaluators score; inspections by street and district staff; facility staff rectify and watch their
+# rooms. Supervision center and big screen (supervision app): read-only.
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER, Role.SUPERVISOR, Role.HELPER,
+              Role.EVALUATOR):
+    CAPABILITIES[_role] |= {"facilities.view"}
+for _role in (Role.REVIEWER, Role.WORKER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"facilities.propose"}
+for _role in (Role.APPROVER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"facilities.approve"}
+CAPABILITIES[Role.EVALUATOR] |= {"facilities.evaluate"}
+for _role in (Role.REVIEWER, Role.APPROVER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"facilities.inspect"}
+for _role in (Role.HELPER, Role.DISTRICT_ADMIN, Role.REVIEWER):
+    CAPABILITIES[_role] |= {"facilities.rectify", "facilities.staff"}
+for _role in (Role.HELPER, Role.DISTRICT_ADMIN, Role.OPERATOR):
+    CAPABILITIES[_role] |= {"facilities.console"}
+for _role in (Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.APPROVER):
+    CAPABILITIES[_role] |= {"supervision.view", "supervision.export", "bigscreen.view"}
+for _role in (Role.OPERATOR, Role.REVIEWER):  # the call center and a street see their own area on the screen
+    CAPABILITIES[_role] |= {"bigscreen.view"}

@@ -13,7 +13,7 @@ from carenet.people.models import (ElderCategory, ElderProfile, EmergencyContact
                                    Resident)
 
 DEMO_PASSWORD = "carenet-demo-2026"
-DEMO_USERNAMES = ["admin", "approver", "reviewer", "worker", "worker2", "operator", "helper", "supervisor"]
+DEMO_USERNAMES = ["admin", "approver", "reviewer", "worker", "worker2", "operator", "helper", "supervisor", "evaluator"]
 BATCH = 2000
 
 
@@ -92,6 +92,7 @@ def create_demo_users(divisions: dict[str, Division]) -> list[tuple[str, str, st
         ("operator", Role.OPERATOR, district, "呼叫中心坐席"),
         ("helper", Role.HELPER, street, "助老员"),
         ("supervisor", Role.SUPERVISOR, district, "监管员"),
+        ("evaluator", Role.EVALUATOR, district, "第三方评估员"),
     ]
     rows = []
     for username, role, division, title in spec:

@@ -132,6 +132,19 @@ class Home:
                 ev.append((t, key, "heartbeat", {"battery": battery}))
                 t += step
 
+        # smart-room air monitors (care homes): a reading every 10 minutes; CO2 builds up in a closed room at
+        # night and clears when the window opens in the morning, PM2.5 follows the outdoor air
+        for key in [k for k in d if k.startswith("air:")]:
+            t, pm = base, rng.uniform(15, 45)
+            while t < base + 86400:
+                h = (t - base) / 3600
+                co2 = 600 + (900 if h < 7 else 0) * min(1.0, (7 - h) / 3 if h < 7 else 0) + rng.uniform(-60, 60)
+                if h >= 22:
+                    co2 += (h - 22) * 250
+                pm = max(5.0, pm + rng.uniform(-4, 4))
+                ev.append((t, key, "air", {"co2": round(co2), "pm25": round(pm, 1), "temperature": round(rng.uniform(20, 24), 1)}))
+                t += 600
+
         # emergencies
         if rng.random() < self.rates.collapse_per_day:
             stop = at(rng.uniform(8, 20))

@@ -48,6 +48,7 @@ class Device(models.Model):
         SEAT = "seat", _("Seat pressure pad")
         PLUG = "plug", _("Smart plug")
         TOILET = "toilet", _("Toilet flush sensor")
+        AIR = "air", _("Air-quality monitor")
 
     class Role(models.TextChoices):
         NONE = "", "—"

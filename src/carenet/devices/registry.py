@@ -12,6 +12,7 @@ KINDS_BY_TYPE = {
     "seat": {"seat"},
     "plug": {"appliance"},
     "toilet": {"toilet_flush"},
+    "air": {"air"},
 }
 # Every device may report that it is alive.
 for _kinds in KINDS_BY_TYPE.values():

@@ -29,6 +29,7 @@ OVERLAP = dt.timedelta(seconds=2)
 
 def changed_since(user, since: dt.datetime | None, limit: int = 500) -> tuple[list[dict], dt.datetime]:
     qs = Alarm.objects.visible_to(user).select_related("elder__resident", "division__parent", "acknowledged_by")
+    qs = qs.filter(held_until__isnull=True)  # held by a local responder (a facility console) until handed over
     if since is None:  # the snapshot: what is open now; changes are read from this moment on
         since = timezone.now()
         qs = qs.filter(status__in=Alarm.ACTIVE)

@@ -27,6 +27,8 @@ ALARM_TYPES = {
     "vitals_low_spo2": _("Low blood oxygen"),
     "vitals_high_breath_rate": _("High breathing rate"),
     "vitals_low_breath_rate": _("Low breathing rate"),
+    "air_high_co2": _("High CO2 in the room"),
+    "air_high_pm25": _("High PM2.5 in the room"),
 }
 
 #: Alarm types that concern the elder (families are told); device-care alarms go to staff only.
@@ -37,6 +39,7 @@ EVENT_KINDS = {
     "toilet_flush": _("toilet flush"), "smoke": _("smoke"), "water_leak": _("water leak"), "bed": _("bed"),
     "vitals": _("vitals"), "gps": _("location"), "sos": _("SOS"), "sos_test": _("SOS test"), "fall": _("fall"),
     "heartbeat": _("heartbeat"),
+    "air": _("air quality"),
 }
 
 ROOMS = {

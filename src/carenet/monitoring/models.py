@@ -55,6 +55,9 @@ class Alarm(models.Model):
     closed_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     closing_code = models.CharField(_("closing code"), max_length=30, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    # A local responder (a care home's staff console) has the alarm first; the call center's queue and feed show it
+    # once this is cleared (by the local responder's timeout job). Null for everything else.
+    held_until = models.DateTimeField(_("held locally until"), null=True, blank=True, db_index=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = ScopedManager()

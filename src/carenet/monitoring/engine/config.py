@@ -44,6 +44,12 @@ DEFAULT_VITALS: dict[str, VitalThreshold] = {
 }
 
 
+#: Room air quality (smart rooms): measure -> (enter, exit). Raised at a reading >= enter, cleared only at a
+#: reading <= exit, so a value hovering at the threshold does not flap. CO2 in ppm, PM2.5 in µg/m³ (GB 3095 grade II
+#: 24-hour limit 75).
+DEFAULT_AIR: dict[str, tuple[float, float]] = {"co2": (1500.0, 1000.0), "pm25": (75.0, 50.0)}
+
+
 @dataclass(frozen=True, slots=True)
 class Geofence:
     lat: float
@@ -57,6 +63,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "inactivity": HIGH, "bathroom_overstay": HIGH, "no_routine": MEDIUM,
     "night_out_of_bed": MEDIUM, "routine_deviation": MEDIUM, "geofence_exit": HIGH,
     "device_offline": MEDIUM, "low_battery": LOW, "sos_test_overdue": LOW,
+    "air_high_co2": MEDIUM, "air_high_pm25": MEDIUM,
 }
 
 
@@ -116,6 +123,9 @@ class MonitorConfig:
     # vitals
     vitals: dict[str, VitalThreshold] = field(default_factory=lambda: dict(DEFAULT_VITALS))
 
+    # room air quality (hysteresis bands, see DEFAULT_AIR)
+    air: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_AIR))
+
     # geofence (wristband GPS), None = off
     geofence: Geofence | None = None
 
@@ -149,6 +159,7 @@ class MonitorConfig:
         d["geofence"] = dataclasses.asdict(self.geofence) if self.geofence else None
         d["bathroom_rooms"] = list(self.bathroom_rooms)
         d["severity"] = dict(self.severity)
+        d["air"] = {k: list(v) for k, v in self.air.items()}
         return d
 
     @classmethod
@@ -184,6 +195,17 @@ def apply_overrides(base: MonitorConfig, overrides: dict[str, Any] | None) -> Mo
                 cur = merged.get(measure, VitalThreshold())
                 merged[measure] = (thr if isinstance(thr, VitalThreshold)
                                    else dataclasses.replace(cur, **thr))
+            changes[k] = merged
+        elif k == "air":
+            merged = dict(base.air)
+            for measure, band in (v or {}).items():
+                if band is None:
+                    merged.pop(measure, None)
+                else:
+                    enter, exit_ = float(band[0]), float(band[1])
+                    if exit_ >= enter:
+                        raise ValueError(f"air {measure}: exit must be below enter")
+                    merged[measure] = (enter, exit_)
             changes[k] = merged
         elif k == "severity":
             merged = dict(base.severity)

@@ -19,9 +19,10 @@ SOS = "sos"                  # button / wristband / SOS phone pressed. value: {}
 SOS_TEST = "sos_test"        # periodic test press. value: {}
 FALL = "fall"                # wristband fall detection. value: {"confidence"?: float}
 HEARTBEAT = "heartbeat"      # device alive. value: {"battery"?: pct, "device_type"?: str}
+AIR = "air"                  # room air monitor. value: {"co2"?: ppm, "pm25"?: µg/m³, "temperature"?: °C}
 
 KINDS = frozenset({MOTION, DOOR, SEAT, APPLIANCE, TOILET_FLUSH, SMOKE, WATER_LEAK, BED,
-                   VITALS, GPS, SOS, SOS_TEST, FALL, HEARTBEAT})
+                   VITALS, GPS, SOS, SOS_TEST, FALL, HEARTBEAT, AIR})
 
 #: kinds that show that a person is up and doing something at home
 ACTIVITY_KINDS = frozenset({MOTION, DOOR, SEAT, APPLIANCE, TOILET_FLUSH, SOS, SOS_TEST})
@@ -53,6 +54,10 @@ A_OFFLINE = "device_offline"
 A_LOW_BATTERY = "low_battery"
 A_SOS_TEST = "sos_test_overdue"
 VITAL_MEASURES = ("heart_rate", "bp_sys", "bp_dia", "spo2", "breath_rate")
+AIR_MEASURES = ("co2", "pm25")
+A_AIR_CO2 = "air_high_co2"
+A_AIR_PM25 = "air_high_pm25"
+AIR_TYPES = {"co2": A_AIR_CO2, "pm25": A_AIR_PM25}
 
 
 def vitals_type(direction: str, measure: str) -> str:
@@ -62,11 +67,11 @@ def vitals_type(direction: str, measure: str) -> str:
 
 ALARM_TYPES = frozenset(
     {A_SOS, A_FALL, A_SMOKE, A_WATER_LEAK, A_INACTIVITY, A_BATHROOM, A_NO_ROUTINE,
-     A_NIGHT_OOB, A_ROUTINE_DEV, A_GEOFENCE, A_OFFLINE, A_LOW_BATTERY, A_SOS_TEST}
+     A_NIGHT_OOB, A_ROUTINE_DEV, A_GEOFENCE, A_OFFLINE, A_LOW_BATTERY, A_SOS_TEST, A_AIR_CO2, A_AIR_PM25}
     | {vitals_type(d, m) for d in ("high", "low") for m in VITAL_MEASURES}
 )
 #: alarm types that are kept per device (key = "type:device_id")
-DEVICE_SCOPED = frozenset({A_OFFLINE, A_LOW_BATTERY, A_SMOKE, A_WATER_LEAK})
+DEVICE_SCOPED = frozenset({A_OFFLINE, A_LOW_BATTERY, A_SMOKE, A_WATER_LEAK, A_AIR_CO2, A_AIR_PM25})
 
 
 @dataclass(frozen=True, slots=True)

@@ -439,7 +439,26 @@ def process(state: ElderState, config: MonitorConfig,
         _vitals(state, cfg, event, value, out)
     elif kind == E.GPS:
         _gps(state, cfg, event, value, out)
+    elif kind == E.AIR:
+        _air(state, cfg, event, value, out)
     return state, out
+
+
+def _air(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+    """Room air quality with hysteresis: raise at >= enter, clear at <= exit, per device and measure."""
+    for m in E.AIR_MEASURES:
+        x = _num(value.get(m))
+        band = cfg.air.get(m)
+        if x is None or band is None or x < 0:
+            continue
+        enter, exit_ = band
+        type_ = E.AIR_TYPES[m]
+        active = alarm_key(type_, ev.device_id) in state.active
+        details = {"measure": m, "value": x, "enter": enter, "exit": exit_, "room": ev.room}
+        if not active and x >= enter:
+            _raise(state, cfg, out, type_, ev.ts, "above_threshold", details, ev.device_id)
+        elif active and x <= exit_:
+            _clear(state, cfg, out, type_, ev.ts, "back_in_range", details, ev.device_id)
 
 
 def register_device(state: ElderState, device_id: str, ts: float, *, heartbeat: bool = True,
@@ -465,7 +484,7 @@ def unregister_device(state: ElderState, config: MonitorConfig, device_id: str,
     """Stop watching a device (unbound, replaced); clears its device-scoped alarms."""
     out: Signals = []
     state.devices.pop(device_id, None)
-    for t in (E.A_OFFLINE, E.A_LOW_BATTERY, E.A_SMOKE, E.A_WATER_LEAK):
+    for t in (E.A_OFFLINE, E.A_LOW_BATTERY, E.A_SMOKE, E.A_WATER_LEAK, E.A_AIR_CO2, E.A_AIR_PM25):
         _clear(state, config, out, t, ts, "device_removed", {}, device_id)
     return state, out
 

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from carenet.facilities import views
+
+app_name = "facilities"
+urlpatterns = [
+    path("", views.facility_list, name="list"),
+    path("new/", views.propose_new, name="propose_new"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/<int:pk>/decide/", views.decide, name="decide"),
+    path("console/", views.console, name="console_home"),
+    path("<int:pk>/", views.facility_detail, name="detail"),
+    path("<int:pk>/edit/", views.propose_edit, name="propose_edit"),
+    path("<int:pk>/status/", views.propose_status, name="propose_status"),
+    path("<int:pk>/evaluate/", views.evaluate, name="evaluate"),
+    path("<int:pk>/inspect/", views.inspect, name="inspect"),
+    path("<int:pk>/console/", views.console, name="console"),
+    path("findings/<int:pk>/", views.finding_step, name="finding_step"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
+]
