@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from carenet.core.models import Division
-from carenet.core.scoping import user_subtree_q, visible_to
+from carenet.core.scoping import user_subtree_q
 from carenet.facilities import models as fm
 from carenet.facilities import selectors as fsel
 
@@ -137,7 +137,7 @@ def bigscreen_data(user) -> dict:
     points = [[float(f[1]), float(f[2]), f[0], f[3]] for f in
               fac.filter(lat__isnull=False).values_list("name", "lon", "lat", "type")[:400]]
 
-    alarms = visible_to(user, Alarm.objects.all())
+    alarms = Alarm.objects.visible_to(user)
     active = list(alarms.filter(status__in=Alarm.ACTIVE).select_related("elder__resident", "division")
                   .order_by("severity_rank", "-raised_at")[:8])
     today_stats = alarm_stats(alarms, start_today)
@@ -146,7 +146,7 @@ def bigscreen_data(user) -> dict:
     online = {"today": 0, "month": 0}
     try:
         from carenet.callcenter.models import OnlineService
-        svc = visible_to(user, OnlineService.objects.all())
+        svc = OnlineService.objects.visible_to(user)
         online = {"today": svc.filter(created__gte=start_today).count() if _has(OnlineService, "created") else 0,
                   "month": svc.filter(created__date__gte=month).count() if _has(OnlineService, "created") else 0}
     except Exception:  # noqa: BLE001 (a missing app must not break the wall screen)

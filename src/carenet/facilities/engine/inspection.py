@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import chinese_calendar
+from carenet.core.engine.workdays import WorkCalendar
 
 SEVERITY_DAYS = {"major": 5, "general": 10, "minor": 20}
 ESCALATE_AFTER = 5
@@ -18,34 +18,19 @@ OPEN, ASSIGNED, RECTIFIED, CLOSED = "open", "assigned", "rectified", "closed"
 LOOP = {OPEN: {ASSIGNED}, ASSIGNED: {RECTIFIED}, RECTIFIED: {CLOSED, ASSIGNED}, CLOSED: set()}
 
 
-def is_working_day(d: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:          # a year the package does not know: weekdays, provisionally
-        return d.weekday() < 5
+# The shared working-day calendar (chinese-calendar with statutory holidays and make-up days); beyond the years
+# it knows, weekdays count, provisionally.
+CALENDAR = WorkCalendar(fallback="weekends")
 
 
 def add_working_days(start: date, n: int) -> date:
     """The n-th working day after start (the start day is not counted)."""
-    from datetime import timedelta
-    d, left = start, n
-    while left > 0:
-        d += timedelta(days=1)
-        if is_working_day(d):
-            left -= 1
-    return d
+    return CALENDAR.add_working_days(start, n)
 
 
 def working_days_between(start: date, end: date) -> int:
     """Working days in (start, end]; negative when end < start."""
-    from datetime import timedelta
-    if end < start:
-        return -working_days_between(end, start)
-    n, d = 0, start
-    while d < end:
-        d += timedelta(days=1)
-        n += is_working_day(d)
-    return n
+    return CALENDAR.working_days_between(start, end)
 
 
 def deadline(assigned_on: date, severity: str) -> date:
