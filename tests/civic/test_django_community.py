@@ -146,3 +146,16 @@ def test_figures_and_ledger_export(area, catalogue, login, django_capture_on_com
     # a community worker's ledger holds only their community
     assert [r["community"] for r in login(area.worker_b).get("/civic/ledger/").context["rows"]] == ["乙社区"]
     assert login(area.worker_b).get("/civic/ledger.xlsx").status_code == 403
+
+
+def test_figures_count_grids_in_their_community(area, catalogue, login):
+    from carenet.core.models import Division
+    from tests.factories import ResidentFactory
+
+    grid = Division.objects.create(code="340899001001001", name="第1网格", level=4, parent=area.comm_a)
+    who = ResidentFactory(division=grid)
+    item = catalogue["水费代缴服务"]
+    services.submit_request(item=item, answers={"account": "1", "amount": "5"}, applicant=who)
+    services.submit_request(item=item, answers={"account": "1", "amount": "5"}, applicant=area.elder_a.resident)
+    rows = login(area.admin).get("/civic/figures/").context["data"]["by_area"]
+    assert [(r["division__name"], r["n"]) for r in rows] == [("甲社区", 2)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from carenet.civic import models as m
@@ -117,12 +117,34 @@ def public_view(req: m.CommunityRequest) -> dict:
 
 # ------------------------------------------------------------------ figures and the 民情账本 ledger
 
+def community_code(path: str) -> str:
+    """The community (third level) a division path lies in; grids are counted in their community."""
+    parts = path.split("/")
+    return parts[2] if len(parts) >= 3 else parts[-1]
+
+
+def _by_community(reqs) -> list[dict]:
+    names = dict(Division.objects.filter(level=Division.Level.COMMUNITY).values_list("code", "name"))
+    rows: dict[str, dict] = {}
+    for r in reqs.values("division__path", "division__name").annotate(n=Count("id"), s=Sum("score"),
+                                                                       k=Count("score")):
+        code = community_code(r["division__path"])
+        x = rows.setdefault(code, {"division__name": names.get(code, r["division__name"]), "n": 0, "s": 0, "k": 0})
+        x["n"] += r["n"]
+        x["s"] += r["s"] or 0
+        x["k"] += r["k"]
+    out = sorted(rows.values(), key=lambda x: -x["n"])
+    for x in out:
+        x["avg"] = x["s"] / x["k"] if x["k"] else None
+    return out
+
+
 def figures(user, start: dt.date, end: dt.date) -> dict:
     reqs = m.ServiceRequest.objects.visible_to(user).filter(created__date__gte=start, created__date__lte=end)
     by_item = list(reqs.values("item__code", "item__name").annotate(
         n=Count("id"), done=Count("id", filter=Q(state__in=[service.DONE, service.RATED])),
         avg=Avg("score")).order_by("-n")[:20])
-    by_area = list(reqs.values("division__name").annotate(n=Count("id"), avg=Avg("score")).order_by("-n"))
+    by_area = _by_community(reqs)
     by_state = {r["state"]: r["n"] for r in reqs.values("state").annotate(n=Count("id"))}
     decided = reqs.filter(decided_on__isnull=False, due_on__isnull=False).values_list("decided_on", "due_on")
     on_time, n_decided, share = deadlines.on_time_share(decided)
@@ -147,8 +169,7 @@ def ledger(user, start: dt.date, end: dt.date) -> list[dict]:
     names = dict(Division.objects.filter(level=Division.Level.COMMUNITY).values_list("code", "name"))
 
     def row(path, name):
-        parts = path.split("/")
-        code = parts[2] if len(parts) >= 3 else parts[-1]  # the community above a grid
+        code = community_code(path)
         return rows.setdefault(code, {"community": names.get(code, name), "items": 0, "items_done": 0, "items_on_time": 0,
                                         "items_open": 0, "requests": 0, "requests_solved": 0, "requests_open": 0,
                                         "out_of_scope": 0, "wishes": 0, "wishes_done": 0, "score_sum": 0,
