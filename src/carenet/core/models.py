@@ -125,3 +125,53 @@ class AuditLog(models.Model):
         if self.pk:
             raise ValueError("audit entries are append-only")
         super().save(*args, **kwargs)
+
+
+class ColumnMapping(models.Model):
+    """The column mapping a user chose for one source layout (importer + header signature), reused next time."""
+
+    importer = models.CharField(max_length=60)
+    signature = models.CharField(max_length=32)
+    headers = models.JSONField(default=list)   # the header texts, to show which layout this was
+    mapping = models.JSONField(default=dict)   # header text → column key ("" = not imported)
+    source_name = models.CharField(_("source"), max_length=100, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["importer", "signature"], name="columnmapping_unique_source")]
+
+
+class ImportUpload(models.Model):
+    """An uploaded file waiting for its preview to be confirmed. Encrypted at rest; deleted once imported."""
+
+    importer = models.CharField(max_length=60)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200)
+    data_enc = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class ImportRun(models.Model):
+    """One import through the shared pipeline: counts, the mapping used, and the report of rejected rows
+    (ID numbers masked) for the uploader to download."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed, nothing imported")
+
+    importer = models.CharField(max_length=60, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    division_path = models.CharField(max_length=80, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    message = models.CharField(max_length=300, blank=True)
+    sheets = models.JSONField(default=list)     # [{"sheet", "header_row", "mapping"}]
+    total = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    report = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]

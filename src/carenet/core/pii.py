@@ -33,3 +33,15 @@ def decrypt(token: str) -> str:
 def lookup_hash(value: str) -> str:
     """Keyed hash for exact lookup: equal numbers give equal hashes; the number cannot be recovered."""
     return hmac.new(_hash_key(settings.PII_KEY), value.encode(), hashlib.sha256).hexdigest()
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """Whole files holding personal identifiers (a staged upload) are stored encrypted too."""
+    return _fernet(settings.PII_KEY).encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet(settings.PII_KEY).decrypt(bytes(token))
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt stored file: wrong CARENET_PII_KEY or corrupted value") from exc

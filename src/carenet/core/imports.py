@@ -1,0 +1,273 @@
+"""The shared spreadsheet import pipeline, Django side. Every importer (elders, department datasets, facilities,
+helpers, services) declares its columns and its checks; this module does the rest, the same way for all:
+
+    upload → stage (encrypted) → header, saved mapping per source, aliases → preview of the rows as understood
+    → (mapping screen when a required column is not recognised) → confirm → all valid rows written in one
+    transaction, rejects in a downloadable report with ID numbers masked, the run audited.
+
+The pure parts (reading, header detection, aliases, normalisers, report) are in core.tabular. See docs/import.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from carenet.core import audit, idcard, pii
+from carenet.core.models import AuditLog, ColumnMapping, Division, ImportRun, ImportUpload
+from carenet.core.permissions import require
+from carenet.core.tabular import (IGNORE, CellError, Column, FileError, Layout, MappingNeeded, Parsed, Row,
+                                  Schema, YearMonth, layout, parse, read_file, rejects_xlsx)
+from carenet.core.tabular.header import header_key
+
+__all__ = ["Column", "Schema", "Row", "Importer", "Context", "FileError", "MappingNeeded", "CellError", "register",
+           "get", "stage", "preview", "save_mapping", "run", "import_file"]
+
+log = logging.getLogger(__name__)
+STAGED_FOR = dt.timedelta(days=1)
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class Context:
+    """What an importer's validate() and write() get besides the rows."""
+    user: object
+    importer: "Importer"
+    filename: str = ""
+    run: ImportRun | None = None      # set during write()
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+class Importer:
+    """Subclass, set the attributes, override validate() and write(), and register() an instance in your app's
+    AppConfig.ready(). The staff pages are then at /imports/<key>/."""
+
+    key: str = ""          # "people.elders": URLs and saved mappings use it; never change it once used
+    label: str = ""        # shown on staff pages, e.g. gettext_lazy("Elders")
+    capability: str = ""   # who may import (core/roles.py)
+    schema: Schema
+    example: dict = {}     # column key → an example value, for the downloadable template
+    back_url: str = ""     # where the staff came from (a URL name), for the pages' back link
+
+    def validate(self, rows: list[Row], ctx: Context) -> None:
+        """Check the normalised rows against the database and the rules: call row.error("…") on bad rows, and
+        keep in row.data whatever write() needs. Query in bulk (one query for all rows), not per row."""
+
+    def write(self, rows: list[Row], ctx: Context) -> None:
+        """Write the rows that passed, through your app's services (each write audited). It runs inside one
+        transaction with the others: raise to roll the whole import back."""
+        raise NotImplementedError
+
+    def display(self, row: Row, column: Column) -> str:
+        """A normalised value as the preview shows it (ID numbers masked)."""
+        return display_value(row.values.get(column.key), column)
+
+
+_REGISTRY: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> Importer:
+    assert importer.key and importer.capability and importer.schema, "an importer needs key, capability, schema"
+    _REGISTRY[importer.key] = importer
+    return importer
+
+
+def get(key: str) -> Importer | None:
+    return _REGISTRY.get(key)
+
+
+def display_value(value, column: Column) -> str:
+    if value is None:
+        return ""
+    if column.masked:
+        return idcard.mask(str(value))
+    if isinstance(value, Division):
+        return value.name
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (dt.date, YearMonth)):
+        return str(value)
+    if column.choices:
+        labels = {v: k for k, v in column.choices.items()}
+        if isinstance(value, list):
+            return "、".join(labels.get(v, str(v)) for v in value)
+        return labels.get(value, str(value))
+    return str(value)
+
+
+# --- divisions: codes or names ------------------------------------------------------------------------------
+
+class DivisionLookup:
+    """The normaliser for kind="division": a division code, a name (银湖社区) or street+name (银湖街道银湖社区),
+    resolved within the user's area. Column.params["min_level"] (a Division.Level) refuses coarser divisions."""
+
+    SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会")
+
+    def __init__(self, user):
+        self.user = user
+        self.by_code: dict[str, Division] = {}
+        self.by_name: dict[str, list[Division]] = {}
+        divisions = list(Division.objects.select_related("parent"))
+        for d in divisions:
+            self.by_code[d.code] = d
+            for name in {d.name, (d.parent.name + d.name) if d.parent else d.name}:
+                self.by_name.setdefault(header_key(name), []).append(d)
+
+    def visible(self, d: Division) -> bool:
+        from carenet.core.scoping import path_visible_to
+        return path_visible_to(self.user, d.path)
+
+    def __call__(self, value, column: Column) -> Division:
+        from carenet.core.tabular.normalise import as_text, code
+        text = as_text(value)
+        digits = code(value)
+        if digits.isdigit():
+            division = self.by_code.get(digits)
+            if division is None:
+                raise CellError(f"区划代码 {digits} 不存在")
+        else:
+            key = header_key(text)
+            found = self.by_name.get(key) or []
+            for suffix in self.SUFFIXES:
+                if not found and key.endswith(suffix):
+                    stem = key[: -len(suffix)]
+                    found = self.by_name.get(stem) or self.by_name.get(stem + "社区") or self.by_name.get(stem + "村") or []
+            if not found:
+                raise CellError(f"{column.label}“{text}”不存在（请填写区划名称或区划代码）")
+            mine = [d for d in found if self.visible(d)]
+            if len(mine) > 1:
+                raise CellError(f"{column.label}“{text}”有重名（{'、'.join(d.full_name for d in mine[:3])}），请改填区划代码")
+            division = mine[0] if mine else found[0]
+        if not self.visible(division):
+            raise CellError(f"{column.label}“{text}”不在您的管辖范围内")
+        min_level = column.params.get("min_level")
+        if min_level and division.level < min_level:
+            raise CellError(f"{column.label}“{text}”是{division.get_level_display()}，请填写社区/村或网格")
+        return division
+
+
+# --- the pipeline ---------------------------------------------------------------------------------------------
+
+def _saved_mapping(importer: Importer, sheets) -> tuple[dict, list[ColumnMapping]]:
+    signatures = {lay.signature for s in sheets if (lay := layout(s, importer.schema))}
+    saved = list(ColumnMapping.objects.filter(importer=importer.key, signature__in=signatures))
+    mapping: dict = {}
+    for m in saved:
+        mapping.update(m.mapping)
+    return mapping, saved
+
+
+def _parse(importer: Importer, data: bytes, filename: str, user, *, require_mapping: bool) -> Parsed:
+    sheets = read_file(data, filename)
+    mapping, _ = _saved_mapping(importer, sheets)
+    return parse(sheets, importer.schema, mapping, kinds={"division": DivisionLookup(user)},
+                 require_mapping=require_mapping)
+
+
+def stage(importer: Importer, user, filename: str, data: bytes) -> ImportUpload:
+    """Keep an upload (encrypted) for its preview. Refuses, with FileError, a file that cannot be read at all."""
+    require(user, importer.capability)
+    read_file(data, filename)
+    ImportUpload.objects.filter(created__lt=timezone.now() - STAGED_FOR).delete()
+    return ImportUpload.objects.create(importer=importer.key, user=user, filename=filename[:200],
+                                       data_enc=pii.encrypt_bytes(data))
+
+
+@dataclass
+class Preview:
+    parsed: Parsed
+    rows: list[Row]            # the first rows as understood, validated
+    total: int
+    accepted: int
+    rejected: int
+    needs_mapping: bool
+    samples: dict              # sheet → {column index: [first values as text]}, for the mapping screen
+
+
+def preview(importer: Importer, upload: ImportUpload, user) -> Preview:
+    """The file as it would be imported, with nothing written: layouts, first rows, counts."""
+    require(user, importer.capability)
+    data = pii.decrypt_bytes(upload.data_enc)
+    parsed = _parse(importer, data, upload.filename, user, require_mapping=False)
+    needs = bool(parsed.missing)
+    if not needs:
+        importer.validate(parsed.rows, Context(user, importer, upload.filename))
+    from carenet.core.tabular.normalise import as_text
+    from carenet.core.tabular.read import read_file as _read
+    samples = {}
+    for sheet in _read(data, upload.filename):
+        lay = next((lay for lay in parsed.layouts if lay.sheet == sheet.name), None)
+        if lay:
+            body = sheet.rows[lay.first_data_row - 1: lay.first_data_row + 2]
+            samples[sheet.name] = {i: [_mask_sample(as_text(r[i]) if i < len(r) else "") for r in body]
+                                   for i in range(len(lay.headers))}
+    accepted = len(parsed.accepted)
+    return Preview(parsed, parsed.rows[:PREVIEW_ROWS], len(parsed.rows), accepted if not needs else 0,
+                   len(parsed.rows) - accepted if not needs else 0, needs, samples)
+
+
+def _mask_sample(text: str) -> str:
+    from carenet.core.tabular.report import mask_text
+    return mask_text(text)
+
+
+@transaction.atomic
+def save_mapping(importer: Importer, user, lay: Layout, mapping: dict[str, str], source_name: str = "") -> ColumnMapping:
+    """Save the staff's choice of which header feeds which column, for every later file of this source."""
+    require(user, importer.capability)
+    known = {c.key for c in importer.schema.columns}
+    clean = {h: (k if k in known else IGNORE) for h, k in mapping.items() if h}
+    obj, created = ColumnMapping.objects.update_or_create(
+        importer=importer.key, signature=lay.signature,
+        defaults={"headers": lay.headers, "mapping": clean, "source_name": source_name[:100], "created_by": user})
+    audit.record(AuditLog.Action.CREATE if created else AuditLog.Action.UPDATE, obj, actor=user,
+                 after={"importer": importer.key, "mapping": clean},
+                 division_path=user.division.path if user.division_id else "")
+    return obj
+
+
+def run(importer: Importer, upload: ImportUpload, user) -> ImportRun:
+    """Import a staged upload: every valid row in one transaction, or none. The upload is deleted afterwards."""
+    data = pii.decrypt_bytes(upload.data_enc)
+    imported = import_file(importer, data, upload.filename, user)
+    upload.delete()
+    return imported
+
+
+def import_file(importer: Importer, data: bytes, filename: str, user) -> ImportRun:
+    """Read, validate and write a file in one go (the confirm step, commands and tests).
+
+    Raises FileError / MappingNeeded when the file as a whole cannot be read. A failure while writing rolls
+    everything back and returns a FAILED run that says nothing was imported."""
+    require(user, importer.capability)
+    parsed = _parse(importer, data, filename, user, require_mapping=True)
+    ctx = Context(user, importer, filename)
+    importer.validate(parsed.rows, ctx)
+    good, bad = parsed.accepted, parsed.rejected
+    division_path = user.division.path if user.division_id else ""
+    sheets = [{"sheet": lay.sheet, "header_row": lay.header_row, "mapping": lay.mapping()} for lay in parsed.layouts]
+    report = rejects_xlsx(importer.schema, bad) if bad else None
+    try:
+        with transaction.atomic():
+            ctx.run = ImportRun.objects.create(importer=importer.key, user=user, division_path=division_path,
+                                               filename=filename[:200], sheets=sheets, total=len(parsed.rows),
+                                               accepted=len(good), rejected=len(bad), report=report)
+            if good:
+                importer.write(good, ctx)
+            audit.record(AuditLog.Action.IMPORT, actor=user, model="core.importrun", object_id=str(ctx.run.pk),
+                         object_repr=f"{importer.key}: {filename}"[:200], division_path=division_path,
+                         note=f"rows={len(parsed.rows)} accepted={len(good)} rejected={len(bad)}")
+            return ctx.run
+    except Exception as exc:
+        log.exception("import %s of %s failed; rolled back", importer.key, filename)
+        failed = ImportRun.objects.create(
+            importer=importer.key, user=user, division_path=division_path, filename=filename[:200], sheets=sheets,
+            status=ImportRun.Status.FAILED, total=len(parsed.rows), accepted=0, rejected=len(bad), report=report,
+            message=f"写入时出错（{exc.__class__.__name__}），已全部撤销，没有导入任何一行。请稍后重试或联系管理员。")
+        audit.record(AuditLog.Action.IMPORT, actor=user, model="core.importrun", object_id=str(failed.pk),
+                     object_repr=f"{importer.key}: {filename}"[:200], division_path=division_path,
+                     note=f"failed and rolled back: {exc.__class__.__name__}")
+        return failed
