@@ -26,6 +26,7 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", core_users.user_unlock, name="user_unlock"),
     path("demo/trainer/sos/", demo_trainer.trainer_sos, name="demo_trainer_sos"),
     path("people/", include("carenet.people.urls")),
+    path("imports/", include("carenet.core.import_urls")),
     path("monitoring/", include("carenet.monitoring.urls")),
     path("callcenter/", include("carenet.callcenter.urls")),
     path("assistance/", include("carenet.assistance.urls")),

@@ -280,3 +280,14 @@ def test_the_reject_report_masks_id_numbers_everywhere():
     text = " ".join(str(c) for c in cells)
     assert VALID not in text and VALID[:17] not in text and "3408" in text and "*" in text
     assert ID_AS_NUMBER in text and "王五" not in text  # only rejected rows
+
+
+def test_the_reject_report_never_carries_a_formula():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    rows = [["姓名", "身份证号"], ['=HYPERLINK("http://x","点我")', "bad"]]
+    data = rejects_xlsx(ELDERS, parse([Sheet("s", rows)], ELDERS).rows)
+    cells = [c for r in load_workbook(BytesIO(data)).active.iter_rows() for c in r]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in [c.value for c in cells]

@@ -105,6 +105,7 @@ class DivisionLookup:
     resolved within the user's area. Column.params["min_level"] (a Division.Level) refuses coarser divisions."""
 
     SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会")
+    LEVELS = {1: "区/县", 2: "街道/乡镇", 3: "社区/村", 4: "网格"}  # row messages are Chinese whatever the UI language
 
     def __init__(self, user):
         self.user = user
@@ -145,7 +146,7 @@ class DivisionLookup:
             raise CellError(f"{column.label}“{text}”不在您的管辖范围内")
         min_level = column.params.get("min_level")
         if min_level and division.level < min_level:
-            raise CellError(f"{column.label}“{text}”是{division.get_level_display()}，请填写社区/村或网格")
+            raise CellError(f"{column.label}“{text}”是{self.LEVELS.get(division.level, '')}，请填写社区/村或网格")
         return division
 
 

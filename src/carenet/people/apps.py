@@ -5,3 +5,9 @@ class PeopleConfig(AppConfig):
     name = "carenet.people"
     label = "people"
     verbose_name = "People"
+
+    def ready(self):
+        from carenet.core import imports
+        from carenet.people.importers import ElderImporter
+
+        imports.register(ElderImporter())

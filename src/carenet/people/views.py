@@ -142,18 +142,8 @@ def elder_export(request):
 
 @needs("people.import")
 def elder_import(request):
-    batch = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("Choose an .xlsx file to import."))
-        else:
-            try:
-                batch = excel.import_file(upload.read(), upload.name, request.user)
-            except excel.ImportFileError as exc:
-                messages.error(request, str(exc))
-    recent = ImportBatch.objects.filter(user=request.user)[:10]
-    return render(request, "people/elder_import.html", {"batch": batch, "recent": recent})
+    """The elder import runs on the shared pipeline (core.imports, people/importers.py)."""
+    return redirect("import_upload", key="people.elders")
 
 
 @login_required
@@ -170,6 +160,4 @@ def import_report(request, pk):
 
 @needs("people.import")
 def import_template(request):
-    response = HttpResponse(excel.template_file(), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="elders-template.xlsx"'
-    return response
+    return redirect("import_template_file", key="people.elders")

@@ -86,7 +86,8 @@ def find_header(rows: list[list], table: AliasTable, saved: dict | None = None) 
         width = max(sum(1 for v in r if not _blankish(v)) for r in scan)
         for i, r in enumerate(scan):
             filled = [v for v in r if not _blankish(v)]
-            if len(filled) >= max(2, width * 0.6) and all(isinstance(v, str) for v in filled):
+            if len(filled) >= max(2, width * 0.6) and all(isinstance(v, str) and not _NUMERIC.match(v.strip())
+                                                          for v in filled):
                 return i, _texts(r), i + 1
         return None
     headers = _texts(scan[best])
@@ -96,6 +97,9 @@ def find_header(rows: list[list], table: AliasTable, saved: dict | None = None) 
         if combined and _row_score(combined, table, saved) > scores[best]:
             headers, start = combined, start + 1
     return best, headers, start
+
+
+_NUMERIC = re.compile(r"^[\d.,:/\-+eE ]+$")
 
 
 def _blankish(v) -> bool:

@@ -10,6 +10,17 @@ from carenet.core import idcard
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{15,17}[0-9Xx]?(?![0-9A-Za-z])|\d(\.\d+)?[Ee]\+\d{2}")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _safe(value):
+    """Text a spreadsheet would run as a formula (an uploaded cell "=HYPERLINK(...)") is written with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def mask_text(text: str) -> str:
     return _ID_LIKE.sub(lambda m: idcard.mask(m.group(0)) if "E" not in m.group(0).upper() else "****", text or "")
 
@@ -33,7 +44,7 @@ def rejects_xlsx(schema, rows) -> bytes:
         for col in schema.columns:
             raw = row.raw.get(col.key, "")
             cells.append(idcard.mask(raw) if col.masked and raw else mask_text(raw))
-        ws.append([row.sheet, row.number, mask_text("；".join(row.errors)), *cells])
+        ws.append([_safe(v) for v in (row.sheet, row.number, mask_text("；".join(row.errors)), *cells)])
         ws.cell(ws.max_row, 3).fill = fill
     ws.column_dimensions["C"].width = 60
     buf = io.BytesIO()
