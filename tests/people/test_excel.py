@@ -155,6 +155,7 @@ def test_upload_preview_mapping_and_import_through_the_pages(area, login):
     assert ColumnMapping.objects.get().mapping == {"人员名称": "name", "男女": "sex", "证照号码": "id_number", "所在单元": "division"}
     page = client.get(f"/imports/people.elders/{staged.pk}/").content.decode()
     assert "data-testid=\"preview-rows\"" in page and fx.person(80)["name"] in page and fx.person(80)["id"] not in page
+    assert "<td>None</td>" not in page and "<td>2</td>" in page
     assert not Resident.objects.filter(name__startswith="测试").exists()
     response = client.post(f"/imports/people.elders/{staged.pk}/confirm/")
     run = ImportRun.objects.get()

@@ -81,7 +81,9 @@ def preview(request, key, pk):
         return _mapping(request, importer, staged, pv)
     layouts = [{"layout": lay, "pairs": [(lay.headers[i], importer.schema.column(k).label)
                                          for i, k in sorted(lay.fields.items())]} for lay in pv.parsed.layouts]
-    rows = [{"row": r, "cells": [importer.display(r, c) for c in importer.schema.columns]} for r in pv.rows]
+    # Plain dicts: a Row answers row["number"] with a column value, so templates must not look into it.
+    rows = [{"sheet": r.sheet, "number": r.number, "errors": r.errors,
+             "cells": [importer.display(r, c) for c in importer.schema.columns]} for r in pv.rows]
     return render(request, "core/import_preview.html", {
         **_common(importer), "upload": staged, "pv": pv, "layouts": layouts, "rows": rows})
 

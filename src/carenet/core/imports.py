@@ -161,8 +161,7 @@ def _saved_mapping(importer: Importer, sheets) -> tuple[dict, list[ColumnMapping
     return mapping, saved
 
 
-def _parse(importer: Importer, data: bytes, filename: str, user, *, require_mapping: bool) -> Parsed:
-    sheets = read_file(data, filename)
+def _parse(importer: Importer, sheets, user, *, require_mapping: bool) -> Parsed:
     mapping, _ = _saved_mapping(importer, sheets)
     return parse(sheets, importer.schema, mapping, kinds={"division": DivisionLookup(user)},
                  require_mapping=require_mapping)
@@ -191,15 +190,14 @@ class Preview:
 def preview(importer: Importer, upload: ImportUpload, user) -> Preview:
     """The file as it would be imported, with nothing written: layouts, first rows, counts."""
     require(user, importer.capability)
-    data = pii.decrypt_bytes(upload.data_enc)
-    parsed = _parse(importer, data, upload.filename, user, require_mapping=False)
+    sheets = read_file(pii.decrypt_bytes(upload.data_enc), upload.filename)
+    parsed = _parse(importer, sheets, user, require_mapping=False)
     needs = bool(parsed.missing)
     if not needs:
         importer.validate(parsed.rows, Context(user, importer, upload.filename))
     from carenet.core.tabular.normalise import as_text
-    from carenet.core.tabular.read import read_file as _read
     samples = {}
-    for sheet in _read(data, upload.filename):
+    for sheet in sheets:
         lay = next((lay for lay in parsed.layouts if lay.sheet == sheet.name), None)
         if lay:
             body = sheet.rows[lay.first_data_row - 1: lay.first_data_row + 2]
@@ -244,7 +242,7 @@ def import_file(importer: Importer, data: bytes, filename: str, user) -> ImportR
     Raises FileError / MappingNeeded when the file as a whole cannot be read. A failure while writing rolls
     everything back and returns a FAILED run that says nothing was imported."""
     require(user, importer.capability)
-    parsed = _parse(importer, data, filename, user, require_mapping=True)
+    parsed = _parse(importer, read_file(data, filename), user, require_mapping=True)
     ctx = Context(user, importer, filename)
     importer.validate(parsed.rows, ctx)
     good, bad = parsed.accepted, parsed.rejected
