@@ -99,8 +99,9 @@ def test_good_rows_go_in_and_bad_rows_come_back_with_reasons(area):
     assert "性别与身份证号不符" in reasons["性别不符"]
     assert "可选：特困、低保" in reasons["坏类别"]
     assert AuditLog.objects.filter(action="import", object_id=str(run.pk)).count() == 1
-    creates = AuditLog.objects.filter(action="create", model="people.resident")
-    assert creates.count() == 2 and all(e.after["import_run"] == run.pk for e in creates)
+    assert AuditLog.objects.filter(action="create", model="people.resident").count() == 2
+    assert AuditLog.objects.filter(action="create", model="people.elderprofile").count() == 2
+    assert AuditLog.objects.filter(action="lookup", note__contains="elder import").exists()
 
 
 def test_the_export_reads_back_in(area):
@@ -113,18 +114,20 @@ def test_the_export_reads_back_in(area):
 def test_failure_mid_write_rolls_back_everything(area, monkeypatch):
     data = _xlsx([_row(f"批量{i}", new_id_number(), area.comm_a.code) for i in range(5)])
     calls = {"n": 0}
-    real_create = ElderProfile.objects.create
+    from carenet.people import services
+    real_save = services.save_elder
 
-    def failing_create(*args, **kwargs):
+    def failing_save(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk full")
-        return real_create(*args, **kwargs)
+        return real_save(*args, **kwargs)
 
-    monkeypatch.setattr(ElderProfile.objects, "create", failing_create)
+    monkeypatch.setattr(services, "save_elder", failing_save)
     before = ElderProfile.objects.count()
     run = imports.import_file(_importer(), data, "x.xlsx", area.worker_a)
     assert run.status == "failed" and run.accepted == 0
+    assert calls["n"] == 3
     assert ElderProfile.objects.count() == before and not Resident.objects.filter(name__startswith="批量").exists()
 
 
