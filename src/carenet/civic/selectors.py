@@ -14,7 +14,7 @@ from carenet.core.models import Division
 
 
 def requests_visible_to(user) -> QuerySet[m.ServiceRequest]:
-    return m.ServiceRequest.objects.visible_to(user).select_related("item", "applicant", "division")
+    return m.ServiceRequest.objects.visible_to(user).select_related("item", "applicant", "division__parent")
 
 
 def get_request(user, pk) -> m.ServiceRequest:
@@ -64,7 +64,7 @@ def level_css(level: int | None) -> str:
 
 
 def community_visible_to(user) -> QuerySet[m.CommunityRequest]:
-    return m.CommunityRequest.objects.visible_to(user).select_related("division")
+    return m.CommunityRequest.objects.visible_to(user).select_related("division__parent")
 
 
 def get_community(user, pk) -> m.CommunityRequest:

@@ -213,6 +213,7 @@ def request_list(request):
         st = services.deadline_status(r, today)
         r.level_css = selectors.level_css(st.level if st else None)
         r.remaining = st.remaining if st else None
+        r.overdue_days = -st.remaining if st and st.remaining < 0 else 0
     return render(request, "civic/request_list.html", {
         "page": page, "queue": queue, "counts": selectors.queue_counts(request.user), "states": m.RequestState.choices,
         "categories": _categories(), "q": request.GET.get("q", "")})
