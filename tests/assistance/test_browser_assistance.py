@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from carenet.assistance import models as m
-from carenet.assistance import services
+from carenet.assistance import adapter, services
 from carenet.core.roles import Role
 from tests.browser.conftest import browser_page  # noqa: F401  (the shared Chromium fixture)
 from tests.factories import PASSWORD, ResidentFactory, UserFactory
@@ -44,10 +44,10 @@ def act(page, base, case, action, fill=None):
     assert page.url == f"{base}/assistance/cases/{case.pk}/", (action, errors, page.inner_text("body")[:600])
 
 
-def test_mobile_report_to_first_payment(area, live_server, browser_page, artifacts, monkeypatch, settings, tmp_path):
+def test_mobile_report_to_first_payment(area, live_server, browser_page, artifacts, monkeypatch, settings, tmp_path):  # noqa: F811
     settings.VAR_DIR = tmp_path  # uploaded photos go to tmp_path/media
     services.seed_default_standards(area.district)
-    approver = UserFactory(username="approver1", role=Role.APPROVER, division=area.district)
+    UserFactory(username="approver1", role=Role.APPROVER, division=area.district)
     applicant = ResidentFactory(division=area.comm_a, name="王小明", birth_date=dt.date(1972, 4, 9))
     page, base = browser_page, live_server.url
     page.set_default_timeout(10000)
@@ -103,7 +103,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     page.screenshot(path=str(artifacts / "assistance-3-public-notice.png"), full_page=True)
     # the notice period passes: move the service clock to the day after it ends
     after = timezone.make_aware(dt.datetime.combine(case.notice_ends_on + dt.timedelta(days=1), dt.time(9)))
-    monkeypatch.setattr(services, "now", lambda: after)
+    monkeypatch.setattr(adapter, "now", lambda: after)
     act(page, base, case, "submit")
     logout(page)
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from carenet.assistance import jobs, selectors, services
+from carenet.assistance import adapter, jobs, selectors, services
 from carenet.assistance import models as m
 from carenet.assistance.engine import eligibility as elig
 from carenet.assistance.engine import workflow as ewf
@@ -40,8 +40,8 @@ def clock(monkeypatch):
             self.at = timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
     c = Clock()
-    real = services.now
-    monkeypatch.setattr(services, "now", lambda: c.at or real())
+    real = adapter.now
+    monkeypatch.setattr(adapter, "now", lambda: c.at or real())
     return c
 
 
@@ -98,7 +98,7 @@ def test_back_pay_and_recovery_after_retroactive_changes(aa, clock):
     new = old + Decimal("120.00")
     services.change_payment(aa.approver, case, action="raise", monthly_amount=new, effective_month=months[1],
                             reason="家庭成员患病")
-    jul = run(aa, clock, months[3])
+    run(aa, clock, months[3])
     lines = {(l.period, l.kind): l.amount for l in m.LedgerLine.objects.filter(run_month=months[3])}
     assert lines == {(months[1], "back_pay"): new - old, (months[2], "back_pay"): new - old,
                      (months[3], "normal"): new}

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from carenet.assistance import models as m
-from carenet.assistance import services
+from carenet.assistance import adapter, services
 from carenet.assistance.engine import workflow as ewf
 from carenet.core.models import AuditLog
 from carenet.core.roles import Role
@@ -39,8 +39,8 @@ def clock(monkeypatch):
             self.at = value
 
     c = Clock()
-    real = services.now
-    monkeypatch.setattr(services, "now", lambda: c.at or real())
+    real = adapter.now
+    monkeypatch.setattr(adapter, "now", lambda: c.at or real())
     return c
 
 

@@ -3,7 +3,6 @@ and a daphne web server as subprocesses, and an MQTT publisher (QoS 1) on the re
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time

@@ -1,5 +1,6 @@
 """Operators see the alarms and elders of their center's area; every screen pop is an audited health read."""
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from carenet.callcenter import services
 from carenet.core.models import AuditLog
@@ -17,7 +18,7 @@ def test_operator_of_street2_cannot_open_or_work_an_alarm_of_street1(area, stree
     assert client.get(f"/callcenter/alarms/{alarm.pk}/").status_code == 404
     assert client.post(f"/callcenter/alarms/{alarm.pk}/claim/", HTTP_ACCEPT="application/json").status_code == 404
     assert client.post(f"/callcenter/alarms/{alarm.pk}/call/", {"callee": "elder", "outcome": "fine"}).status_code == 404
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         services.claim(street2_operator, alarm.pk)
     alarm.refresh_from_db()
     assert alarm.status == "raised"

@@ -1,7 +1,6 @@
 """403 and 404 pages are Chinese, inside the staff layout, and a refusal logs no traceback."""
 import logging
 
-from django.urls import path
 
 from carenet.core.logfilters import QuietClientErrors
 

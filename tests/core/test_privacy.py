@@ -64,4 +64,4 @@ def test_wrong_key_refuses_to_decrypt(area, settings):
     resident = Resident.objects.get(pk=area.elder_a.resident.pk)
     settings.PII_KEY = Fernet.generate_key().decode()
     with pytest.raises(ValueError):
-        resident.id_number
+        _ = resident.id_number

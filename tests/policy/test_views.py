@@ -6,7 +6,6 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
 
 from carenet.core.models import AuditLog, User
 from carenet.core.roles import Role

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from carenet.assistance import models as m
-from carenet.assistance import services
+from carenet.assistance import adapter, services, workflow
 from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import workflow as ewf
 from carenet.core.models import Division
@@ -73,11 +73,11 @@ def deadline_info(case: m.Case, today: dt.date | None = None, _rules_cache: dict
     cache = _rules_cache if _rules_cache is not None else {}
     rules = cache.get(case.division_id)
     if rules is None:
-        rules = cache[case.division_id] = services.rules_for(case.division)
-    path = services.path_codes(case.division)
+        rules = cache[case.division_id] = adapter.rules_for(case.division)
+    path = adapter.path_codes(case.division)
     warn = int(rules.value("deadline_warning_days", case.program, path, today, default=2))
     esc = int(rules.value("deadline_escalation_days", case.program, path, today, default=3))
-    remaining = services.CALENDAR.working_days_between(today, case.due_on)
+    remaining = adapter.CALENDAR.working_days_between(today, case.due_on)
     if today > case.due_on:
         level = 3 if -remaining >= esc else 2
     elif remaining <= warn:
@@ -89,16 +89,16 @@ def deadline_info(case: m.Case, today: dt.date | None = None, _rules_cache: dict
 
 def allowed_actions(user, case: m.Case) -> list[str]:
     """Buttons to offer: actions possible from the state for which the user has an engine role."""
-    actor = services.actor_for(user)
+    actor = adapter.actor_for(user)
     out = []
     delegated = None
-    for action in ewf.allowed_actions(services.snapshot_of(case)):
+    for action in ewf.allowed_actions(adapter.snapshot_of(case)):
         roles = set(ewf.ACTIONS[action].roles)
         if ewf.DECISION in roles:
             roles.add(ewf.APPROVER)
             if delegated is None:
-                delegated = case.township_may_approve or bool(services.rules_for(case.division).value(
-                    "approval_delegated_to_township", case.program, services.path_codes(case.division),
+                delegated = case.township_may_approve or bool(adapter.rules_for(case.division).value(
+                    "approval_delegated_to_township", case.program, adapter.path_codes(case.division),
                     services.today(), default=False))
             if delegated:
                 roles.add(ewf.TOWNSHIP_APPROVER)
@@ -106,7 +106,7 @@ def allowed_actions(user, case: m.Case) -> list[str]:
             continue  # done by the payroll job
         if roles & actor.roles:
             out.append(action)
-    if services.first_aid_possible(case) and actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:
+    if workflow.first_aid_possible(case) and actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:
         out.insert(0, "first_aid")
     return out
 
@@ -158,11 +158,10 @@ def adjustments(user, month: dt.date) -> list[epay.Adjustment]:
     """动态调整 in ``month``: households/persons added and stopped (engine dynamic_adjustments on the few
     entitlements that start or stop that month)."""
     month = epay.month_of(month)
-    from carenet.assistance.jobs import load_engine_entitlements
 
     qs = m.Entitlement.objects.visible_to(user).filter(Q(start_month=month) | Q(stop_month=month)) \
         .exclude(program__in=m.ONE_OFF_PROGRAMS)  # one-off grants are not households added to or leaving a program
-    ents, _ = load_engine_entitlements(qs)
+    ents, _ = adapter.load_engine_entitlements(qs)
     rows = epay.dynamic_adjustments(ents, month, by_township=True)
     names = dict(Division.objects.filter(pk__in={int(a.township_code) for a in rows}).values_list("pk", "name"))
     return [{"adj": a, "township": names.get(int(a.township_code), ""), "text": a.zh()} for a in rows]

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from carenet.assistance import forms as f
-from carenet.assistance import jobs, selectors, services
+from carenet.assistance import jobs, payments, selectors, services
 from carenet.assistance import models as m
 from carenet.assistance.engine import notice as enotice
 from carenet.assistance.engine import payroll as epay
@@ -135,56 +135,41 @@ def case_detail(request, pk, *, form=None, form_action=None, error=None, status=
     return render(request, "assistance/case_detail.html", ctx, status=status)
 
 
-ACTION_FORMS = {
-    "survey": f.SurveyForm, "review": f.ReviewForm, "objection": f.ObjectionForm, "approve": f.OpinionForm,
-    "first_aid": f.OpinionForm,
-    "reject": f.ReasonForm, "withdraw": f.ReasonForm, "complete_recheck": f.ReasonForm,
-    "raise": f.PaymentChangeForm, "lower": f.PaymentChangeForm, "stop": f.StopForm,
+# Case actions: action -> (form or None, service call). The service call gets (user, case, cleaned data, photos).
+CASE_ACTIONS = {
+    "survey": (f.SurveyForm, lambda u, c, d, files: services.record_survey(
+        u, c, visited_on=d["visited_on"], visitors=d["visitors"], notes=d["notes"],
+        facts=d["_form"].facts(c.applicant_id), photos=files)),
+    "review": (f.ReviewForm, lambda u, c, d, _: services.review(u, c, recommend=d["recommend"],
+                                                                 opinion=d.get("opinion", ""))),
+    "start_notice": (None, lambda u, c, d, _: services.start_notice(u, c)),
+    "objection": (f.ObjectionForm, lambda u, c, d, _: services.record_objection(
+        u, c, content=d["content"], raised_by=d.get("raised_by", ""))),
+    "submit": (None, lambda u, c, d, _: services.submit(u, c)),
+    "approve": (f.OpinionForm, lambda u, c, d, _: services.approve(u, c, opinion=d.get("opinion", ""))),
+    "first_aid": (f.OpinionForm, lambda u, c, d, _: services.pay_first_aid(u, c, opinion=d.get("opinion", ""))),
+    "reject": (f.ReasonForm, lambda u, c, d, _: services.reject(u, c, reason=d.get("reason", ""))),
+    "withdraw": (f.ReasonForm, lambda u, c, d, _: services.withdraw(u, c, reason=d.get("reason", ""))),
+    "close": (None, lambda u, c, d, _: services.close(u, c)),
+    "start_recheck": (None, lambda u, c, d, _: services.start_recheck(u, c)),
+    "complete_recheck": (f.ReasonForm, lambda u, c, d, _: services.complete_recheck(u, c, notes=d.get("reason", ""))),
+    "raise": (f.PaymentChangeForm, lambda u, c, d, _: services.change_payment(
+        u, c, action="raise", monthly_amount=d["monthly_amount"], effective_month=d["effective_month"],
+        reason=d["reason"])),
+    "lower": (f.PaymentChangeForm, lambda u, c, d, _: services.change_payment(
+        u, c, action="lower", monthly_amount=d["monthly_amount"], effective_month=d["effective_month"],
+        reason=d["reason"])),
+    "stop": (f.StopForm, lambda u, c, d, _: services.stop_payment(u, c, effective_month=d["effective_month"],
+                                                                  reason=d["reason"])),
 }
-SIMPLE_ACTIONS = {"start_notice", "submit", "start_recheck", "close"}
-
-
-def _perform(user, case, action, d, files):
-    if action == "survey":
-        form_facts = d["_form"].facts(case.applicant_id)
-        return services.record_survey(user, case, visited_on=d["visited_on"], visitors=d["visitors"], notes=d["notes"],
-                                      facts=form_facts, photos=files)
-    if action == "review":
-        return services.review(user, case, recommend=d["recommend"], opinion=d.get("opinion", ""))
-    if action == "start_notice":
-        return services.start_notice(user, case)
-    if action == "objection":
-        return services.record_objection(user, case, content=d["content"], raised_by=d.get("raised_by", ""))
-    if action == "submit":
-        return services.submit(user, case)
-    if action == "approve":
-        return services.approve(user, case, opinion=d.get("opinion", ""))
-    if action == "first_aid":
-        return services.pay_first_aid(user, case, opinion=d.get("opinion", ""))
-    if action == "reject":
-        return services.reject(user, case, reason=d.get("reason", ""))
-    if action == "withdraw":
-        return services.withdraw(user, case, reason=d.get("reason", ""))
-    if action == "close":
-        return services.close(user, case)
-    if action == "start_recheck":
-        return services.start_recheck(user, case)
-    if action == "complete_recheck":
-        return services.complete_recheck(user, case, notes=d.get("reason", ""))
-    if action in ("raise", "lower"):
-        return services.change_payment(user, case, action=action, monthly_amount=d["monthly_amount"],
-                                       effective_month=d["effective_month"], reason=d["reason"])
-    if action == "stop":
-        return services.stop_payment(user, case, effective_month=d["effective_month"], reason=d["reason"])
-    raise Http404("unknown action")
 
 
 @needs("assistance.view")
 def case_action(request, pk, action):
     case = selectors.get_case(request.user, pk)
-    if action not in ACTION_FORMS and action not in SIMPLE_ACTIONS:
+    if action not in CASE_ACTIONS:
         raise Http404("unknown action")
-    form_class = ACTION_FORMS.get(action)
+    form_class, perform = CASE_ACTIONS[action]
     initial = {}
     extra = {}
     if action == "survey":
@@ -204,7 +189,7 @@ def case_action(request, pk, action):
     d["_form"] = form
     files = d.pop("photos", []) if form is not None else []
     try:
-        _perform(request.user, case, action, d, files)
+        perform(request.user, case, d, files)
     except ewf.PermissionDeniedError as exc:
         return case_detail(request, pk, form=form, form_action=action, error=services.error_message(exc), status=403)
     except (ewf.WorkflowError, services.AssistanceError, RuleNotFoundError) as exc:
@@ -391,7 +376,6 @@ def payroll(request):
             except services.AssistanceError as exc:
                 messages.error(request, services.error_message(exc))
             else:
-                jobs.launch(run)
                 return redirect("assistance:run", pk=run.pk)
     runs = selectors.runs(request.user)[:20]
     return render(request, "assistance/payroll.html", {"form": form, "runs": runs})
@@ -412,9 +396,7 @@ def run_resume(request, pk):
     a run writes its lines in one transaction at the end)."""
     if request.method != "POST":
         raise Http404
-    run = selectors.get_run(request.user, pk)
-    if jobs.resumable(run):
-        jobs.launch(jobs.requeue(run, request.user))
+    run = services.resume_payroll(request.user, selectors.get_run(request.user, pk))
     return redirect("assistance:run", pk=run.pk)
 
 
@@ -427,22 +409,10 @@ def bank_file(request, pk, fmt):
                  note=f"assistance.bank file {fmt}")
     name = f"bank-{run.run_month:%Y%m}-{run.pk}"
     if fmt == "csv":
-        resp = HttpResponse(jobs.bank_csv(run), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(payments.bank_csv(run), content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return resp
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"{run.run_month:%Y-%m}"
-    ws.append(["序号", "收款人", "身份证号", "银行账号", "金额（元）", "救助项目", "街道（乡镇）", "社区（村）"])
-    labels = dict(m.Program.choices)
-    for i, (e, amount) in enumerate(jobs.bank_rows(run), 1):
-        ws.append([i, e.payee_name, e.payee.id_number, e.bank_account, float(amount), str(labels.get(e.program, e.program)),
-                   e.township.name, e.division.label])
-    buf = io.BytesIO()
-    wb.save(buf)
-    resp = HttpResponse(buf.getvalue(), content_type=XLSX)
+    resp = HttpResponse(payments.bank_xlsx(run), content_type=XLSX)
     resp["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return resp
 

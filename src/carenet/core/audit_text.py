@@ -4,7 +4,6 @@ Rows keep their raw before/after JSON (what an inspector can verify); this modul
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 

@@ -48,7 +48,7 @@ class ElderForm(forms.Form):
         try:
             self.parsed_id = idcard.parse(raw)
         except idcard.IdNumberError as exc:
-            raise forms.ValidationError(exc.text(get_language()), code=exc.code)
+            raise forms.ValidationError(exc.text(get_language()), code=exc.code) from None
         existing = Resident.objects.filter(id_number_hash=pii.lookup_hash(self.parsed_id.number))
         if self.resident is not None:
             existing = existing.exclude(pk=self.resident.pk)

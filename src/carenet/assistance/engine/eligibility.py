@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence
 
 from .explain import Step, step
 from .household import Household, HouseholdAssessment, age_on, assess_household, classify_member
@@ -42,10 +42,6 @@ class Outcome:
         """The steps in Chinese, one line each."""
         return [s.zh for s in self.steps]
 
-    @property
-    def explanation_codes(self) -> list[dict]:
-        return [s.as_dict() for s in self.steps]
-
 
 def _std_step(rules: RuleSet, program: str, path: Sequence[str], on_date: date) -> tuple[Decimal, Step, dict]:
     r = rules.resolve("dibao_monthly", program, path, on_date)
@@ -70,20 +66,19 @@ def assess_dibao(h: Household, rules: RuleSet, on_date: date,
     standard, std_step, prov = _std_step(rules, program, h.division_path, on_date)
     steps = list(a.steps) + [std_step]
     provenance = a.provenance + (prov,)
-    base = dict(program=program, steps=(), persons=a.size,
-                details={"per_capita_income": a.per_capita_income, "standard": standard, "size": a.size})
+    details: dict[str, Any] = {"per_capita_income": a.per_capita_income, "standard": standard, "size": a.size}
     if a.size == 0:
         return Outcome(program=program, eligible=False, code="dibao.no_members", steps=tuple(steps),
-                       persons=0, details=base["details"], provenance=provenance)
+                       persons=0, details=details, provenance=provenance)
     if not a.assets_ok:
         steps.append(step("dibao.assets_failed"))
         return Outcome(program=program, eligible=False, code="dibao.assets_exceed_limits", steps=tuple(steps),
-                       persons=a.size, details={**base["details"], "asset_failures": a.asset_failures},
+                       persons=a.size, details={**details, "asset_failures": a.asset_failures},
                        provenance=provenance)
     if a.per_capita_income >= standard:
         steps.append(step("dibao.not_below_standard", per_capita=a.per_capita_income, standard=standard))
         return Outcome(program=program, eligible=False, code="dibao.income_above_standard", steps=tuple(steps),
-                       persons=a.size, details=base["details"], provenance=provenance)
+                       persons=a.size, details=details, provenance=provenance)
     steps.append(step("dibao.below_standard", per_capita=a.per_capita_income, standard=standard))
     # One rounding, at the end: on household totals, (standard − per-capita income) × size equals
     # standard × size − household income exactly, so 3 people with 620 yuan against 1000 get 2380.00,
@@ -98,7 +93,7 @@ def assess_dibao(h: Household, rules: RuleSet, on_date: date,
         amount = yuan(minimum * a.size)
         steps.append(step("dibao.minimum_applied", gap=gap, minimum=minimum, amount=amount))
     return Outcome(program=program, eligible=True, code="dibao.eligible", steps=tuple(steps), monthly_amount=amount,
-                   persons=a.size, details=base["details"], provenance=provenance)
+                   persons=a.size, details=details, provenance=provenance)
 
 
 # ---------------------------------------------------------------- 低保边缘
@@ -209,7 +204,7 @@ def assess_tekun(p: TekunApplicant, rules: RuleSet, on_date: date) -> Outcome:
     steps: list[Step] = []
     prov: list[dict] = []
 
-    def rv(key: str, program: str = TEKUN):
+    def rv(key: str, program: str = TEKUN) -> Any:
         r = rules.resolve(key, program, p.division_path, on_date)
         prov.append(r.provenance)
         return r.value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping
+from typing import Any, Mapping
 
 from .money import fmt
 
@@ -131,7 +131,7 @@ class Step:
         return self.zh
 
 
-def step(code: str, **params) -> Step:
+def step(code: str, **params: Any) -> Step:
     """Build a Step, formatting Decimals with 2 dp and everything else with str()."""
     clean = {}
     for k, v in params.items():

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Sequence
+from typing import Any
 
 from .explain import Step, step
 from .money import ZERO, to_decimal, yuan
@@ -198,7 +198,7 @@ def assess_household(h: Household, rules: RuleSet, on_date: date, program: str |
     steps: list[Step] = []
     prov: list[dict] = []
 
-    def rv(key: str, p: str = prog):
+    def rv(key: str, p: str = prog) -> Any:
         r = rules.resolve(key, p, path, on_date)
         prov.append(r.provenance)
         return r.value

@@ -23,7 +23,7 @@ ZERO = Decimal("0.00")
 TEN_THOUSAND = Decimal("10000")
 
 
-def to_decimal(value) -> Decimal:
+def to_decimal(value: Decimal | int | str) -> Decimal:
     """Convert int/str/Decimal to Decimal. Floats are refused: they carry binary error."""
     if isinstance(value, Decimal):
         return value
@@ -39,16 +39,16 @@ def to_decimal(value) -> Decimal:
     raise TypeError(f"money must be Decimal, int or str, not {type(value).__name__}")
 
 
-def yuan(value) -> Decimal:
+def yuan(value: Decimal | int | str) -> Decimal:
     """Round to 0.01 yuan, half up."""
     return to_decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def fmt(value) -> str:
+def fmt(value: Decimal | int | str) -> str:
     """Format as a plain 2-dp string, e.g. ``Decimal('512') -> '512.00'``."""
     return f"{yuan(value):.2f}"
 
 
-def wan(value) -> str:
+def wan(value: Decimal | int | str) -> str:
     """Format an amount in 万元 with 2 dp, e.g. 14963800 -> '1496.38'."""
     return f"{(to_decimal(value) / TEN_THOUSAND).quantize(FEN, rounding=ROUND_HALF_UP):.2f}"

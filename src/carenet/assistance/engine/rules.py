@@ -24,7 +24,7 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 ANY_PROGRAM = "*"
 
@@ -111,7 +111,7 @@ class RuleSet:
                 raise ValueError(f"two rows for {k} with the same effective_from")
             self._index[k] = (dates, rows)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Standard]:
         return iter(self._rows)
 
     def __len__(self) -> int:
@@ -142,7 +142,7 @@ class RuleSet:
             f"no standard {key!r} for program {program!r} in {'/'.join(division_path)} on {on_date.isoformat()}"
         )
 
-    def value(self, key: str, program: str, division_path: Sequence[str], on_date: date, default: Any = RuleNotFoundError):
+    def value(self, key: str, program: str, division_path: Sequence[str], on_date: date, default: Any = RuleNotFoundError) -> Any:
         try:
             return self.resolve(key, program, division_path, on_date).value
         except RuleNotFoundError:
@@ -156,7 +156,7 @@ class RuleSet:
         Used by payroll to restate an entitlement when a standard changes.
         """
         programs = (program,) if program == ANY_PROGRAM else (program, ANY_PROGRAM)
-        found = set()
+        found: set[date] = set()
         for division in division_path:
             for prog in programs:
                 hit = self._index.get((key, prog, division))
@@ -277,7 +277,7 @@ def default_standards(division_code: str, effective_from: date = date(2020, 11, 
     return [Standard(division_code, prog, key, value, effective_from, src) for prog, key, value, src in rows]
 
 
-def as_mapping(value) -> dict:
+def as_mapping(value: Any) -> dict:
     """Tier/level values are stored as tuples of pairs (hashable); read them as dicts."""
     if isinstance(value, dict):
         return dict(value)

@@ -170,9 +170,6 @@ class CaseSnapshot:
     def flags(self) -> frozenset[str]:
         return frozenset({"near_relative"}) if self.conflicted_staff else frozenset()
 
-    def entered_current_state_at(self) -> datetime | None:
-        return self.history[-1].at if self.history else None
-
 
 @dataclass(frozen=True)
 class TransitionResult:

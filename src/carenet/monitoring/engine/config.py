@@ -208,9 +208,9 @@ def apply_overrides(base: MonitorConfig, overrides: dict[str, Any] | None) -> Mo
                     merged[measure] = (enter, exit_)
             changes[k] = merged
         elif k == "severity":
-            merged = dict(base.severity)
-            merged.update(v or {})
-            changes[k] = merged
+            severities = dict(base.severity)
+            severities.update(v or {})
+            changes[k] = severities
         elif k == "geofence":
             changes[k] = (v if (v is None or isinstance(v, Geofence)) else Geofence(**v))
         elif k == "bathroom_rooms":

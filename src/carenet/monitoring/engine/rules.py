@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterator
+from typing import Any, Iterator, cast
 
 from . import events as E
 from .config import MonitorConfig
@@ -157,29 +157,32 @@ def routine_check_hour(state: ElderState, cfg: MonitorConfig) -> float:
 def _sig(state: ElderState, cfg: MonitorConfig, type_: str, action: str, ts: float,
          message: str, details: dict | None = None, device: str | None = None,
          severity: str | None = None) -> AlarmSignal:
-    return AlarmSignal(state.elder_id, type_, severity or cfg.sev(type_), action, ts, message,
+    return AlarmSignal(cast("str | int", state.elder_id), type_, severity or cfg.sev(type_), action, ts, message,
                        details or {}, device)
 
 
-def _raise(state, cfg, out, type_, ts, message, details=None, device=None, severity=None):
+def _raise(state: ElderState, cfg: MonitorConfig, out: Signals, type_: str, ts: float, message: str,
+           details: dict | None = None, device: str | None = None, severity: str | None = None) -> None:
     sev = severity or cfg.sev(type_)
     state.active[alarm_key(type_, device)] = [type_, sev, ts]
     out.append(_sig(state, cfg, type_, E.RAISE, ts, message, details, device, sev))
 
 
-def _update(state, out, type_, ts, message, details, device, severity):
+def _update(state: ElderState, out: Signals, type_: str, ts: float, message: str, details: dict,
+            device: str | None, severity: str) -> None:
     """Repeat of an active alarm; the severity only ever goes up (critical wins)."""
     rec = state.active.get(alarm_key(type_, device))
     if rec is not None and _RANK.get(severity, 9) < _RANK.get(rec[1], 9):
         rec[1] = severity
     sev = rec[1] if rec is not None else severity
-    out.append(AlarmSignal(state.elder_id, type_, sev, E.UPDATE, ts, message, details, device))
+    out.append(AlarmSignal(cast("str | int", state.elder_id), type_, sev, E.UPDATE, ts, message, details, device))
 
 
 _RANK = {s: i for i, s in enumerate(E.SEVERITIES)}
 
 
-def _clear(state, cfg, out, type_, ts, message, details=None, device=None):
+def _clear(state: ElderState, cfg: MonitorConfig, out: Signals, type_: str, ts: float, message: str,
+           details: dict | None = None, device: str | None = None) -> None:
     rec = state.active.pop(alarm_key(type_, device), None)
     if rec is not None:
         out.append(_sig(state, cfg, type_, E.CLEAR, ts, message, details, device, rec[1]))
@@ -209,7 +212,7 @@ def _roll_day(state: ElderState, cfg: MonitorConfig, ts: float) -> None:
     state.day_quiet_day = state.day_quiet_night = state.day_quiet_seat = 0.0
 
 
-def _haversine_m(lat1, lon1, lat2, lon2) -> float:
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     r = 6371000.0
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
@@ -217,7 +220,7 @@ def _haversine_m(lat1, lon1, lat2, lon2) -> float:
     return 2 * r * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _num(v) -> float | None:
+def _num(v: Any) -> float | None:
     if isinstance(v, bool) or v is None:
         return None
     try:
@@ -234,7 +237,7 @@ def _timer_candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
     a = state.last_activity
     au = cfg.away_until
 
-    def absence(dl):
+    def absence(dl: float) -> float:
         return dl if (au is None or dl >= au) else au
 
     if a is not None and E.A_INACTIVITY not in active:
@@ -494,7 +497,7 @@ def _start_sos_tracking(state: ElderState, ts: float) -> None:
         state.sos_since = ts
 
 
-def _device(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+def _device(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict, out: Signals) -> None:
     ts = ev.ts
     bat = _num(value.get("battery"))
     rec = state.devices.get(ev.device_id)
@@ -615,7 +618,7 @@ def _waking_up(cfg: MonitorConfig, ts: float) -> bool:
     return cfg.wake_window_h > 0 and ts >= _next_day_start(cfg, ts) - cfg.wake_window_h * 3600
 
 
-def _bed(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+def _bed(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict, out: Signals) -> None:
     ts = ev.ts
     in_bed = value.get("in_bed")
     if in_bed is not None and (state.bed_ts is None or ts >= state.bed_ts):
@@ -636,7 +639,7 @@ def _bed(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
         _vitals(state, cfg, ev, value, out)
 
 
-def _vitals(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+def _vitals(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict, out: Signals) -> None:
     ts = ev.ts
     for m in E.VITAL_MEASURES:
         x = _num(value.get(m))
@@ -684,7 +687,7 @@ def _vitals(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
                         "exit": thr.low_exit}, ev.device_id, sev_lo)
 
 
-def _gps(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+def _gps(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict, out: Signals) -> None:
     gf = cfg.geofence
     lat, lon = _num(value.get("lat")), _num(value.get("lon"))
     if gf is None or lat is None or lon is None:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import dataclasses
 import sys
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 STATE_VERSION = 1
-def _floats(values=()) -> array:
+
+
+def _floats(values: Iterable[float] = ()) -> "array[float]":
     """Rolling histories are compact float arrays (8 bytes per value, not 32)."""
     return array("d", values)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from .corpus import default_corpus_path
 from .index import build_index, default_index_dir
@@ -20,10 +21,10 @@ from .index import build_index, default_index_dir
 class ProgressBar:
     """A plain-text progress bar that works in a terminal and in logs."""
 
-    def __init__(self, stream=None, width: int = 30):
+    def __init__(self, stream: Any = None, width: int = 30) -> None:
         self.stream = stream or sys.stdout
         self.width = width
-        self.stage = None
+        self.stage: str | None = None
         self.t0 = time.perf_counter()
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last_pct = -1

@@ -92,9 +92,6 @@ class Corpus:
     laws: list[Law] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
 
-    def law_by_key(self) -> dict[str, Law]:
-        return {law.law_key: law for law in self.laws}
-
 
 def normalise_title(title: str) -> str:
     """Normalise a law title so that versions of the same law compare equal."""

@@ -20,7 +20,7 @@ import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .corpus import Corpus, load_corpus
 from .tokenizer import tokenize
@@ -75,7 +75,7 @@ BM25_K1 = 0.9
 BM25_B = 0.75
 
 
-def _bm25(tokens: list[list[str]], k1: float = BM25_K1, b: float = BM25_B):
+def _bm25(tokens: list[list[str]], k1: float = BM25_K1, b: float = BM25_B) -> Any:
     import logging
 
     import bm25s
@@ -178,7 +178,3 @@ def build_index(corpus_path: str | Path, out_dir: str | Path | None = None, *,
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
-
-def index_exists(path: str | Path | None = None) -> bool:
-    p = Path(path) if path else default_index_dir()
-    return (p / "meta.json").exists() and (p / "articles.json").exists()

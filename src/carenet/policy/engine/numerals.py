@@ -44,7 +44,7 @@ def int_to_cn(n: int) -> str:
     if n <= 0 or n > 9999:
         raise ValueError(f"out of range: {n}")
     digits = "零一二三四五六七八九"
-    parts = []
+    parts: list[str] = []
     units = [(1000, "千"), (100, "百"), (10, "十"), (1, "")]
     zero_pending = False
     for value, name in units:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Iterable
 from .tokenizer import expand_query
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .search import Filters, Hit, Searcher
+    from .search import Filters, Searcher
 
 DEFAULT_THRESHOLD = 0.36
 STARTER_PATH = Path(__file__).resolve().parent.parent / "data" / "qa_starter.json"
@@ -36,19 +36,20 @@ _FILLER = set("的了吗呢吧啊么我你他她它们是在有没要会能可�
 
 def load_starter(path: str | Path | None = None) -> list[dict]:
     with open(path or STARTER_PATH, encoding="utf-8") as fh:
-        return json.load(fh)
+        data: list[dict] = json.load(fh)
+        return data
 
 
 def _features(text: str) -> Counter:
-    feats: Counter = Counter()
+    feats: Counter = Counter()  # float weights: typeshed types Counter values as int
     for token, weight in expand_query(text):
-        feats["w:" + token] += weight
+        feats["w:" + token] += weight  # type: ignore[assignment]
     for run in _CJK.findall(text):
         for i in range(len(run) - 1):
             bg = run[i:i + 2]
             if bg[0] in _FILLER and bg[1] in _FILLER:
                 continue
-            feats["b:" + bg] += 0.5
+            feats["b:" + bg] += 0.5  # type: ignore[assignment]
     return feats
 
 

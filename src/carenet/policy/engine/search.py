@@ -274,9 +274,6 @@ class Searcher:
             found = sum(1 for g in grams if g in text)
             scores[pos] *= 1.0 + BIGRAM_RERANK * found / len(grams)
 
-    def count_matches(self, query: str, filters: Filters | None = None) -> int:
-        return int(np.count_nonzero(self.score(query, filters)))
-
     # ------------------------------------------------------------- articles
     def _law_positions(self, law_idx: int) -> range:
         start = int(self.law_first[law_idx])
@@ -316,12 +313,6 @@ class Searcher:
             if law["law_key"] == law_key:
                 return law
         return None
-
-    def law_articles(self, law_key: str) -> list[Hit]:
-        for i, law in enumerate(self.laws):
-            if law["law_key"] == law_key:
-                return [self._hit(p, 0.0, [], 100000) for p in self._law_positions(i)]
-        return []
 
     def find_article(self, law_title: str, article_label: str, *,
                      include_superseded: bool = False) -> Hit | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 from pathlib import Path
 
 from .numerals import int_to_cn
@@ -48,7 +49,7 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def get_jieba():
+def get_jieba() -> Any:
     """A private, initialised jieba.Tokenizer with the civil-affairs dictionary."""
     import logging
 
@@ -76,12 +77,6 @@ def tokenize(text: str) -> list[str]:
     """Tokens for indexing (search-mode jieba, stop words and punctuation removed)."""
     tk = get_jieba()
     return [t.lower() for t in tk.cut_for_search(text, HMM=False) if _keep(t)]
-
-
-def tokenize_plain(text: str) -> list[str]:
-    """Precise-mode tokens (used for highlighting and similarity)."""
-    tk = get_jieba()
-    return [t.lower() for t in tk.cut(text, HMM=False) if _keep(t)]
 
 
 def _number_expansions(query: str) -> list[str]:

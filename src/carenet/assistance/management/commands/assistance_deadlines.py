@@ -8,8 +8,7 @@ from collections import defaultdict
 from django.core.management.base import BaseCommand
 
 from carenet.assistance import models as m
-from carenet.assistance import selectors, services
-from carenet.core.models import Division
+from carenet.assistance import adapter, selectors, services
 
 LABELS = {1: "due soon 即将到期", 2: "overdue 已超期", 3: "escalated 已升级督办"}
 
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         for case in qs:
             info = selectors.deadline_info(case, today, cache)
             if info and info.level >= level:
-                township = services.township_of(case.division)
+                township = adapter.township_of(case.division)
                 rows[township.name].append((info, case))
         total = 0
         for township in sorted(rows):

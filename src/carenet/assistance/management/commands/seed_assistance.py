@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from carenet.assistance import jobs, services
+from carenet.assistance import adapter, jobs, services
 from carenet.assistance import models as m
 from carenet.assistance.engine import payroll as epay
 from carenet.core.models import Division, User
@@ -43,11 +43,11 @@ class Command(BaseCommand):
         if m.Case.objects.exists() and not force:
             self.stdout.write("Assistance cases already loaded; nothing else to do.")
             return
-        real_now = services.now
+        real_now = adapter.now
         try:
             self._load(district, cases, random.Random(seed))
         finally:
-            services.now = real_now
+            adapter.now = real_now
 
     # ------------------------------------------------------------------
     def _staff(self, district):
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         return user
 
     def _clock(self, when: dt.datetime):
-        services.now = lambda: when
+        adapter.now = lambda: when
 
     def _load(self, district, count, rnd):
         approver, approver2, reviewers, workers = self._staff(district)
@@ -230,7 +230,7 @@ class Command(BaseCommand):
                 self._adjust(approver, month)
                 changed = True
             self._clock(_at(month.replace(day=5), 9))
-            run = services.start_payroll(approver, run_month=month, program="*", area=district)
+            run = services.start_payroll(approver, run_month=month, program="*", area=district, launch=False)
             run = jobs.execute(run.pk)
             self.stdout.write(f"payroll {month:%Y-%m}: {run.lines} lines, {run.total} yuan")
             month = epay.add_months(month, 1)
