@@ -3,6 +3,7 @@ import datetime as dt
 import itertools
 
 import factory
+from django.utils import timezone
 
 from carenet.core import idcard
 from carenet.core.models import Division, User
@@ -76,3 +77,52 @@ class ElderFactory(factory.django.DjangoModelFactory):
         if create:
             HealthArchive.objects.create(elder=obj, chronic_conditions="高血压", medications="氨氯地平 5mg", allergies="青霉素")
             EmergencyContact.objects.create(elder=obj, order=1, name="联系人", relation="儿子", phone="13900000000")
+
+
+# ---- devices, monitoring, call center, policy (one factory per model the tests build directly) ----
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "devices.Device"
+
+    device_id = factory.Sequence(lambda n: f"DEV-{n:06d}")
+    type = "pir"
+    room = "客厅"
+    elder = factory.SubFactory(ElderFactory)
+
+
+class AlarmFactory(factory.django.DjangoModelFactory):
+    """An open alarm of an elder, in the elder's division."""
+
+    class Meta:
+        model = "monitoring.Alarm"
+
+    elder = factory.SubFactory(ElderFactory)
+    division = factory.LazyAttribute(lambda a: a.elder.resident.division)
+    type = "sos"
+    key = factory.Sequence(lambda n: f"sos:{n}")
+    severity = "critical"
+    message = "SOS"
+    condition_at = factory.LazyFunction(timezone.now)
+    last_at = factory.LazyAttribute(lambda a: a.condition_at)
+
+
+class OnlineServiceFactory(factory.django.DjangoModelFactory):
+    """A planned care call (主动关怀) for an elder."""
+
+    class Meta:
+        model = "callcenter.OnlineService"
+
+    elder = factory.SubFactory(ElderFactory)
+    division = factory.LazyAttribute(lambda s: s.elder.resident.division)
+    kind = "care_call"
+    direction = "out"
+    status = "planned"
+
+
+class QAPairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "policy.QAPair"
+
+    question = factory.Sequence(lambda n: f"问题{n}？")
+    answer = "依照有关规定办理。"
+    citations = factory.LazyFunction(lambda: [{"law": "中华人民共和国老年人权益保障法", "article": "第十四条"}])

@@ -219,6 +219,16 @@ def test_mypy_fails_on_a_planted_violation(tmp_path):
     assert "no-untyped-def" in r.stdout and "assignment" in r.stdout
 
 
+# ---------------------------------------------------------------- module size
+MAX_LINES = 600
+
+
+def test_no_module_over_600_lines():
+    big = {str(p.relative_to(SRC)): n for p in (SRC / "carenet").rglob("*.py")
+           if "migrations" not in p.parts and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert big == {}, "split these along their data path (see assistance/: adapter, workflow, payments, jobs)"
+
+
 # ---------------------------------------------------------------- migrations
 def test_no_missing_migrations(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(SRC), CARENET_DATABASE_URL=f"sqlite:///{tmp_path}/m.sqlite3")

@@ -4,7 +4,6 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from carenet.core.models import AuditLog
 from carenet.core.permissions import Denied, needs, require, require_in_area
@@ -67,12 +66,10 @@ def test_visible_to_on_the_queryset(area):
 
 
 def test_a_refusal_the_view_caught_is_still_audited_after_the_rollback(area, login):
-    """The call center shows a refused claim as a message (no 403); the DENIED row is written anyway."""
-    from carenet.monitoring.models import Alarm
+    """The call center shows a refused note as a message (no 403); the DENIED row is written anyway."""
+    from tests.factories import AlarmFactory
 
-    alarm = Alarm.objects.create(elder=area.elder_a, division=area.elder_a.resident.division, key="sos", type="sos", condition_at=timezone.now(),
-                                 last_at=timezone.now(),
-                                 severity="critical", message="SOS")
+    alarm = AlarmFactory(elder=area.elder_a)
     client = login(area.helper)  # sees the alarm's area, lacks callcenter.console: refused inside add_note's transaction
     response = client.post(reverse("callcenter:action", args=[alarm.pk, "note"]), {"text": "x"})
     assert response.status_code == 302  # shown as a message, not a 403

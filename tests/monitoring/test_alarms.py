@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from carenet.core.models import AuditLog
 from carenet.monitoring import alarms, timers
+from carenet.monitoring import services as staff
 from carenet.monitoring.ingest import ingest
 from carenet.monitoring.models import Alarm, MonitorState
 from tests.monitoring.conftest import message
@@ -22,9 +23,9 @@ def sos(home):
 
 def test_lifecycle_records_who_and_when(area, sos):
     op = area.operator
-    alarms.acknowledge(op, sos.pk)
-    alarms.dispatch(op, sos.pk, "ambulance", note="胸痛")
-    alarms.resolve(op, sos.pk, "ambulance", note="送市立医院")
+    staff.acknowledge(op, sos.pk)
+    staff.dispatch(op, sos.pk, "ambulance", note="胸痛")
+    staff.resolve(op, sos.pk, "ambulance", note="送市立医院")
     sos.refresh_from_db()
     assert sos.status == "resolved" and sos.closing_code == "ambulance" and sos.closed_by == op
     steps = list(sos.transitions.values_list("to_status", "actor_name"))
@@ -35,20 +36,20 @@ def test_lifecycle_records_who_and_when(area, sos):
 
 def test_out_of_order_steps_are_refused(area, sos):
     with pytest.raises(ValidationError):
-        alarms.resolve(area.operator, sos.pk, "false_alarm")
+        staff.resolve(area.operator, sos.pk, "false_alarm")
     with pytest.raises(ValidationError):
-        alarms.dispatch(area.operator, sos.pk, "helper")
-    alarms.acknowledge(area.operator, sos.pk)
+        staff.dispatch(area.operator, sos.pk, "helper")
+    staff.acknowledge(area.operator, sos.pk)
     with pytest.raises(ValidationError):  # a second operator cannot take it over silently
-        alarms.acknowledge(area.admin, sos.pk)
+        staff.acknowledge(area.admin, sos.pk)
     with pytest.raises(ValidationError):
-        alarms.resolve(area.operator, sos.pk, "not-a-code")
+        staff.resolve(area.operator, sos.pk, "not-a-code")
 
 
 def test_roles_without_alarm_handling_are_refused(area, sos):
     for user in (area.helper, area.supervisor, area.worker_a):
         with pytest.raises(PermissionDenied):
-            alarms.acknowledge(user, sos.pk)
+            staff.acknowledge(user, sos.pk)
 
 
 def test_escalation_after_sixty_seconds(area, sos):
@@ -62,8 +63,8 @@ def test_escalation_after_sixty_seconds(area, sos):
 
 
 def test_a_new_alarm_after_resolution_is_a_new_row(area, home, sos):
-    alarms.acknowledge(area.operator, sos.pk)
-    alarms.resolve(area.operator, sos.pk, "false_alarm")
+    staff.acknowledge(area.operator, sos.pk)
+    staff.resolve(area.operator, sos.pk, "false_alarm")
     ingest([message(home.device("sos_button"), "sos")])
     assert Alarm.objects.filter(type="sos").count() == 2
 

@@ -21,7 +21,7 @@ from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.core.permissions import require, require_in_area
 from carenet.core.scoping import subtree_q
-from carenet.monitoring import alarms
+from carenet.monitoring import services as alarms
 from carenet.monitoring.models import Alarm
 from carenet.people.models import ElderProfile, EmergencyContact
 

@@ -1,19 +1,15 @@
-"""Alarm lifecycle: engine signals become alarm rows; operators move them raised → acknowledged →
-dispatched → resolved; the ticker escalates alarms nobody acknowledged. Every transition is recorded."""
+"""Alarm lifecycle: engine signals become alarm rows; the ticker escalates alarms nobody acknowledged. Every
+transition is recorded. The staff actions (acknowledge, dispatch, resolve) are in monitoring/services.py."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carenet.core import audit
-from carenet.core.models import AuditLog
-from carenet.core.permissions import require, require_in_area
 from carenet.devices.models import Device
 from carenet.monitoring.models import Alarm, AlarmTransition
 
@@ -46,7 +42,7 @@ def _dt(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
 
 
-def _transition(alarm: Alarm, to_status: str, *, actor=None, note: str = "", data=None, from_status=None) -> None:
+def record_transition(alarm: Alarm, to_status: str, *, actor=None, note: str = "", data=None, from_status=None) -> None:
     AlarmTransition.objects.create(alarm=alarm, from_status=alarm.status if from_status is None else from_status,
                                    to_status=to_status, actor=actor, actor_name=getattr(actor, "username", "system"),
                                    note=note[:300], data=data or {}, ts=timezone.now())
@@ -82,14 +78,14 @@ def apply_signals(signals, elders: dict) -> list[int]:
                     severity=sig.severity, severity_rank=Alarm.SEVERITY_RANK.get(sig.severity, 2), message=sig.message,
                     details=sig.details, device_id=devices.get(sig.device_id), condition_at=_dt(sig.ts),
                     last_at=_dt(sig.ts), raised_at=timezone.now())
-                _transition(alarm, Alarm.Status.RAISED, from_status="", note=sig.message)
+                record_transition(alarm, Alarm.Status.RAISED, from_status="", note=sig.message)
                 active[(sig.elder_id, sig.key)] = alarm
                 changed.append(alarm.pk)
             if sig.type == "device_offline" and sig.device_id:
                 Device.objects.filter(device_id=sig.device_id).update(online=False)
         elif sig.action == "clear" and current is not None:
             if current.status in (Alarm.Status.RAISED, Alarm.Status.ACKNOWLEDGED):
-                _transition(current, Alarm.Status.AUTO_CLEARED, note=sig.message)
+                record_transition(current, Alarm.Status.AUTO_CLEARED, note=sig.message)
                 current.status = Alarm.Status.AUTO_CLEARED
                 current.closed_at = timezone.now()
                 current.closing_code = "auto_cleared"
@@ -102,73 +98,6 @@ def apply_signals(signals, elders: dict) -> list[int]:
     return changed
 
 
-# ---- operator actions ------------------------------------------------------------------------------
-def _require(user, alarm: Alarm, allow=None) -> None:
-    """`allow(user, alarm)`: another app's rule for a local responder (e.g. a facility's staff for its rooms)."""
-    if allow is not None and allow(user, alarm):
-        return
-    require(user, "alarms.handle")
-    require_in_area(user, alarm.division)
-
-
-def _locked(alarm_id: int) -> Alarm:
-    return Alarm.objects.select_for_update().select_related("division").get(pk=alarm_id)
-
-
-@transaction.atomic
-def acknowledge(user, alarm_id: int, note: str = "", *, allow=None) -> Alarm:
-    alarm = _locked(alarm_id)
-    _require(user, alarm, allow)
-    if alarm.status != Alarm.Status.RAISED:
-        who = alarm.acknowledged_by.username if alarm.acknowledged_by else "?"
-        raise ValidationError(_("This alarm is already %(status)s (by %(who)s).") % {"status": alarm.get_status_display(), "who": who})
-    _transition(alarm, Alarm.Status.ACKNOWLEDGED, actor=user, note=note)
-    alarm.status, alarm.acknowledged_at, alarm.acknowledged_by = Alarm.Status.ACKNOWLEDGED, timezone.now(), user
-    alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated"])
-    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status}, division_path=alarm.division.path)
-    transaction.on_commit(lambda: notify([alarm.pk]))
-    return alarm
-
-
-@transaction.atomic
-def dispatch(user, alarm_id: int, target: str, note: str = "") -> Alarm:
-    alarm = _locked(alarm_id)
-    _require(user, alarm)
-    if target not in dict(DISPATCH_TARGETS):
-        raise ValidationError(_("Unknown dispatch target."))
-    if alarm.status == Alarm.Status.RAISED:
-        raise ValidationError(_("Acknowledge the alarm before dispatching help."))
-    if alarm.status not in (Alarm.Status.ACKNOWLEDGED, Alarm.Status.DISPATCHED):
-        raise ValidationError(_("This alarm is closed."))
-    _transition(alarm, Alarm.Status.DISPATCHED, actor=user, note=note, data={"target": target})
-    alarm.status = Alarm.Status.DISPATCHED
-    alarm.dispatched_at = alarm.dispatched_at or timezone.now()
-    alarm.save(update_fields=["status", "dispatched_at", "updated"])
-    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "dispatch": target},
-                 division_path=alarm.division.path)
-    transaction.on_commit(lambda: notify([alarm.pk]))
-    return alarm
-
-
-@transaction.atomic
-def resolve(user, alarm_id: int, closing_code: str, note: str = "", *, allow=None) -> Alarm:
-    alarm = _locked(alarm_id)
-    _require(user, alarm, allow)
-    if closing_code not in dict(CLOSING_CODES):
-        raise ValidationError(_("Choose a closing code."))
-    if not alarm.is_active:
-        raise ValidationError(_("This alarm is closed."))
-    if alarm.status == Alarm.Status.RAISED:
-        raise ValidationError(_("Acknowledge the alarm before closing it."))
-    _transition(alarm, Alarm.Status.RESOLVED, actor=user, note=note, data={"closing_code": closing_code})
-    alarm.status, alarm.closed_at, alarm.closed_by, alarm.closing_code = Alarm.Status.RESOLVED, timezone.now(), user, closing_code
-    alarm.save(update_fields=["status", "closed_at", "closed_by", "closing_code", "updated"])
-    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "closing_code": closing_code},
-                 division_path=alarm.division.path)
-    transaction.on_commit(lambda: notify([alarm.pk]))
-    return alarm
-
-
 def escalate_unacknowledged(now: dt.datetime | None = None) -> list[int]:
     """Raise the escalation level of alarms nobody acknowledged in time (60 s, then 180 s by default)."""
     now = now or timezone.now()
@@ -178,7 +107,7 @@ def escalate_unacknowledged(now: dt.datetime | None = None) -> list[int]:
             due = Alarm.objects.select_for_update().filter(
                 status=Alarm.Status.RAISED, escalation_level__lt=level, raised_at__lte=now - dt.timedelta(seconds=after))
             for alarm in due:
-                _transition(alarm, Alarm.Status.RAISED, note=f"escalated: not acknowledged within {after} s",
+                record_transition(alarm, Alarm.Status.RAISED, note=f"escalated: not acknowledged within {after} s",
                             data={"escalation_level": level})
                 alarm.escalation_level = level
                 alarm.save(update_fields=["escalation_level", "updated"])

@@ -1,14 +1,19 @@
-"""Staff changes to monitoring: per-elder rule overrides. Atomic and audited."""
+"""Staff changes to monitoring: the alarm actions (acknowledge, dispatch, resolve) and per-elder rule overrides.
+Each is atomic and audited; live consoles are woken after the commit."""
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.core.permissions import require, require_in_area
 from carenet.monitoring import engine
+from carenet.monitoring.alarms import CLOSING_CODES, DISPATCH_TARGETS, notify, record_transition
+from carenet.monitoring.models import Alarm, MonitorState
 from carenet.monitoring.state import config_for, load_states, set_state, update_rows
-from carenet.monitoring.models import MonitorState
 
 OVERRIDE_FIELDS = ["inactivity_day_h", "inactivity_night_h", "bathroom_overstay_min", "routine_check_h",
                    "night_out_of_bed_min", "learn_thresholds", "away_until"]
@@ -29,3 +34,67 @@ def set_overrides(user, elder, overrides: dict) -> MonitorState:
     audit.record(AuditLog.Action.UPDATE, elder, actor=user, model="monitoring.monitorstate", object_id=str(elder.pk),
                  before={"overrides": before}, after={"overrides": clean})
     return row
+
+
+# ---- the staff alarm actions ------------------------------------------------------------------------
+def _require(user, alarm: Alarm) -> None:
+    require(user, "alarms.handle")
+    require_in_area(user, alarm.division)
+
+
+def _locked(alarm_id: int) -> Alarm:
+    return Alarm.objects.select_for_update().select_related("division").get(pk=alarm_id)
+
+
+@transaction.atomic
+def acknowledge(user, alarm_id: int, note: str = "") -> Alarm:
+    alarm = _locked(alarm_id)
+    _require(user, alarm)
+    if alarm.status != Alarm.Status.RAISED:
+        who = alarm.acknowledged_by.username if alarm.acknowledged_by else "?"
+        raise ValidationError(_("This alarm is already %(status)s (by %(who)s).") % {"status": alarm.get_status_display(), "who": who})
+    record_transition(alarm, Alarm.Status.ACKNOWLEDGED, actor=user, note=note)
+    alarm.status, alarm.acknowledged_at, alarm.acknowledged_by = Alarm.Status.ACKNOWLEDGED, timezone.now(), user
+    alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated"])
+    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status}, division_path=alarm.division.path)
+    transaction.on_commit(lambda: notify([alarm.pk]))
+    return alarm
+
+
+@transaction.atomic
+def dispatch(user, alarm_id: int, target: str, note: str = "") -> Alarm:
+    alarm = _locked(alarm_id)
+    _require(user, alarm)
+    if target not in dict(DISPATCH_TARGETS):
+        raise ValidationError(_("Unknown dispatch target."))
+    if alarm.status == Alarm.Status.RAISED:
+        raise ValidationError(_("Acknowledge the alarm before dispatching help."))
+    if alarm.status not in (Alarm.Status.ACKNOWLEDGED, Alarm.Status.DISPATCHED):
+        raise ValidationError(_("This alarm is closed."))
+    record_transition(alarm, Alarm.Status.DISPATCHED, actor=user, note=note, data={"target": target})
+    alarm.status = Alarm.Status.DISPATCHED
+    alarm.dispatched_at = alarm.dispatched_at or timezone.now()
+    alarm.save(update_fields=["status", "dispatched_at", "updated"])
+    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "dispatch": target},
+                 division_path=alarm.division.path)
+    transaction.on_commit(lambda: notify([alarm.pk]))
+    return alarm
+
+
+@transaction.atomic
+def resolve(user, alarm_id: int, closing_code: str, note: str = "") -> Alarm:
+    alarm = _locked(alarm_id)
+    _require(user, alarm)
+    if closing_code not in dict(CLOSING_CODES):
+        raise ValidationError(_("Choose a closing code."))
+    if not alarm.is_active:
+        raise ValidationError(_("This alarm is closed."))
+    if alarm.status == Alarm.Status.RAISED:
+        raise ValidationError(_("Acknowledge the alarm before closing it."))
+    record_transition(alarm, Alarm.Status.RESOLVED, actor=user, note=note, data={"closing_code": closing_code})
+    alarm.status, alarm.closed_at, alarm.closed_by, alarm.closing_code = Alarm.Status.RESOLVED, timezone.now(), user, closing_code
+    alarm.save(update_fields=["status", "closed_at", "closed_by", "closing_code", "updated"])
+    audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "closing_code": closing_code},
+                 division_path=alarm.division.path)
+    transaction.on_commit(lambda: notify([alarm.pk]))
+    return alarm

@@ -9,9 +9,9 @@ from .config import (DEFAULT_VITALS, Geofence, MonitorConfig, VitalThreshold, ap
                      config_from_profile)
 from .events import (ACTIVITY_KINDS, ALARM_TYPES, KINDS, AlarmSignal, SensorEvent, alarm_key,
                      vitals_type)
-from .rules import (deadlines, expected_first_activity, is_night, learned_inactivity,
-                    learned_seated, next_deadline, process, quiet_pieces, register_device,
-                    routine_check_hour, summary, tick, unregister_device)
+from .routine import (expected_first_activity, is_night, learned_inactivity, learned_seated, quiet_pieces,
+                      routine_check_hour)
+from .rules import deadlines, next_deadline, process, register_device, summary, tick, unregister_device
 from .scheduler import DeadlineScheduler
 from .state import STATE_VERSION, ElderState
 
