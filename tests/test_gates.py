@@ -42,9 +42,7 @@ TOP = {"demo", "supervision", "settings", "urls", "api", "asgi", "routing", "cli
 # A new app not yet in LAYERS may import core and people (the shared register) until its place is declared.
 DEFAULT_DEPENDS = {"core", "people"}
 # Known arrows another issue removes: (from, to) -> why it is tolerated for now.
-PENDING: dict[tuple[str, str], str] = {
-    ("devices", "monitoring"): "issue 9 §1: the device HTTP endpoint moves from devices/api.py into monitoring",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def allowed(app: str) -> set[str]:
@@ -144,11 +142,11 @@ def test_layers_point_one_way(graph):
                           "what it may import there); move the code down, or call the other app's services")
 
 
-def test_devices_never_imports_monitoring_except_the_pending_endpoint(graph):
+def test_devices_never_imports_monitoring(graph):
     g, _ = graph
     offenders = sorted(m for m in g.modules if m.startswith("carenet.devices")
                        for i in g.find_modules_directly_imported_by(m) if i.startswith("carenet.monitoring"))
-    assert set(offenders) <= {"carenet.devices.api"}, offenders
+    assert offenders == []
 
 
 def test_no_import_cycles(graph):

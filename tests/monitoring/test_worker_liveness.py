@@ -72,9 +72,9 @@ def test_hostile_messages_over_mqtt_never_block_the_next_sos(home, subprocess_en
             topic, payload = mqtt_case(home, name)
             pub.publish(topic, payload)
             pub.publish(f"carenet/v1/dev/{sos.device_id}/up", sos_payload(sos, f"sos-{i}"))
-            assert wait_for(lambda: DeviceEvent.objects.filter(device=sos, event_id=f"sos-{i}").exists()), \
+            assert wait_for(lambda i=i: DeviceEvent.objects.filter(device=sos, event_id=f"sos-{i}").exists()), \
                 f"the SOS after {name} was not stored:\n" + "".join(worker.log[-20:])
-            assert wait_for(lambda: Alarm.objects.filter(type="sos", elder=home.elder, count=i + 1).exists()), \
+            assert wait_for(lambda i=i: Alarm.objects.filter(type="sos", elder=home.elder, count=i + 1).exists()), \
                 f"the SOS after {name} did not count on the alarm"
         assert wait_for(lambda: Quarantine.objects.count() == len(CASES), timeout=60), \
             f"{Quarantine.objects.count()} of {len(CASES)} hostile messages quarantined: " + repr(

@@ -1,6 +1,6 @@
 """The only place the call center writes. Each step is atomic, timestamped to the second and audited.
 
-Alarm status changes go through monitoring.alarms (acknowledge = claim, dispatch, resolve), which record the
+Alarm status changes go through monitoring.services (acknowledge = claim, dispatch, resolve), which record the
 AlarmTransition and its own audit row; this module adds the call-center records around them (calls,
 dispatches with arrival times, notes, online-service records) and tells families when an alarm closes.
 """
@@ -21,7 +21,7 @@ from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.core.permissions import require, require_in_area
 from carenet.core.scoping import subtree_q
-from carenet.monitoring import services as alarms
+from carenet.monitoring import services as monitoring_services
 from carenet.monitoring.models import Alarm
 from carenet.people.models import ElderProfile, EmergencyContact
 
@@ -63,7 +63,7 @@ def _audit_create(user, obj, alarm: Alarm, note: str = "") -> None:
 def claim(user, alarm_id: int) -> Alarm:
     """Take the alarm (= acknowledge). A second operator gets a ValidationError naming the first."""
     require(user, "callcenter.console")
-    return alarms.acknowledge(user, alarm_id)
+    return monitoring_services.acknowledge(user, alarm_id)
 
 
 @transaction.atomic
@@ -121,7 +121,7 @@ def dispatch(user, alarm_id: int, target: str, responder: str = "", note: str = 
     _require_owner(user, alarm)
     if target not in dict(DISPATCH_TARGETS):
         raise ValidationError(_("Unknown dispatch target."))
-    alarms.dispatch(user, alarm.pk, target, note=(responder + " " + note).strip())
+    monitoring_services.dispatch(user, alarm.pk, target, note=(responder + " " + note).strip())
     d = Dispatch.objects.create(alarm=alarm, target=target, responder=responder[:80], note=note[:300], operator=user,
                                 dispatched_at=now())
     _audit_create(user, d, alarm)
@@ -162,7 +162,7 @@ def add_note(user, alarm_id: int, text: str) -> AlarmNote:
 def close(user, alarm_id: int, closing_code: str, note: str = "") -> Alarm:
     alarm = _locked_alarm(user, alarm_id)
     _require_owner(user, alarm)
-    alarm = alarms.resolve(user, alarm.pk, closing_code, note=note)
+    alarm = monitoring_services.resolve(user, alarm.pk, closing_code, note=note)
     if closing_code not in NOT_A_RESCUE:
         first = alarm.calls.order_by("ts").first() if hasattr(alarm, "calls") else None
         svc = OnlineService.objects.create(
