@@ -37,11 +37,6 @@ def set_overrides(user, elder, overrides: dict) -> MonitorState:
 
 
 # ---- the staff alarm actions ------------------------------------------------------------------------
-def _require(user, alarm: Alarm) -> None:
-    require(user, "alarms.handle")
-    require_in_area(user, alarm.division)
-
-
 def _locked(alarm_id: int) -> Alarm:
     return Alarm.objects.select_for_update().select_related("division").get(pk=alarm_id)
 
@@ -49,7 +44,8 @@ def _locked(alarm_id: int) -> Alarm:
 @transaction.atomic
 def acknowledge(user, alarm_id: int, note: str = "") -> Alarm:
     alarm = _locked(alarm_id)
-    _require(user, alarm)
+    require(user, "alarms.handle")
+    require_in_area(user, alarm.division)
     if alarm.status != Alarm.Status.RAISED:
         who = alarm.acknowledged_by.username if alarm.acknowledged_by else "?"
         raise ValidationError(_("This alarm is already %(status)s (by %(who)s).") % {"status": alarm.get_status_display(), "who": who})
@@ -64,7 +60,8 @@ def acknowledge(user, alarm_id: int, note: str = "") -> Alarm:
 @transaction.atomic
 def dispatch(user, alarm_id: int, target: str, note: str = "") -> Alarm:
     alarm = _locked(alarm_id)
-    _require(user, alarm)
+    require(user, "alarms.handle")
+    require_in_area(user, alarm.division)
     if target not in dict(DISPATCH_TARGETS):
         raise ValidationError(_("Unknown dispatch target."))
     if alarm.status == Alarm.Status.RAISED:
@@ -84,7 +81,8 @@ def dispatch(user, alarm_id: int, target: str, note: str = "") -> Alarm:
 @transaction.atomic
 def resolve(user, alarm_id: int, closing_code: str, note: str = "") -> Alarm:
     alarm = _locked(alarm_id)
-    _require(user, alarm)
+    require(user, "alarms.handle")
+    require_in_area(user, alarm.division)
     if closing_code not in dict(CLOSING_CODES):
         raise ValidationError(_("Choose a closing code."))
     if not alarm.is_active:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from carenet.assistance import adapter, jobs, services
 from carenet.assistance import models as m
 from carenet.assistance.engine import payroll as epay
+from carenet.core.scoping import subtree_q
 from carenet.core.models import Division, User
 from carenet.core.roles import Role
 from carenet.people.models import Resident
@@ -154,10 +155,10 @@ class Command(BaseCommand):
         if program == "dibao":
             program = "dibao_rural" if r.household and r.household.hukou == "rural" else "dibao_urban"
         if program == "elderly_allowance":
-            r = Resident.objects.filter(division__path__startswith=street.path, birth_date__lte=today.replace(
+            r = Resident.objects.filter(subtree_q(street.path), birth_date__lte=today.replace(
                 year=today.year - 81)).exclude(assistance_cases__program="elderly_allowance").order_by("?").first() or r
         if program == "tekun":
-            r = Resident.objects.filter(division__path__startswith=street.path, birth_date__lte=today.replace(
+            r = Resident.objects.filter(subtree_q(street.path), birth_date__lte=today.replace(
                 year=today.year - 65)).exclude(assistance_cases__isnull=False).order_by("?").first() or r
         community = r.division.parent if r.division.level == Division.Level.GRID else r.division
         worker = workers.get(community.pk, reviewer)
