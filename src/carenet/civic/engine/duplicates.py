@@ -49,7 +49,7 @@ def suggest(new: Report, existing: Iterable[Report], *, radius_m: float = 300, w
         hours = abs((new.at - other.at).total_seconds()) / 3600
         if hours > window_h:
             continue
-        if None not in (new.lat, new.lon, other.lat, other.lon):
+        if new.lat is not None and new.lon is not None and other.lat is not None and other.lon is not None:
             d = distance_m(new.lat, new.lon, other.lat, other.lon)
             if d > radius_m:
                 continue

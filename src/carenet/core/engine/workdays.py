@@ -26,7 +26,6 @@ from datetime import date, timedelta
 import chinese_calendar
 
 
-
 class CalendarOutOfRangeError(ValueError):
     """The date is outside the years the holiday calendar knows."""
 
@@ -46,7 +45,7 @@ class WorkCalendar:
     known_years: frozenset[int] = frozenset()  # years fully described by the overrides
     fallback: str = "error"  # "error" | "weekends"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.fallback not in ("error", "weekends"):
             raise ValueError("fallback must be 'error' or 'weekends'")
         object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))
@@ -69,7 +68,7 @@ class WorkCalendar:
         if d in self.extra_holidays:
             return False
         if self.in_package_range(d):
-            return chinese_calendar.is_workday(d)
+            return bool(chinese_calendar.is_workday(d))
         if d.year in self.known_years or self.fallback == "weekends":
             return d.weekday() < 5
         raise CalendarOutOfRangeError(
@@ -100,12 +99,6 @@ class WorkCalendar:
             if self.is_working_day(d):
                 count += 1
         return count
-
-    def next_working_day(self, d: date) -> date:
-        """``d`` itself if it is a working day, else the next one."""
-        while not self.is_working_day(d):
-            d += timedelta(days=1)
-        return d
 
 
 DEFAULT_CALENDAR = WorkCalendar()

@@ -121,7 +121,7 @@ class Command(BaseCommand):
         plans = (["submitted"] * 8 + ["routed"] * 18 + ["need_docs"] * 8 + ["done"] * 18 + ["refused"] * 6 +
                  ["rated"] * 30 + ["withdrawn"] * 3 + ["reopened"] * 4 + ["overdue"] * 5)
         count = 0
-        for i in range(n):
+        for _ in range(n):
             item, who, plan = self.rnd.choice(popular), self.rnd.choice(residents), self.rnd.choice(plans)
             age = self.rnd.randint(0, 4) if plan == "submitted" else self.rnd.randint(25, 60) if plan == "overdue" \
                 else self.rnd.randint(2, 80)
