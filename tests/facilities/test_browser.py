@@ -1,7 +1,6 @@
 """Browser: a street proposes a facility and the district approves it; an evaluator scores it and the subsidy shows
 with its explanation; an inspection finding goes round the loop; a smart-room smoke event reaches the facility
 console; the big screen at 1920×1080."""
-import datetime as dt
 import json
 import time
 

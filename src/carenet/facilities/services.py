@@ -377,15 +377,15 @@ def recheck(user, finding_id: int, accepted: bool, note: str = "") -> m.Finding:
 
 def acknowledge_room_alarm(user, alarm_id: int, note: str = ""):
     from carenet.facilities.rooms import is_room_staff
-    from carenet.monitoring import alarms as malarms
+    from carenet.monitoring import services as monitoring_services
 
     require(user, "facilities.console")
-    return malarms.acknowledge(user, alarm_id, note, allow=is_room_staff)
+    return monitoring_services.acknowledge(user, alarm_id, note, allow=is_room_staff)
 
 
 def resolve_room_alarm(user, alarm_id: int, closing_code: str, note: str = ""):
     from carenet.facilities.rooms import is_room_staff
-    from carenet.monitoring import alarms as malarms
+    from carenet.monitoring import services as monitoring_services
 
     require(user, "facilities.console")
-    return malarms.resolve(user, alarm_id, closing_code, note, allow=is_room_staff)
+    return monitoring_services.resolve(user, alarm_id, closing_code, note, allow=is_room_staff)

@@ -77,7 +77,7 @@ def propose_new(request):
     form = FacilityForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            change = services.propose_create(request.user, form.cleaned_data, form.cleaned_data.get("reason", ""))
+            services.propose_create(request.user, form.cleaned_data, form.cleaned_data.get("reason", ""))
         except services.FacilityError as exc:
             messages.error(request, str(exc))
         else:

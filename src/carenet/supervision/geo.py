@@ -58,4 +58,4 @@ def synthetic_streets() -> list[tuple[str, str, float, float]]:
 if __name__ == "__main__":
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(build(synthetic_streets()), ensure_ascii=False), encoding="utf-8")
-    print(OUT)
+    print(OUT)  # noqa: T201  (a build script)

@@ -118,7 +118,6 @@ AGE_BANDS = [(60, 69), (70, 79), (80, 89), (90, 200)]
 def bigscreen_data(user) -> dict:
     from carenet.monitoring.labels import alarm_type_label
     from carenet.monitoring.models import Alarm
-    from carenet.people.models import ElderProfile
 
     now = timezone.now()
     today = timezone.localdate()

@@ -7,6 +7,7 @@ are reported on the same scale. Decimal throughout, rounded half-up to 2 places 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 GROUPS = ("safety", "services", "management", "satisfaction")
@@ -69,7 +70,7 @@ def score(indicators: list[Indicator], scores: dict[str, Decimal]) -> Result:
                   {g: v.quantize(CENT, ROUND_HALF_UP) for g, v in groups.items()}, lines, [])
 
 
-def is_overdue(last_evaluated, today, months: int = 12) -> bool:
+def is_overdue(last_evaluated: date | None, today: date, months: int = 12) -> bool:
     """True when the last evaluation is more than `months` before `today` (or there is none)."""
     if last_evaluated is None:
         return True
@@ -78,4 +79,4 @@ def is_overdue(last_evaluated, today, months: int = 12) -> bool:
         y, m = y - 1, m + 12
     import calendar
     day = min(today.day, calendar.monthrange(y, m)[1])
-    return last_evaluated < today.replace(year=y, month=m, day=day)
+    return bool(last_evaluated < today.replace(year=y, month=m, day=day))

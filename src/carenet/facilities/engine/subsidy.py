@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Sequence
+from typing import Any, Sequence
 
 CAP_KEY = "subsidy_cap_yearly"
 BANDS_KEY = "subsidy_bands"
@@ -35,7 +35,7 @@ def fmt(d: Decimal) -> str:
     return f"{d:,.2f}"
 
 
-def compute(rules, facility_type: str, type_label: str, division_path: Sequence[str], on_date: date,
+def compute(rules: Any, facility_type: str, type_label: str, division_path: Sequence[str], on_date: date,
             score: Decimal, operating: bool = True) -> Subsidy:
     steps: list[str] = []
     cap_r = rules.resolve(CAP_KEY, facility_type, division_path, on_date)

@@ -197,16 +197,16 @@ def apply_overrides(base: MonitorConfig, overrides: dict[str, Any] | None) -> Mo
                                    else dataclasses.replace(cur, **thr))
             changes[k] = merged
         elif k == "air":
-            merged = dict(base.air)
+            bands = dict(base.air)
             for measure, band in (v or {}).items():
                 if band is None:
-                    merged.pop(measure, None)
+                    bands.pop(measure, None)
                 else:
                     enter, exit_ = float(band[0]), float(band[1])
                     if exit_ >= enter:
                         raise ValueError(f"air {measure}: exit must be below enter")
-                    merged[measure] = (enter, exit_)
-            changes[k] = merged
+                    bands[measure] = (enter, exit_)
+            changes[k] = bands
         elif k == "severity":
             severities = dict(base.severity)
             severities.update(v or {})

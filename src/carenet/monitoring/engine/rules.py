@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Iterator, cast
+from typing import Any, Iterator
 
 from . import events as E
 from .config import MonitorConfig
-from .events import AlarmSignal, SensorEvent, alarm_key
+from .events import SensorEvent, alarm_key
 from .routine import (
     is_night,
     _boundary,
@@ -38,10 +38,10 @@ from .routine import (
     expected_first_activity,
     routine_check_hour,
 )
+from .emit import Signals, _clear, _raise, _sig, _update
 from .state import ElderState
 from .timeutil import DAY, local_day, local_time_of_day
 
-Signals = list[AlarmSignal]
 
 _BATHROOM_EXIT_MIN_S = 10.0   # a bathroom-door opening this soon after entering is not an exit
 _DOOR_ECHO_S = 60.0           # a bathroom door this soon after leaving is the door closing behind
@@ -51,40 +51,6 @@ _FIRST_ACTIVITY_SOURCES = E.ACTIVITY_KINDS | {E.BED}
 
 
 # ---------------------------------------------------------------- helpers
-def _sig(state: ElderState, cfg: MonitorConfig, type_: str, action: str, ts: float,
-         message: str, details: dict | None = None, device: str | None = None,
-         severity: str | None = None) -> AlarmSignal:
-    return AlarmSignal(cast("str | int", state.elder_id), type_, severity or cfg.sev(type_), action, ts, message,
-                       details or {}, device)
-
-
-def _raise(state: ElderState, cfg: MonitorConfig, out: Signals, type_: str, ts: float, message: str,
-           details: dict | None = None, device: str | None = None, severity: str | None = None) -> None:
-    sev = severity or cfg.sev(type_)
-    state.active[alarm_key(type_, device)] = [type_, sev, ts]
-    out.append(_sig(state, cfg, type_, E.RAISE, ts, message, details, device, sev))
-
-
-def _update(state: ElderState, out: Signals, type_: str, ts: float, message: str, details: dict,
-            device: str | None, severity: str) -> None:
-    """Repeat of an active alarm; the severity only ever goes up (critical wins)."""
-    rec = state.active.get(alarm_key(type_, device))
-    if rec is not None and _RANK.get(severity, 9) < _RANK.get(rec[1], 9):
-        rec[1] = severity
-    sev = rec[1] if rec is not None else severity
-    out.append(AlarmSignal(cast("str | int", state.elder_id), type_, sev, E.UPDATE, ts, message, details, device))
-
-
-_RANK = {s: i for i, s in enumerate(E.SEVERITIES)}
-
-
-def _clear(state: ElderState, cfg: MonitorConfig, out: Signals, type_: str, ts: float, message: str,
-           details: dict | None = None, device: str | None = None) -> None:
-    rec = state.active.pop(alarm_key(type_, device), None)
-    if rec is not None:
-        out.append(_sig(state, cfg, type_, E.CLEAR, ts, message, details, device, rec[1]))
-
-
 def _roll_day(state: ElderState, cfg: MonitorConfig, ts: float) -> None:
     d = local_day(cfg.tz, ts, cfg.day_boundary_h)
     if state.day is None:
@@ -344,7 +310,7 @@ def process(state: ElderState, config: MonitorConfig,
     return state, out
 
 
-def _air(state, cfg, ev: SensorEvent, value: dict, out: Signals) -> None:
+def _air(state: ElderState, cfg: MonitorConfig, ev: SensorEvent, value: dict, out: Signals) -> None:
     """Room air quality with hysteresis: raise at >= enter, clear at <= exit, per device and measure."""
     for m in E.AIR_MEASURES:
         x = _num(value.get(m))
