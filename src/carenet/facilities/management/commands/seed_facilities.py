@@ -72,10 +72,15 @@ class Command(BaseCommand):
         facilities: list[m.Facility] = []
         seq = [0]
 
+        from carenet.demo.synth import District  # where the synthetic district put each street and community
+        where = {r.code: (r.lat, r.lon) for r in District().divisions if r.level <= 3}
+
         def add(type_, division, name, beds=0, nursing=0, parent=None, status="operating", **kw):
             seq[0] += 1
-            lat = D(str(round(30.53 + rng.uniform(-0.13, 0.13), 6)))
-            lon = D(str(round(117.06 + rng.uniform(-0.16, 0.16), 6)))
+            clat, clon = where.get(division.code, (30.53, 117.06))
+            spread = 0.004 if division.level == 3 else 0.02
+            lat = D(str(round(clat + rng.uniform(-spread, spread), 6)))
+            lon = D(str(round(clon + rng.uniform(-spread, spread), 6)))
             f = m.Facility(code=f"F{division.code[:9]}{seq[0]:04d}", name=name, type=type_, division=division, status=status,
                            address=f"{division.name}{rng.randint(1, 300)}号", lat=lat, lon=lon, beds=beds, nursing_beds=nursing,
                            building_area=D(rng.randint(200, 3000)), activity_area=D(rng.randint(80, 800)),
