@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "carenet.callcenter",
     "carenet.assistance",
     "carenet.policy",
+    "carenet.matching",
     "carenet.facilities",
     "carenet.civic",
     "carenet.supervision",

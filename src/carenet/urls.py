@@ -33,6 +33,7 @@ urlpatterns = [
     path("policy/", include("carenet.policy.urls")),
     path("civic/", include("carenet.civic.urls")),
     path("open311/", include("carenet.civic.open311_urls")),
+    path("matching/", include("carenet.matching.urls")),
     path("facilities/", include("carenet.facilities.urls")),
     path("", include("carenet.supervision.urls")),
     path("api/", api.urls),

@@ -131,6 +131,7 @@ ACTION_LABELS = {
     "reject": _("Reject"),
     "start_payment": _("Start payment"),
     "start_recheck": _("Start re-check"),
+    "finding_recheck": _("Re-check after an integrity finding"),
     "complete_recheck": _("Complete re-check (no change)"),
     "raise": _("Raise payment"),
     "lower": _("Lower payment"),

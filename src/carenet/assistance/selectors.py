@@ -102,8 +102,8 @@ def allowed_actions(user, case: m.Case) -> list[str]:
                     services.today(), default=False))
             if delegated:
                 roles.add(ewf.TOWNSHIP_APPROVER)
-        if action == "start_payment":
-            continue  # done by the payroll job
+        if action in ("start_payment", "finding_recheck"):
+            continue  # done by the payroll job / by a confirmed integrity finding (matching)
         if roles & actor.roles:
             out.append(action)
     if workflow.first_aid_possible(case) and actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:

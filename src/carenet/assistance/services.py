@@ -257,3 +257,41 @@ def resume_payroll(user, run: m.PayrollRun) -> m.PayrollRun:
     run.refresh_from_db()
     jobs.launch(run)
     return run
+
+
+# ------------------------------------------------------------------ integrity findings (called by matching)
+
+def open_recheck_on_finding(user, case: m.Case, *, reason: str) -> m.Case:
+    """A confirmed integrity finding puts a paying case into re-check, where a stop decision is asked for."""
+    if case.state != m.State.PAYING:
+        return case
+    return _transition(user, case, "finding_recheck", reason=reason, capability="assistance.integrity")
+
+
+@transaction.atomic
+def record_recovery(user, case: m.Case, *, periods: list[tuple[dt.date, Decimal]], note: str) -> list[m.LedgerLine]:
+    """Recovery (追回) lines in the ledger for months paid but not owed, found outside a payroll (e.g. an
+    integrity finding). They go into a payroll run of their own, marked done, so the ledger stays the one
+    record of money out and back; a later payroll sees those periods as already recovered."""
+    require(user, "assistance.integrity")
+    ent = m.Entitlement.objects.select_for_update().filter(case=case).first()
+    if ent is None:
+        raise AssistanceError(_("This case has no entitlement to change."))
+    month = epay.month_of(today())
+    run = m.PayrollRun.objects.create(run_month=month, program=ent.program, area=ent.township,
+                                      status=m.PayrollRun.Status.DONE, progress=100, started_by=user,
+                                      log=f"追回：{note}"[:500], started=now(), finished=now())
+    lines = []
+    for period, amount in periods:
+        line = m.LedgerLine.objects.create(entitlement=ent, payroll_run=run, program=ent.program,
+                                           beneficiary_id=ent.beneficiary_id, township=ent.township,
+                                           period=epay.month_of(period), run_month=month,
+                                           kind=m.LedgerLine.Kind.RECOVERY, amount=-abs(Decimal(amount)),
+                                           persons=0, note=note[:100])
+        lines.append(line)
+    run.lines, run.entitlements = len(lines), 1
+    run.total = sum((ln.amount for ln in lines), Decimal("0"))
+    run.save(update_fields=["lines", "entitlements", "total"])
+    audit.record(AuditLog.Action.CREATE, run, actor=user, division_path=case.division.path,
+                 after={"recovery_lines": len(lines), "total": str(run.total)}, note=f"assistance.recovery {note}"[:300])
+    return lines

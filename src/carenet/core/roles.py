@@ -117,3 +117,11 @@ for _role in (Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.APPROVER):
     CAPABILITIES[_role] |= {"supervision.view", "supervision.export", "bigscreen.view"}
 for _role in (Role.OPERATOR, Role.REVIEWER):  # the call center and a street see their own area on the screen
     CAPABILITIES[_role] |= {"bigscreen.view"}
+
+# Cross-department checks (matching app): department loads, integrity findings, recoveries.
+# Reviewers investigate; approvers decide (confirm or dismiss) and so open re-checks from a finding.
+for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR):
+    CAPABILITIES[_role] |= {"matching.view"}
+for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER):
+    CAPABILITIES[_role] |= {"matching.load", "matching.investigate"}
+CAPABILITIES[Role.APPROVER] |= {"matching.decide", "assistance.integrity"}

@@ -91,6 +91,8 @@ ACTIONS: dict[str, ActionSpec] = {
     "reject": ActionSpec((SUBMITTED,), REJECTED, (DECISION,), True, "不予批准"),
     "start_payment": ActionSpec((APPROVED,), PAYING, (PAYROLL, APPROVER), False, "开始发放"),
     "start_recheck": ActionSpec((PAYING,), RECHECK, (REVIEWER,), False, "启动复核"),
+    # a confirmed integrity finding (民生监察) reopens the case; the stop decision follows in re-check
+    "finding_recheck": ActionSpec((PAYING,), RECHECK, (APPROVER, REVIEWER), True, "民生监察复核"),
     "complete_recheck": ActionSpec((RECHECK,), PAYING, (REVIEWER,), False, "复核无变化"),
     "raise": ActionSpec((PAYING, RECHECK), PAYING, (DECISION,), True, "增发"),
     "lower": ActionSpec((PAYING, RECHECK), PAYING, (DECISION,), True, "减发"),

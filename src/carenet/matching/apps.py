@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MatchingConfig(AppConfig):
+    name = "carenet.matching"
+    verbose_name = _("Cross-department checks")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,185 @@
+"""Department datasets, their loads, and the integrity findings and recoveries drawn from them."""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from carenet.core.models import Division
+from carenet.core.scoping import ScopedManager
+from carenet.people.models import Resident
+
+
+class Kind(models.TextChoices):
+    DEATHS = "deaths", _("Deaths and cremations (公安/卫健/殡葬)")
+    STAFF = "staff", _("Staff of state bodies and their relatives (组织/人社)")
+    DISABILITY = "disability", _("Disability registry (残联)")
+    ASSETS = "assets", _("Vehicles, real estate, companies (公安/自然资源/市场监管)")
+    MEDICAL = "medical", _("Hospital bills (医保)")
+    INCOME = "income", _("Income and pay (人社/税务)")
+
+
+# Canonical fields per kind; the mapping screen maps a department's own headers onto them.
+FIELDS = {
+    "deaths": ["name", "id_number", "birth_date", "death_date"],
+    "staff": ["name", "id_number", "employer", "civil_affairs", "unit_division_code", "relative_name",
+              "relative_id_number", "relation"],
+    "disability": ["name", "id_number", "grade", "category"],
+    "assets": ["name", "id_number", "asset_kind", "description", "value"],
+    "medical": ["name", "id_number", "bill_date", "out_of_pocket"],
+    "income": ["name", "id_number", "monthly_income", "employer"],
+}
+FIELD_LABELS = {
+    "name": _("name"), "id_number": _("ID number"), "birth_date": _("birth date"), "death_date": _("date of death"),
+    "employer": _("employer"), "civil_affairs": _("civil affairs staff"), "unit_division_code": _("unit's division code"),
+    "relative_name": _("relative's name"), "relative_id_number": _("relative's ID number"), "relation": _("relation"),
+    "grade": _("disability grade"), "category": _("disability category"), "asset_kind": _("asset kind"),
+    "description": _("description"), "value": _("value"), "bill_date": _("bill date"),
+    "out_of_pocket": _("out-of-pocket cost"), "monthly_income": _("monthly income"),
+}
+REQUIRED = {"deaths": ["name", "id_number", "death_date"], "staff": ["name", "employer", "relative_name", "relation"],
+            "disability": ["name", "id_number", "grade"], "assets": ["name", "id_number", "asset_kind", "value"],
+            "medical": ["name", "id_number", "out_of_pocket"], "income": ["name", "id_number", "monthly_income"]}
+ALIASES = {
+    "name": ["姓名", "name", "死者姓名", "工作人员姓名"], "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number"],
+    "birth_date": ["出生日期", "birth_date"], "death_date": ["死亡日期", "火化日期", "death_date"],
+    "employer": ["工作单位", "单位", "employer"], "civil_affairs": ["是否民政系统", "民政系统", "civil_affairs"],
+    "unit_division_code": ["单位区划代码", "所在乡镇代码", "unit_division_code"],
+    "relative_name": ["亲属姓名", "relative_name"], "relative_id_number": ["亲属身份证号", "relative_id_number"],
+    "relation": ["关系", "亲属关系", "relation"], "grade": ["残疾等级", "等级", "grade"], "category": ["残疾类别", "category"],
+    "asset_kind": ["财产类型", "asset_kind"], "description": ["财产描述", "描述", "description"], "value": ["价值", "金额", "value"],
+    "bill_date": ["结算日期", "bill_date"], "out_of_pocket": ["个人自付", "自付金额", "out_of_pocket"],
+    "monthly_income": ["月收入", "monthly_income"],
+}
+
+
+class Source(models.Model):
+    """A department's file as it comes every month; the column mapping is remembered here."""
+
+    name = models.CharField(_("source"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    department = models.CharField(_("department"), max_length=50)
+    mapping = models.JSONField(default=dict, blank=True)  # header in the file -> canonical field
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Load(models.Model):
+    """One versioned snapshot of a source, with provenance. Never edited."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="loads")
+    version = models.PositiveIntegerField(_("version"))
+    file_name = models.CharField(_("file"), max_length=200)
+    sha256 = models.CharField(_("file hash"), max_length=64)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    linked = models.PositiveIntegerField(_("linked to residents"), default=0)
+    rejects = models.JSONField(default=list, blank=True)  # [{"row": n, "reason": "..."}], ID numbers masked
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("loaded by"))
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "version"], name="matching_load_version")]
+
+    def __str__(self):
+        return f"{self.source.name} v{self.version}"
+
+
+class DeptRecord(models.Model):
+    load = models.ForeignKey(Load, on_delete=models.PROTECT, related_name="records")
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    row_no = models.PositiveIntegerField()
+    name = models.CharField(_("name"), max_length=50)
+    id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    id_masked = models.CharField(_("ID number"), max_length=18, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # the other canonical fields (no clear ID numbers)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    link_probability = models.FloatField(null=True, blank=True)
+    link_how = models.CharField(max_length=20, blank=True)  # id | model
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["load", "row_no"]
+
+
+class Finding(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("New")
+        INVESTIGATING = "investigating", _("Under investigation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    rule = models.CharField(_("rule"), max_length=30, db_index=True)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
+    case = models.ForeignKey("assistance.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
+    summary = models.CharField(_("summary"), max_length=300)
+    evidence = models.JSONField(default=list)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=0)
+    months = models.JSONField(default=list, blank=True)
+    source_load = models.ForeignKey(Load, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True)
+    investigation = models.TextField(_("investigation notes"), blank=True)
+    investigated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    reason = models.TextField(_("decision reason"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(_("found"), auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["-id"]
+        # a finding is raised once per rule, person and case: a dismissed one is not asked again
+        constraints = [models.UniqueConstraint(fields=["rule", "resident", "case"], name="matching_finding_once")]
+
+
+class Recovery(models.Model):
+    """Money to recover (追回) after a confirmed finding; repayments are tracked against it."""
+
+    finding = models.OneToOneField(Finding, on_delete=models.PROTECT, related_name="recovery")
+    case = models.ForeignKey("assistance.Case", on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("to recover"), max_digits=12, decimal_places=2)
+    repaid = models.DecimalField(_("repaid"), max_digits=12, decimal_places=2, default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["-id"]
+
+    @property
+    def outstanding(self):
+        return self.amount - self.repaid
+
+
+class Repayment(models.Model):
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="repayments")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    paid_on = models.DateField(_("paid on"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)

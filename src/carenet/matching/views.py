@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from carenet.core import audit
+from carenet.core.models import AuditLog
+from carenet.core.roles import can
+from carenet.matching import models as m
+from carenet.matching import services
+from carenet.matching.engine.integrity import RULE_LABELS_ZH
+from carenet.people.selectors import divisions_visible_to
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _need(request, cap):
+    if not can(request.user, cap):
+        raise PermissionDenied(cap)
+
+
+def _get(qs, pk):
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+@login_required
+def datasets(request):
+    _need(request, "matching.view")
+    sources = m.Source.objects.visible_to(request.user)
+    if request.method == "POST":
+        _need(request, "matching.load")
+        try:
+            if request.POST.get("new_source"):
+                div = _get(divisions_visible_to(request.user), request.POST.get("division") or request.user.division_id)
+                name = request.POST.get("name", "").strip()
+                if not name or request.POST.get("kind") not in m.FIELDS:
+                    raise services.MatchingError(_("Give the source a name and a kind."))
+                services.create_source(request.user, name=name, kind=request.POST["kind"],
+                                       department=request.POST.get("department", "").strip(), division=div)
+                messages.success(request, _("Source added."))
+            else:
+                src = _get(sources, request.POST.get("source"))
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise services.MatchingError(_("Choose a file."))
+                load = services.load_file(request.user, src, upload.read(), upload.name)
+                messages.success(request, _("Loaded version %(v)s: %(a)s of %(n)s rows accepted, %(l)s linked to residents.")
+                                 % {"v": load.version, "a": load.accepted, "n": load.rows, "l": load.linked})
+                return redirect("matching:load", load.pk)
+        except services.MatchingError as exc:
+            messages.error(request, str(exc))
+        return redirect("matching:datasets")
+    loads = m.Load.objects.visible_to(request.user).select_related("source", "loaded_by")[:50]
+    return render(request, "matching/datasets.html", {
+        "sources": sources, "loads": loads, "kinds": m.Kind.choices,
+        "divisions": divisions_visible_to(request.user).filter(level__in=["district", "street"])})
+
+
+@login_required
+def load_detail(request, pk):
+    _need(request, "matching.view")
+    load = _get(m.Load.objects.visible_to(request.user).select_related("source", "loaded_by"), pk)
+    records = load.records.select_related("resident")[:500]
+    return render(request, "matching/load.html", {"load": load, "records": records})
+
+
+def _findings_qs(request):
+    qs = m.Finding.objects.visible_to(request.user).select_related("resident", "division", "case")
+    st = request.GET.get("status", "")
+    if st:
+        qs = qs.filter(status=st)
+    return qs, st
+
+
+@login_required
+def findings(request):
+    _need(request, "matching.view")
+    qs, st = _findings_qs(request)
+    if request.GET.get("export") == "xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "核查发现"
+        ws.append(["编号", "规则", "姓名", "身份证号", "社区", "摘要", "金额", "状态", "决定理由"])
+        for f in qs:
+            ws.append([f.pk, RULE_LABELS_ZH.get(f.rule, f.rule), f.resident.name, f.resident.id_masked,
+                       f.division.name, f.summary, float(f.amount), f.get_status_display(), f.reason])
+        buf = io.BytesIO()
+        wb.save(buf)
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="matching.finding",
+                     division_path=getattr(request.user.division, "path", ""), note=f"findings {qs.count()}")
+        resp = HttpResponse(buf.getvalue(), content_type=XLSX)
+        resp["Content-Disposition"] = 'attachment; filename="findings.xlsx"'
+        return resp
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = [(f, RULE_LABELS_ZH.get(f.rule, f.rule)) for f in page]
+    return render(request, "matching/findings.html", {"page": page, "rows": rows, "status": st,
+                                                      "statuses": m.Finding.Status.choices})
+
+
+@login_required
+def finding_detail(request, pk):
+    _need(request, "matching.view")
+    f = _get(m.Finding.objects.visible_to(request.user).select_related("resident", "division", "case",
+                                                                        "investigated_by", "decided_by"), pk)
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action")
+            if action == "investigate":
+                services.investigate(request.user, f, notes=request.POST.get("notes", ""))
+            elif action in ("confirm", "dismiss"):
+                services.decide(request.user, f, confirm=action == "confirm", reason=request.POST.get("reason", ""))
+            messages.success(request, _("Saved."))
+        except services.MatchingError as exc:
+            messages.error(request, str(exc))
+        return redirect("matching:finding", f.pk)
+    return render(request, "matching/finding.html", {
+        "f": f, "rule": RULE_LABELS_ZH.get(f.rule, f.rule), "recovery": m.Recovery.objects.filter(finding=f).first(),
+        "can_investigate": can(request.user, "matching.investigate"), "can_decide": can(request.user, "matching.decide"),
+        "open": f.status in (m.Finding.Status.OPEN, m.Finding.Status.INVESTIGATING)})
+
+
+@login_required
+def recoveries(request):
+    _need(request, "matching.view")
+    qs = m.Recovery.objects.visible_to(request.user).select_related("finding__resident", "division", "case")
+    if request.method == "POST":
+        rec = _get(qs, request.POST.get("recovery"))
+        try:
+            import datetime as dt
+
+            paid_on = dt.date.fromisoformat(request.POST.get("paid_on", ""))
+            services.record_repayment(request.user, rec, amount=request.POST.get("amount", ""), paid_on=paid_on,
+                                      note=request.POST.get("note", ""))
+            messages.success(request, _("Repayment recorded."))
+        except ValueError:
+            messages.error(request, _("Enter the date paid."))
+        except services.MatchingError as exc:
+            messages.error(request, str(exc))
+        return redirect("matching:recoveries")
+    return render(request, "matching/recoveries.html", {"rows": qs})

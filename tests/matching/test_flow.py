@@ -1,0 +1,91 @@
+"""A deaths file against a paid beneficiary: finding, investigation, confirmation, recovery, re-check."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from carenet.assistance import models as am
+from carenet.assistance.engine import workflow as ewf
+from carenet.core import pii
+from carenet.core.models import AuditLog
+from carenet.matching import models as m
+from carenet.matching import services
+from tests.assistance.test_django_payroll import aa, approved_case, clock, run  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+
+def paying_case(aa, clock, months=4):
+    case = approved_case(aa, clock)
+    month = case.entitlement.start_month
+    for _ in range(months):
+        run(aa, clock, month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    case.refresh_from_db()
+    return case
+
+
+def deaths_csv(rows):
+    return ("姓名,公民身份号码,死亡日期\n" + "".join(f"{n},{i},{d}\n" for n, i, d in rows)).encode("gbk")
+
+
+def test_deaths_file_raises_a_finding_and_confirmation_recovers_and_reopens(aa, clock):
+    case = paying_case(aa, clock)
+    assert case.state == ewf.PAYING
+    ent = case.entitlement
+    periods = list(am.LedgerLine.objects.filter(entitlement=ent).order_by("period").values_list("period", flat=True))
+    death = periods[1] + dt.timedelta(days=10)  # died in the second month paid: two months are not owed
+    src = services.create_source(aa.admin, name="公安死亡名单", kind=m.Kind.DEATHS, department="公安", division=aa.district)
+    id_number = pii.decrypt(aa.applicant.id_number_enc)
+    load = services.load_file(aa.admin, src, deaths_csv([("王小明", id_number, death.isoformat()),
+                                                         ("查无此人", "12345", "2026-01-01")]), "deaths.csv")
+    assert (load.version, load.rows, load.accepted, load.linked) == (1, 2, 1, 1)
+    assert load.rejects[0]["row"] == 3 and "15" in load.rejects[0]["reason"]
+    assert AuditLog.objects.filter(action="import", note__contains="公安死亡名单").exists()
+    f = m.Finding.objects.get()
+    assert f.rule == "paid_after_death" and f.case_id == case.pk
+    assert f.amount == 2 * case.monthly_amount and len(f.months) == 2
+
+    # a second load of the same file does not ask again
+    again = services.load_file(aa.admin, src, deaths_csv([("王小明", id_number, death.isoformat())]), "deaths.csv")
+    assert again.version == 2 and m.Finding.objects.count() == 1
+
+    with pytest.raises(PermissionDenied):
+        services.decide(aa.reviewer, f, confirm=True, reason="x")  # reviewers investigate, approvers decide
+    services.investigate(aa.reviewer, f, notes="入户核实，已于该月去世")
+    f = services.decide(aa.approver, f, confirm=True, reason="死亡证明属实")
+    assert f.status == "confirmed"
+    rec = am.LedgerLine.objects.filter(entitlement=ent, kind="recovery")
+    assert sorted(rec.values_list("period", flat=True)) == periods[2:4]
+    assert sum(rec.values_list("amount", flat=True)) == -f.amount
+    case.refresh_from_db()
+    assert case.state == ewf.RECHECK and "stop" in ewf.ACTIONS and case.history.last().action == "finding_recheck"
+    recovery = f.recovery
+    services.record_repayment(aa.reviewer, recovery, amount="100", paid_on=dt.date(2026, 9, 1))
+    recovery.refresh_from_db()
+    assert recovery.repaid == Decimal("100.00") and recovery.outstanding == f.amount - 100
+    with pytest.raises(services.MatchingError):
+        services.record_repayment(aa.reviewer, recovery, amount=str(f.amount), paid_on=dt.date(2026, 9, 2))
+
+
+def test_investigator_cannot_decide_and_dismissal_needs_a_reason(aa, clock):
+    case = paying_case(aa, clock, months=3)
+    src = services.create_source(aa.admin, name="死亡", kind=m.Kind.DEATHS, department="卫健", division=aa.district)
+    death = case.entitlement.start_month
+    services.load_file(aa.admin, src, deaths_csv([("王小明", pii.decrypt(aa.applicant.id_number_enc), death.isoformat())]),
+                       "d.csv")
+    f = m.Finding.objects.get()
+    with pytest.raises(services.MatchingError):
+        services.decide(aa.approver, f, confirm=False, reason="  ")
+    f = services.decide(aa.approver, f, confirm=False, reason="同名不同人")
+    assert f.status == "dismissed" and not am.LedgerLine.objects.filter(kind="recovery").exists()
+    case.refresh_from_db()
+    assert case.state == ewf.PAYING
+
+
+def test_unmapped_required_column_is_refused_with_a_clear_message(aa):
+    src = services.create_source(aa.admin, name="死亡", kind=m.Kind.DEATHS, department="卫健", division=aa.district)
+    with pytest.raises(services.MatchingError) as e:
+        services.load_file(aa.admin, src, "姓名,身份证号\n张三,1\n".encode(), "d.csv")
+    assert ("date of death" in str(e.value) or "死亡日期" in str(e.value)) and m.Load.objects.count() == 0
