@@ -89,3 +89,47 @@ def test_unmapped_required_column_is_refused_with_a_clear_message(aa):
     with pytest.raises(services.MatchingError) as e:
         services.load_file(aa.admin, src, "姓名,身份证号\n张三,1\n".encode(), "d.csv")
     assert ("date of death" in str(e.value) or "死亡日期" in str(e.value)) and m.Load.objects.count() == 0
+
+
+def test_staff_relative_flagged_for_the_same_township_not_for_another(aa, clock):
+    case = paying_case(aa, clock, months=1)
+    src = services.create_source(aa.admin, name="干部亲属", kind=m.Kind.STAFF, department="组织部", division=aa.district)
+    rel_id = pii.decrypt(aa.applicant.id_number_enc)
+
+    def staff_csv(unit):
+        return (f"姓名,工作单位,是否民政系统,单位区划代码,亲属姓名,亲属身份证号,关系\n"
+                f"李干部,某乡镇政府,否,{unit},王小明,{rel_id},兄弟\n").encode()
+
+    services.load_file(aa.admin, src, staff_csv("340899002000"), "other.csv")  # another township
+    assert not m.Finding.objects.exists()
+    services.load_file(aa.admin, src, staff_csv("340899001000"), "same.csv")  # the township handling the case
+    f = m.Finding.objects.get()
+    assert f.rule == "staff_relative" and f.case_id == case.pk and "李干部" in f.evidence[0]
+
+
+def test_pages_scope_export_and_refusals(aa, clock, client):
+    from openpyxl import load_workbook
+
+    from carenet.core.roles import Role
+    from tests.factories import PASSWORD, UserFactory
+
+    paying_case(aa, clock, months=2)
+    src = services.create_source(aa.admin, name="死亡", kind=m.Kind.DEATHS, department="卫健", division=aa.district)
+    services.load_file(aa.admin, src, deaths_csv([("王小明", pii.decrypt(aa.applicant.id_number_enc), "2020-01-01")]),
+                       "d.csv")
+    f = m.Finding.objects.get()
+    other = UserFactory(username="rev2", role=Role.REVIEWER, division=aa.street2)
+    client.login(username="rev2", password=PASSWORD)
+    assert client.get(f"/matching/findings/{f.pk}/").status_code == 404  # another street's finding
+    assert "王小明" not in client.get("/matching/findings/").content.decode()
+    client.login(username="reviewer1", password=PASSWORD)
+    page = client.get(f"/matching/findings/{f.pk}/").content.decode()
+    assert "死亡后仍在发放" in page and aa.applicant.id_masked in page
+    resp = client.get("/matching/findings/?export=xlsx")
+    ws = load_workbook(__import__("io").BytesIO(resp.content)).active
+    rows = list(ws.values)
+    assert rows[0][0] == "编号" and rows[1][2] == "王小明" and "*" in rows[1][3]
+    assert AuditLog.objects.filter(action="export", model="matching.finding").exists()
+    client.login(username="worker_a", password=PASSWORD)
+    assert client.get("/matching/").status_code == 403
+    assert other.pk

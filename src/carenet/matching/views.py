@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from carenet.core import audit
-from carenet.core.models import AuditLog
+from carenet.core.models import AuditLog, Division
 from carenet.core.roles import can
 from carenet.matching import models as m
 from carenet.matching import services
@@ -63,7 +63,7 @@ def datasets(request):
     loads = m.Load.objects.visible_to(request.user).select_related("source", "loaded_by")[:50]
     return render(request, "matching/datasets.html", {
         "sources": sources, "loads": loads, "kinds": m.Kind.choices,
-        "divisions": divisions_visible_to(request.user).filter(level__in=["district", "street"])})
+        "divisions": divisions_visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])})
 
 
 @login_required
