@@ -133,3 +133,20 @@ def test_pages_scope_export_and_refusals(aa, clock, client):
     client.login(username="worker_a", password=PASSWORD)
     assert client.get("/matching/").status_code == 403
     assert other.pk
+
+
+def test_uncertain_pair_goes_to_review_and_the_answer_is_remembered(aa, clock):
+    paying_case(aa, clock, months=1)
+    src = services.create_source(aa.admin, name="殡葬", kind=m.Kind.DEATHS, department="殡葬", division=aa.district)
+    # no ID and no birth date: the name and the community make it likely, not certain
+    data = f"姓名,区划代码,死亡日期\n王小明,{aa.applicant.division.code},2020-01-01\n".encode()
+    services.load_file(aa.admin, src, data, "d.csv")
+    pair = m.ReviewPair.objects.get()
+    assert pair.resident_id == aa.applicant.pk and 0.5 <= pair.probability < 0.95
+    assert not m.Finding.objects.exists()
+    services.decide_pair(aa.reviewer, pair, same_person=True)
+    assert m.Finding.objects.get().rule == "paid_after_death"  # the rules ran again for the linked record
+    assert AuditLog.objects.filter(note="matching.link_decision").count() == 1
+    load2 = services.load_file(aa.admin, src, data, "d.csv")  # next month's file: not asked again
+    assert not m.ReviewPair.objects.exists()
+    assert load2.records.get().resident_id == aa.applicant.pk

@@ -19,7 +19,7 @@ class Kind(models.TextChoices):
 
 # Canonical fields per kind; the mapping screen maps a department's own headers onto them.
 FIELDS = {
-    "deaths": ["name", "id_number", "birth_date", "death_date"],
+    "deaths": ["name", "id_number", "birth_date", "death_date", "division_code", "address"],
     "staff": ["name", "id_number", "employer", "civil_affairs", "unit_division_code", "relative_name",
               "relative_id_number", "relation"],
     "disability": ["name", "id_number", "grade", "category"],
@@ -28,18 +28,19 @@ FIELDS = {
     "income": ["name", "id_number", "monthly_income", "employer"],
 }
 FIELD_LABELS = {
-    "name": _("name"), "id_number": _("ID number"), "birth_date": _("birth date"), "death_date": _("date of death"),
+    "name": _("name"), "id_number": _("ID number"), "division_code": _("division code"), "address": _("address"), "birth_date": _("birth date"), "death_date": _("date of death"),
     "employer": _("employer"), "civil_affairs": _("civil affairs staff"), "unit_division_code": _("unit's division code"),
     "relative_name": _("relative's name"), "relative_id_number": _("relative's ID number"), "relation": _("relation"),
     "grade": _("disability grade"), "category": _("disability category"), "asset_kind": _("asset kind"),
     "description": _("description"), "value": _("value"), "bill_date": _("bill date"),
     "out_of_pocket": _("out-of-pocket cost"), "monthly_income": _("monthly income"),
 }
-REQUIRED = {"deaths": ["name", "id_number", "death_date"], "staff": ["name", "employer", "relative_name", "relation"],
+REQUIRED = {"deaths": ["name", "death_date"], "staff": ["name", "employer", "relative_name", "relation"],
             "disability": ["name", "id_number", "grade"], "assets": ["name", "id_number", "asset_kind", "value"],
             "medical": ["name", "id_number", "out_of_pocket"], "income": ["name", "id_number", "monthly_income"]}
 ALIASES = {
-    "name": ["姓名", "name", "死者姓名", "工作人员姓名"], "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number"],
+    "name": ["姓名", "name", "死者姓名", "工作人员姓名"], "division_code": ["区划代码", "户籍区划代码", "division_code"],
+    "address": ["住址", "户籍地址", "地址", "address"], "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number"],
     "birth_date": ["出生日期", "birth_date"], "death_date": ["死亡日期", "火化日期", "death_date"],
     "employer": ["工作单位", "单位", "employer"], "civil_affairs": ["是否民政系统", "民政系统", "civil_affairs"],
     "unit_division_code": ["单位区划代码", "所在乡镇代码", "unit_division_code"],
@@ -183,3 +184,37 @@ class Repayment(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
+
+
+class ReviewPair(models.Model):
+    """An uncertain link (between the review and accept thresholds) between a department record and a resident."""
+
+    record = models.ForeignKey(DeptRecord, on_delete=models.PROTECT, related_name="review_pairs")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField()
+    key = models.CharField(max_length=64, db_index=True)  # who the record is (ID hash, or name + birth date)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["-probability", "id"]
+
+
+class LinkDecision(models.Model):
+    """A reviewer's answer for a pair: remembered, so the same pair is never asked again."""
+
+    key = models.CharField(max_length=64)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    same_person = models.BooleanField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "resident"], name="matching_link_decision_once")]

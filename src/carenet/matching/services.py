@@ -198,26 +198,71 @@ def _resident_record(r: Resident) -> dict:
             "division_code": r.division.code, "address": r.address, "phone": r.phone}
 
 
+def record_key(r: m.DeptRecord) -> str:
+    if r.id_hash:
+        return r.id_hash
+    return hashlib.sha256(f"{r.name}|{r.data.get('birth_date', '')}".encode()).hexdigest()
+
+
 def _link_by_model(rest: list[m.DeptRecord], division: Division) -> None:
-    """Records without a known ID number: splink link to the residents of the same area; only pairs at or
-    above model.ACCEPT link automatically."""
+    """Records without a known ID number: splink link to the residents of the same area. Pairs at or above
+    model.ACCEPT link; pairs between REVIEW and ACCEPT go to the review queue unless a reviewer already
+    answered for that pair (then the answer is applied)."""
     from carenet.matching.linkage import engine, model as lm
 
     residents = Resident.objects.filter(division__path__startswith=division.path).select_related("division")
     left = [{"record_id": f"d{r.pk}", "name": r.name, "birth_date": r.data.get("birth_date", ""),
-             "division_code": "", "address": "", "phone": "", "sex": "", "id_number": ""} for r in rest]
+             "division_code": r.data.get("division_code", ""), "address": r.data.get("address", ""), "phone": "",
+             "sex": "", "id_number": ""} for r in rest]
     right = [_resident_record(r) for r in residents]
     if not left or not right:
         return
-    best: dict[str, tuple[float, int]] = {}
-    for p in engine.link(left, right, threshold=lm.ACCEPT):
+    res_division = {r.pk: r.division_id for r in residents}
+    by_pk = {r.pk: r for r in rest}
+    keys = {r.pk: record_key(r) for r in rest}
+    decided = {(d.key, d.resident_id): d.same_person
+               for d in m.LinkDecision.objects.filter(key__in=set(keys.values()))}
+    best: dict[int, tuple[float, int]] = {}
+    review = []
+    for p in engine.link(left, right, threshold=lm.REVIEW):
         d, res = int(p.left_id[1:]), int(p.right_id[1:])
-        if p.left_id not in best or p.probability > best[p.left_id][0]:
-            best[p.left_id] = (p.probability, res)
-    for r in rest:
-        hit = best.get(f"d{r.pk}")
-        if hit:
-            r.resident_id, r.link_probability, r.link_how = hit[1], hit[0], "model"
+        answer = decided.get((keys[d], res))
+        if answer is False:
+            continue
+        if p.probability >= lm.ACCEPT or answer is True:
+            if d not in best or p.probability > best[d][0]:
+                best[d] = (p.probability, res)
+        else:
+            review.append(m.ReviewPair(record_id=d, resident_id=res, probability=p.probability, key=keys[d],
+                                       division_id=res_division[res]))  # scoped to the resident's area
+    for d, (prob, res) in best.items():
+        r = by_pk[d]
+        r.resident_id, r.link_probability, r.link_how = res, prob, "model"
+    m.ReviewPair.objects.bulk_create([rp for rp in review if rp.record_id not in best])
+
+
+def decide_pair(user, pair: m.ReviewPair, *, same_person: bool) -> m.LinkDecision:
+    """Answer an uncertain pair. The answer is remembered for the pair (never asked again) and audited; a match
+    links the record and runs the integrity rules of its load again."""
+    require(user, "matching.investigate")
+    require_in_area(user, pair.division)
+    with transaction.atomic():
+        dec, created = m.LinkDecision.objects.get_or_create(
+            key=pair.key, resident=pair.resident,
+            defaults={"same_person": same_person, "decided_by": user, "division": pair.division})
+        if not created:
+            raise MatchingError(_("This pair has already been decided."))
+        audit.record(AuditLog.Action.CREATE, dec, actor=user, division_path=pair.division.path,
+                     after={"same_person": same_person, "record": pair.record_id, "resident": pair.resident_id},
+                     note="matching.link_decision")
+        m.ReviewPair.objects.filter(key=pair.key, resident=pair.resident).delete()
+        if same_person:
+            rec = pair.record
+            rec.resident, rec.link_probability, rec.link_how = pair.resident, pair.probability, "review"
+            rec.save(update_fields=["resident", "link_probability", "link_how"])
+            m.ReviewPair.objects.filter(record=rec).delete()
+            run_checks(user, rec.load)
+    return dec
 
 
 # ------------------------------------------------------------------ integrity checks

@@ -9,4 +9,5 @@ urlpatterns = [
     path("findings/", views.findings, name="findings"),
     path("findings/<int:pk>/", views.finding_detail, name="finding"),
     path("recoveries/", views.recoveries, name="recoveries"),
+    path("review/", views.review, name="review"),
 ]

@@ -150,3 +150,24 @@ def recoveries(request):
             messages.error(request, str(exc))
         return redirect("matching:recoveries")
     return render(request, "matching/recoveries.html", {"rows": qs})
+
+
+@login_required
+def review(request):
+    """Uncertain pairs side by side; the score can be hidden so it does not sway the reviewer."""
+    _need(request, "matching.view")
+    qs = m.ReviewPair.objects.visible_to(request.user).select_related("record__load__source", "resident__division")
+    if "hide_score" in request.GET:
+        request.session["matching_hide_score"] = request.GET["hide_score"] == "1"
+    hide = request.session.get("matching_hide_score", False)
+    if request.method == "POST":
+        pair = _get(qs, request.POST.get("pair"))
+        try:
+            services.decide_pair(request.user, pair, same_person=request.POST.get("answer") == "same")
+            messages.success(request, _("Decision recorded."))
+        except services.MatchingError as exc:
+            messages.error(request, str(exc))
+        return redirect("matching:review")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "matching/review.html", {"page": page, "hide": hide,
+                                                    "can_decide": can(request.user, "matching.investigate")})

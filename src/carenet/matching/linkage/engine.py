@@ -38,7 +38,27 @@ def _model(link_type: str = "dedupe_only", model: dict | None = None) -> dict:
     m = copy.deepcopy(model or M.load_model())
     m["link_type"] = link_type
     m["linker_uid"] = None
+    m["blocking_rules_to_generate_predictions"] = M.blocking_rules()  # the current rules, not the trained copy
     return m
+
+
+# Term frequencies need a population: below this many records the name's frequency in the input says
+# nothing (two 王小明 among three records is not a common name), so the adjustment is made neutral.
+TF_MIN_RECORDS = 5_000
+
+
+def _tf_neutral(table, model: dict):
+    """Add tf_name_s equal to the exact-name u probability: a zero term-frequency adjustment."""
+    import pyarrow as pa
+
+    u = next(lv["u_probability"] for c in model["comparisons"] if c["output_column_name"] == "name"
+             for lv in c["comparison_levels"] if lv.get("tf_adjustment_column") == "name_s")
+    return table.append_column("tf_name_s", pa.array([u] * table.num_rows, pa.float64()))
+
+
+def _features(records, model: dict, total: int):
+    table = feature_table(records)
+    return _tf_neutral(table, model) if total < TF_MIN_RECORDS else table
 
 
 def _linker(tables, settings):
@@ -69,16 +89,18 @@ def train_model(records: list[dict]) -> dict:
 
 def dedupe(records: list[dict], threshold: float = M.REVIEW, model: dict | None = None) -> list[Pair]:
     db = _db()
-    linker = _linker(db.register(feature_table(records)), _model("dedupe_only", model))
+    settings = _model("dedupe_only", model)
+    linker = _linker(db.register(_features(records, settings, len(records))), settings)
     return _pairs(linker.inference.predict(threshold_match_probability=threshold))
 
 
 def link(a: list[dict], b: list[dict], threshold: float = M.REVIEW, model: dict | None = None) -> list[Pair]:
     """Pairs with left_id from `a` and right_id from `b`."""
     db = _db()
-    ta = db.register(feature_table(a), dataset_display_name="a")
-    tb = db.register(feature_table(b), dataset_display_name="b")
-    linker = _linker([ta, tb], _model("link_only", model))
+    settings = _model("link_only", model)
+    ta = db.register(_features(a, settings, len(a) + len(b)), dataset_display_name="a")
+    tb = db.register(_features(b, settings, len(a) + len(b)), dataset_display_name="b")
+    linker = _linker([ta, tb], settings)
     df = linker.inference.predict(threshold_match_probability=threshold)
     rel = df.as_duckdbpyrelation().select(
         "source_dataset_l, unique_id_l, unique_id_r, match_probability, match_weight").fetchall()

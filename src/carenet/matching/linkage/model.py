@@ -117,12 +117,16 @@ def _phone_comparison():
 
 BLOCKING = [
     block_on("id17"),
-    block_on("name_fz", "dob"),
+    block_on("name_fz", "substr(dob, 1, 4)"),  # same sound, same year of birth: day and month typos
     block_on("dob", "div9"),
     block_on("phone", "surname_fz"),
     block_on("name_fz", "div9"),
     block_on("name_fz", "id_tail"),
 ]
+
+
+def blocking_rules(dialect: str = "duckdb") -> list[dict]:
+    return [b.get_blocking_rule(dialect).as_dict() for b in BLOCKING]
 
 
 def settings(link_type: str = "dedupe_only") -> SettingsCreator:
