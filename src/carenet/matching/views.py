@@ -16,7 +16,7 @@ from carenet.core.roles import can
 from carenet.matching import models as m
 from carenet.matching import services
 from carenet.matching.engine.integrity import RULE_LABELS_ZH
-from carenet.people.selectors import divisions_visible_to
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,7 +41,7 @@ def datasets(request):
         _need(request, "matching.load")
         try:
             if request.POST.get("new_source"):
-                div = _get(divisions_visible_to(request.user), request.POST.get("division") or request.user.division_id)
+                div = _get(Division.objects.visible_to(request.user), request.POST.get("division") or request.user.division_id)
                 name = request.POST.get("name", "").strip()
                 if not name or request.POST.get("kind") not in m.FIELDS:
                     raise services.MatchingError(_("Give the source a name and a kind."))
@@ -63,7 +63,7 @@ def datasets(request):
     loads = m.Load.objects.visible_to(request.user).select_related("source", "loaded_by")[:50]
     return render(request, "matching/datasets.html", {
         "sources": sources, "loads": loads, "kinds": m.Kind.choices,
-        "divisions": divisions_visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])})
+        "divisions": Division.objects.visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])})
 
 
 @login_required
