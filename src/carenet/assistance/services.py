@@ -265,6 +265,8 @@ def open_recheck_on_finding(user, case: m.Case, *, reason: str) -> m.Case:
     """A confirmed integrity finding puts a paying case into re-check, where a stop decision is asked for."""
     if case.state != m.State.PAYING:
         return case
+    from carenet.assistance.workflow import _transition
+
     return _transition(user, case, "finding_recheck", reason=reason, capability="assistance.integrity")
 
 
@@ -280,7 +282,7 @@ def record_recovery(user, case: m.Case, *, periods: list[tuple[dt.date, Decimal]
     month = epay.month_of(today())
     run = m.PayrollRun.objects.create(run_month=month, program=ent.program, area=ent.township,
                                       status=m.PayrollRun.Status.DONE, progress=100, started_by=user,
-                                      log=f"追回：{note}"[:500], started=now(), finished=now())
+                                      log=f"追回：{note}"[:500], started=adapter.now(), finished=adapter.now())
     lines = []
     for period, amount in periods:
         line = m.LedgerLine.objects.create(entitlement=ent, payroll_run=run, program=ent.program,
