@@ -80,7 +80,7 @@ def test_payroll_job_pays_from_the_month_after_approval_and_is_idempotent(aa, cl
     again = run(aa, clock, ent.start_month)
     assert again.status == "done" and again.lines == 0 and again.total == 0
     assert m.LedgerLine.objects.count() == 1
-    assert "lines" in again.log and "done" in again.log
+    assert "台账" in again.log and "完成" in again.log and "done" not in again.log
 
 
 def test_back_pay_and_recovery_after_retroactive_changes(aa, clock):
@@ -362,5 +362,5 @@ def test_old_age_allowance_moves_to_the_next_tier_after_the_birthday(aa, clock):
     paid = {l.period.month: l.amount for l in m.LedgerLine.objects.filter(entitlement=case.entitlement)}
     assert paid == {4: tiers[80], 5: tiers[80], 6: tiers[80], 7: tiers[80], 8: tiers[90], 9: tiers[90]}
     assert case.entitlement.changes.get().reason == "年龄进入高龄津贴新档次"
-    assert "higher age tier" in m.PayrollRun.objects.get(run_month=dt.date(2026, 7, 1)).log + \
+    assert "调档" in m.PayrollRun.objects.get(run_month=dt.date(2026, 7, 1)).log + \
         m.PayrollRun.objects.get(run_month=dt.date(2026, 8, 1)).log

@@ -80,7 +80,7 @@ def test_provenance_names_division_date_and_source():
     rules = RuleSet(default_standards(PROVINCE, date(2020, 11, 1)))
     p = rules.resolve("marginal_multiple", "marginal", PATH, date(2025, 1, 1)).provenance
     assert p["division"] == PROVINCE and p["effective_from"] == "2020-11-01"
-    assert "Art.13" in p["source"]
+    assert "第十三条" in p["source"]
 
 
 def test_change_dates_lists_only_real_changes_in_window():

@@ -257,37 +257,129 @@ class PayrollForm(forms.Form):
         self.fields["area"].queryset = areas
 
 
+TIER_ROWS = 5
+
+
 class StandardForm(forms.Form):
+    """One dated standard, with a labelled input per key: numbers with their unit, a checkbox, a select,
+    check boxes, or a small row editor for tiers and per-level amounts. Builds the engine's Python value."""
     division = forms.ModelChoiceField(label=_("Division"), queryset=None, widget=forms.Select(attrs={"class": "form-select"}))
     program = _select(m.PROGRAM_CHOICES_WITH_ANY, _("Program"))
-    key = _select([(k, f"{k} · {erules.KEY_LABELS_ZH.get(k, '')}") for k in erules.KEY_TYPES], _("Standard"))
-    value = forms.CharField(label=_("Value (JSON, decimals as strings, e.g. \"1050.00\")"),
-                            widget=forms.TextInput(attrs={"class": "form-control font-monospace"}))
+    key = forms.ChoiceField(label=_("Standard"), choices=[(k, erules.KEY_LABELS_ZH.get(k, k)) for k in erules.KEY_TYPES],
+                            widget=forms.HiddenInput)
     effective_from = forms.DateField(label=_("Effective from"), initial=dt.date.today,
                                      widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"}))
-    source = forms.CharField(label=_("Source (document number, article)"), max_length=300,
+    source = forms.CharField(label=_("Legal basis (document number, article)"), max_length=300,
                              widget=forms.TextInput(attrs={"class": "form-control"}))
 
-    def __init__(self, *args, divisions=None, **kwargs):
+    def __init__(self, *args, divisions=None, key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["division"].queryset = divisions
+        key = (self.data.get("key") if self.is_bound else None) or key
+        self.std_key = key if key in erules.KEY_TYPES else None
+        self.kind = erules.KEY_TYPES.get(self.std_key)
+        self.unit = erules.KEY_UNITS_ZH.get(self.std_key, "")
+        self.value_fields: list[str] = []
+        self.tier_rows: list[tuple[str, str, str]] = []
+        if self.std_key:
+            self.fields["key"].initial = self.std_key
+            self._add_value_fields()
+
+    def _add(self, name, field):
+        self.fields[name] = field
+        self.value_fields.append(name)
+
+    def _add_value_fields(self):
+        kind, key, label = self.kind, self.std_key, erules.KEY_LABELS_ZH.get(self.std_key, self.std_key)
+        words = erules.VALUE_OPTIONS_ZH.get(key, {})
+        number = {"class": "form-control", "inputmode": "decimal"}
+        if kind in ("decimal", "decimal_or_none"):
+            self._add("value", forms.DecimalField(
+                label=label, required=kind == "decimal", min_value=0, max_digits=12, decimal_places=2,
+                help_text=_("Leave empty for no cap.") if kind == "decimal_or_none" else "",
+                widget=forms.NumberInput(attrs=dict(number, step="0.01"))))
+        elif kind == "int":
+            self._add("value", forms.IntegerField(label=label, min_value=0, max_value=10000,
+                                                  widget=forms.NumberInput(attrs={"class": "form-control"})))
+        elif kind == "bool":
+            self._add("value", forms.BooleanField(label=label, required=False,
+                                                  widget=forms.CheckboxInput(attrs={"class": "form-check-input"})))
+        elif kind == "str":
+            self._add("value", forms.ChoiceField(label=label, choices=list(words.items()),
+                                                 widget=forms.Select(attrs={"class": "form-select"})))
+        elif kind == "str_list":
+            self._add("value", forms.MultipleChoiceField(label=label, required=False, choices=list(words.items()),
+                                                         widget=forms.CheckboxSelectMultiple))
+        elif kind in ("pairs_decimal", "pairs_int"):
+            for code, word in words.items():
+                field = (forms.DecimalField(min_value=0, max_digits=12, decimal_places=2,
+                                            widget=forms.NumberInput(attrs=dict(number, step="0.01")))
+                         if kind == "pairs_decimal" else
+                         forms.IntegerField(min_value=1, max_value=120, widget=forms.NumberInput(attrs={"class": "form-control"})))
+                field.label = word
+                self._add(f"pair_{code}", field)
+        elif kind == "tiers":
+            for i in range(TIER_ROWS):
+                names = (f"tier_{i}_from", f"tier_{i}_to", f"tier_{i}_amount")
+                self._add(names[0], forms.IntegerField(label=_("Age from"), required=False, min_value=0, max_value=150,
+                                                       widget=forms.NumberInput(attrs={"class": "form-control"})))
+                self._add(names[1], forms.IntegerField(label=_("Age to"), required=False, min_value=0, max_value=150,
+                                                       widget=forms.NumberInput(attrs={"class": "form-control"})))
+                self._add(names[2], forms.DecimalField(label=_("Amount"), required=False, min_value=0, max_digits=12,
+                                                       decimal_places=2, widget=forms.NumberInput(attrs=dict(number, step="0.01"))))
+                self.tier_rows.append(names)
+
+    def bound_value_fields(self):
+        return [self[n] for n in self.value_fields if not n.startswith("tier_")]
+
+    def bound_tier_rows(self):
+        return [[self[n] for n in names] for names in self.tier_rows]
 
     def clean(self):
-        import json
-
         d = super().clean()
-        if d.get("key") and d.get("value") is not None:
-            raw = d["value"].strip()
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                data = raw  # a bare decimal or word
-            if isinstance(data, float):
-                data = raw
-            try:
-                d["parsed"] = erules.decode_value(d["key"], data)
-            except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
-                self.add_error("value", str(exc))
+        if not self.std_key:
+            raise forms.ValidationError(_("Choose a standard first."))
+        kind = self.kind
+        if any(n in self.errors for n in self.value_fields):
+            return d
+        if kind in ("decimal", "decimal_or_none", "int", "bool", "str"):
+            value = d.get("value")
+        elif kind == "str_list":
+            value = tuple(d.get("value") or ())
+        elif kind in ("pairs_decimal", "pairs_int"):
+            value = tuple((n[len("pair_"):], d[n]) for n in self.value_fields)
+        else:  # tiers
+            value, last_to = [], None
+            for lo_n, hi_n, amount_n in self.tier_rows:
+                lo, hi, amount = d.get(lo_n), d.get(hi_n), d.get(amount_n)
+                if lo is None and hi is None and amount is None:
+                    continue
+                if lo is None or amount is None:
+                    self.add_error(lo_n if lo is None else amount_n, _("A row needs an age from and an amount."))
+                    return d
+                if hi is not None and hi < lo:
+                    self.add_error(hi_n, _("The upper age is below the lower age."))
+                    return d
+                if value and (last_to is None or lo <= last_to):
+                    self.add_error(lo_n, _("Rows must go up in age without overlapping."))
+                    return d
+                value.append((lo, hi, amount))
+                last_to = hi
+            if not value:
+                self.add_error(self.tier_rows[0][0], _("Enter at least one row."))
+                return d
+            value = tuple(value)
+        cent = Decimal("0.01")
+        if kind in ("decimal", "decimal_or_none") and value is not None and self.unit.startswith("元"):
+            value = value.quantize(cent)
+        elif kind == "tiers":
+            value = tuple((lo, hi, amount.quantize(cent)) for lo, hi, amount in value)
+        elif kind == "pairs_decimal":
+            value = tuple((k, v.quantize(cent)) for k, v in value)
+        try:
+            d["parsed"] = erules.decode_value(self.std_key, erules.encode_value(self.std_key, value))
+        except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return d
 
 

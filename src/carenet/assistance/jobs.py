@@ -12,15 +12,17 @@ commit); ``manage.py run_payroll <id>`` runs it from the command line (cron, or 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
-import traceback
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.conf import settings
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from carenet.assistance import models as m
 from carenet.assistance import workflow
@@ -29,6 +31,8 @@ from carenet.assistance.engine import payroll as epay
 from carenet.assistance.payments import age_tier_changes, area_q, entitlements_for
 from carenet.core import audit
 from carenet.core.models import AuditLog
+
+log = logging.getLogger(__name__)
 
 CHUNK = 10_000
 
@@ -82,6 +86,12 @@ def write_lines(run: m.PayrollRun, lines) -> int:
 
 
 def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
+    # The log is read by staff: written in the site language whatever thread or command runs the job.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _execute(run_id, mark_paying=mark_paying)
+
+
+def _execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
     run = m.PayrollRun.objects.select_related("area", "started_by").get(pk=run_id)
     if run.status == m.PayrollRun.Status.DONE:
         return run
@@ -92,13 +102,14 @@ def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
         qs = entitlements_for(run)
         moved = age_tier_changes(run)
         if moved:
-            _log(run, buf, f"{moved} old-age allowances move to a higher age tier (高龄津贴调档)")
+            _log(run, buf, _("%(n)s old-age allowances move to a higher age tier") % {"n": moved})
         ents, _codes = load_engine_entitlements(qs)
-        _log(run, buf, f"loaded {len(ents)} entitlements ({run.get_program_display()}, {run.area.name}) "
-                       f"in {time.monotonic() - t0:.2f}s", 10)
+        _log(run, buf, _("Loaded %(n)s entitlements (%(program)s, %(area)s), %(s).2f s") % {
+                           "n": len(ents), "program": run.get_program_display(), "area": run.area.name,
+                           "s": time.monotonic() - t0}, 10)
         idx = ledger_index(run)
-        _log(run, buf, f"ledger indexed: {sum(len(v) for v in idx.values())} paid periods, "
-                       f"{time.monotonic() - t0:.2f}s", 20)
+        _log(run, buf, _("Payment history read: %(n)s paid months, %(s).2f s") % {
+                           "n": sum(len(v) for v in idx.values()), "s": time.monotonic() - t0}, 20)
         lines: list[epay.LedgerLine] = []
         periods = 0
         for i in range(0, len(ents), CHUNK):
@@ -109,11 +120,13 @@ def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
             _update(run.pk, progress=20 + int(60 * done / max(len(ents), 1)))
         total = epay.yuan(sum((ln.amount for ln in lines), Decimal("0")))
         kinds = defaultdict(int)
+        kind_names = dict(m.LedgerLine.Kind.choices) if hasattr(m, "LedgerLine") else {}
         for ln in lines:
             kinds[ln.kind] += 1
-        _log(run, buf, f"computed {len(lines)} lines over {periods} periods "
-                       f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items())) or 'nothing new'}), "
-                       f"total {total} yuan, {time.monotonic() - t0:.2f}s", 80)
+        _log(run, buf, _("Computed %(n)s payment lines over %(periods)s months (%(kinds)s), total %(total)s yuan, %(s).2f s") % {
+                           "n": len(lines), "periods": periods, "total": total, "s": time.monotonic() - t0,
+                           "kinds": "、".join(f"{kind_names.get(k, k)} {v}" for k, v in sorted(kinds.items()))
+                           or _("nothing new")}, 80)
         with transaction.atomic():
             written = write_lines(run, lines)
             m.PayrollRun.objects.filter(pk=run.pk).update(entitlements=len(ents), lines=written, total=total)
@@ -122,7 +135,7 @@ def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
                          after={"run_month": run.run_month.isoformat(), "program": run.program, "lines": written,
                                 "total": str(total), **{k: v for k, v in kinds.items()}},
                          note="assistance.payroll lines written")
-        _log(run, buf, f"wrote {written} ledger lines, {time.monotonic() - t0:.2f}s", 90)
+        _log(run, buf, _("Wrote %(n)s ledger lines, %(s).2f s") % {"n": written, "s": time.monotonic() - t0}, 90)
         if mark_paying and lines:
             paid_ids = {int(ln.entitlement_id) for ln in lines if ln.amount > 0}
             cases = m.Case.objects.filter(state=m.State.APPROVED, entitlement__pk__in=paid_ids)
@@ -132,14 +145,14 @@ def execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
                     workflow.mark_paying(run.started_by, case)
                     moved += 1
                 except Exception as exc:  # e.g. the runner is a near relative: leave it for someone else
-                    _log(run, buf, f"case {case.pk} not moved to paying: {workflow.error_message(exc)}")
+                    _log(run, buf, _("Case %(id)s not moved to paying: %(why)s") % {"id": case.pk, "why": workflow.error_message(exc)})
             if moved:
-                _log(run, buf, f"{moved} approved cases now paying")
-        _log(run, buf, f"done in {time.monotonic() - t0:.2f}s", 100)
+                _log(run, buf, _("%(n)s approved cases now paying") % {"n": moved})
+        _log(run, buf, _("Done in %(s).2f s") % {"s": time.monotonic() - t0}, 100)
         _update(run.pk, status=m.PayrollRun.Status.DONE, finished=timezone.now(), progress=100)
     except Exception as exc:
-        buf.append(f"FAILED: {exc}")
-        buf.append(traceback.format_exc(limit=3))
+        buf.append(_("Failed: %(error)s") % {"error": exc})
+        log.exception("payroll run %s failed", run.pk)  # the traceback goes to the server log, not the staff page
         _update(run.pk, status=m.PayrollRun.Status.FAILED, finished=timezone.now(), log="\n".join(buf))
     run.refresh_from_db()
     return run

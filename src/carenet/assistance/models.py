@@ -78,8 +78,8 @@ class Standard(models.Model):
     effective_from = models.DateField(_("effective from"))
     source = models.CharField(_("source"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("standard")
@@ -154,36 +154,36 @@ class Case(models.Model):
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.WINDOW)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.ACCEPTED, db_index=True)
     # workflow snapshot fields (engine.workflow.CaseSnapshot)
-    person_ids = models.JSONField(default=list)  # applicant + household members (Resident ids, as strings)
+    person_ids = models.JSONField(default=list, verbose_name=_("household members"))  # applicant + household members (Resident ids, as strings)
     notice_started_on = models.DateField(_("notice started"), null=True, blank=True)
     notice_ends_on = models.DateField(_("notice ends"), null=True, blank=True)
-    objections = models.PositiveSmallIntegerField(default=0)
-    township_may_approve = models.BooleanField(default=False)
-    conflicted_staff = models.JSONField(default=list)  # user ids (strings) flagged by near-relative declarations
+    objections = models.PositiveSmallIntegerField(default=0, verbose_name=_("objections"))
+    township_may_approve = models.BooleanField(default=False, verbose_name=_("township may approve"))
+    conflicted_staff = models.JSONField(default=list, verbose_name=_("staff who declared a relative"))  # user ids (strings) flagged by near-relative declarations
     # what was asked for and what the engine said
     reason = models.TextField(_("situation"), blank=True)
-    facts = models.JSONField(default=dict, blank=True)  # engine inputs gathered at intake and survey
+    facts = models.JSONField(default=dict, blank=True, verbose_name=_("facts"))  # engine inputs gathered at intake and survey
     requested_amount = models.DecimalField(_("requested amount"), max_digits=12, decimal_places=2, null=True,
                                            blank=True)
-    eligible = models.BooleanField(null=True)
-    outcome_code = models.CharField(max_length=60, blank=True)
-    explanation = models.JSONField(default=list, blank=True)  # [step.as_dict()]
-    provenance = models.JSONField(default=list, blank=True)
-    assessed_on = models.DateField(null=True, blank=True)
+    eligible = models.BooleanField(null=True, verbose_name=_("eligible"))
+    outcome_code = models.CharField(max_length=60, blank=True, verbose_name=_("outcome"))
+    explanation = models.JSONField(default=list, blank=True, verbose_name=_("explanation"))  # [step.as_dict()]
+    provenance = models.JSONField(default=list, blank=True, verbose_name=_("sources"))
+    assessed_on = models.DateField(null=True, blank=True, verbose_name=_("assessed on"))
     monthly_amount = models.DecimalField(_("monthly amount"), max_digits=12, decimal_places=2, null=True, blank=True)
     grant_amount = models.DecimalField(_("one-off grant"), max_digits=12, decimal_places=2, null=True, blank=True)
     persons = models.PositiveSmallIntegerField(_("persons"), default=1)
-    recheck_category = models.CharField(max_length=30, default="stable")
+    recheck_category = models.CharField(max_length=30, default="stable", verbose_name=_("re-check category"))
     next_recheck_on = models.DateField(_("next re-check"), null=True, blank=True)
     # deadline of the step the case waits on (recomputed after every transition)
-    due_step = models.CharField(max_length=20, blank=True)
+    due_step = models.CharField(max_length=20, blank=True, verbose_name=_("step due"))
     due_on = models.DateField(_("due"), null=True, blank=True, db_index=True)
-    due_provisional = models.BooleanField(default=False)  # beyond the holiday calendar: weekends only
-    location_lat = models.FloatField(null=True, blank=True)
-    location_lon = models.FloatField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
+    due_provisional = models.BooleanField(default=False, verbose_name=_("due date provisional"))  # beyond the holiday calendar: weekends only
+    location_lat = models.FloatField(null=True, blank=True, verbose_name=_("latitude"))
+    location_lon = models.FloatField(null=True, blank=True, verbose_name=_("longitude"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = ScopedManager()
     scope_path = "division__path"
@@ -220,17 +220,18 @@ class Case(models.Model):
 class CaseHistory(models.Model):
     """One transition. Append-only: rows are never updated or deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="history")
-    seq = models.PositiveIntegerField()
-    action = models.CharField(max_length=20)
-    from_state = models.CharField(max_length=12, blank=True)
-    to_state = models.CharField(max_length=12)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="history", verbose_name=_("case"))
+    seq = models.PositiveIntegerField(verbose_name=_("sequence"))
+    action = models.CharField(max_length=20, verbose_name=_("action"))
+    from_state = models.CharField(max_length=12, blank=True, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=12, verbose_name=_("to state"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(verbose_name=_("time"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
 
     class Meta:
+        verbose_name = _("case history")
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="assistance_history_seq")]
 
@@ -251,15 +252,16 @@ class CaseHistory(models.Model):
 class SurveyRecord(models.Model):
     """入户调查: what the visitor saw, the household's economic facts, and photos."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="surveys")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="surveys", verbose_name=_("case"))
     visited_on = models.DateField(_("visited on"))
     visitors = models.CharField(_("visitors"), max_length=100, help_text=_("At least two staff visit together."))
     notes = models.TextField(_("home-visit notes"))
-    facts = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
+    facts = models.JSONField(default=dict, blank=True, verbose_name=_("facts"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("survey record")
         ordering = ["-id"]
 
 
@@ -277,25 +279,26 @@ class GridReport(models.Model):
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("reported by"))
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
-    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
     route = models.CharField(_("classified as"), max_length=20)
     description = models.TextField(_("what was found"))
-    requested_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    lat = models.FloatField(null=True, blank=True)
-    lon = models.FloatField(null=True, blank=True)
+    requested_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("requested amount"))
+    lat = models.FloatField(null=True, blank=True, verbose_name=_("latitude"))
+    lon = models.FloatField(null=True, blank=True, verbose_name=_("longitude"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
-    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="grid_report")
-    referral = models.OneToOneField("Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="grid_report", verbose_name=_("case"))
+    referral = models.OneToOneField("Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("referral"))
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    handled_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+                                   related_name="+", verbose_name=_("handled by"))
+    handled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("handled at"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = ScopedManager()
     scope_path = "division__path"
 
     class Meta:
+        verbose_name = _("grid report")
         ordering = ["-id"]
 
     @property
@@ -306,21 +309,27 @@ class GridReport(models.Model):
 class Photo(models.Model):
     """A photo from a report or a home visit, stored under var/media and served through an access check."""
 
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    report = models.ForeignKey(GridReport, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    survey = models.ForeignKey(SurveyRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    file = models.FileField(storage=_storage, upload_to="assistance/%Y/%m/")
-    content_type = models.CharField(max_length=60, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="photos", verbose_name=_("case"))
+    report = models.ForeignKey(GridReport, null=True, blank=True, on_delete=models.PROTECT, related_name="photos", verbose_name=_("report"))
+    survey = models.ForeignKey(SurveyRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="photos", verbose_name=_("survey"))
+    file = models.FileField(storage=_storage, upload_to="assistance/%Y/%m/", verbose_name=_("file"))
+    content_type = models.CharField(max_length=60, blank=True, verbose_name=_("file type"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("photo")
 
 
 class NoticeObjection(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notice_objections")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notice_objections", verbose_name=_("case"))
     raised_by = models.CharField(_("raised by"), max_length=100, blank=True, help_text=_("May be anonymous."))
     content = models.TextField(_("objection"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("notice objection")
 
 
 class NearRelativeDeclaration(models.Model):
@@ -343,6 +352,7 @@ class NearRelativeDeclaration(models.Model):
     declared_on = models.DateField(_("declared on"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("near relative declaration")
         constraints = [models.UniqueConstraint(fields=["staff", "resident"], name="assistance_nrd_unique")]
 
 
@@ -362,22 +372,23 @@ class Referral(models.Model):
         DONE = "done", _("Handled")
         RETURNED = "returned", _("Returned to civil affairs")
 
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("case"))
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
-    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
     department = models.CharField(_("department"), max_length=20, choices=Department.choices)
     need = models.TextField(_("need"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENT)
     response = models.TextField(_("department's answer"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     due_on = models.DateField(_("answer due"), null=True, blank=True)
 
     objects = ScopedManager()
     scope_path = "division__path"
 
     class Meta:
+        verbose_name = _("referral")
         ordering = ["-id"]
 
 
@@ -385,12 +396,12 @@ class Entitlement(models.Model):
     """What is owed per month (engine ``payroll.Entitlement``). ``case`` is empty for beneficiaries migrated
     from the previous system."""
 
-    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="entitlement")
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="entitlement", verbose_name=_("case"))
     program = models.CharField(_("program"), max_length=20, choices=Program.choices, db_index=True)
-    beneficiary_id = models.CharField(max_length=30)  # "h<household id>" or "r<resident id>"
+    beneficiary_id = models.CharField(max_length=30, verbose_name=_("beneficiary"))  # "h<household id>" or "r<resident id>"
     payee = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("payee"))
     payee_name = models.CharField(_("payee"), max_length=50)
-    bank_account_enc = models.TextField(blank=True, editable=False)  # encrypted like ID numbers (core.pii)
+    bank_account_enc = models.TextField(blank=True, editable=False, verbose_name=_("bank account (encrypted)"))  # encrypted like ID numbers (core.pii)
     bank_account_masked = models.CharField(_("bank account"), max_length=40, blank=True)
     township = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
@@ -398,12 +409,13 @@ class Entitlement(models.Model):
     persons = models.PositiveSmallIntegerField(_("persons"), default=1)
     start_month = models.DateField(_("first month paid"))
     stop_month = models.DateField(_("first month not paid"), null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = ScopedManager()
     scope_path = "division__path"
 
     class Meta:
+        verbose_name = _("entitlement")
         indexes = [models.Index(fields=["program", "township"])]
 
     def __str__(self):
@@ -426,15 +438,16 @@ class Entitlement(models.Model):
 class EntitlementChange(models.Model):
     """增发 / 减发 / 标准调整 from a month on (engine ``AmountChange``). Append-only."""
 
-    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="changes")
-    effective_month = models.DateField()
-    monthly_amount = models.DecimalField(max_digits=12, decimal_places=2)
-    persons = models.PositiveSmallIntegerField(null=True, blank=True)
-    reason = models.TextField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="changes", verbose_name=_("entitlement"))
+    effective_month = models.DateField(verbose_name=_("effective month"))
+    monthly_amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("monthly amount"))
+    persons = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("persons"))
+    reason = models.TextField(verbose_name=_("reason"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("entitlement change")
         ordering = ["effective_month", "id"]
 
     def save(self, *args, **kwargs):
@@ -457,19 +470,20 @@ class PayrollRun(models.Model):
     area = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
-    log = models.TextField(blank=True)
-    entitlements = models.PositiveIntegerField(default=0)
-    lines = models.PositiveIntegerField(default=0)
-    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
+    log = models.TextField(blank=True, verbose_name=_("log"))
+    entitlements = models.PositiveIntegerField(default=0, verbose_name=_("entitlements"))
+    lines = models.PositiveIntegerField(default=0, verbose_name=_("lines"))
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0, verbose_name=_("total"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("started by"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     objects = ScopedManager()
     scope_path = "area__path"
 
     class Meta:
+        verbose_name = _("payroll run")
         ordering = ["-id"]
 
     def __str__(self):
@@ -485,22 +499,23 @@ class LedgerLine(models.Model):
         RECOVERY = "recovery", _("Recovery (追回)")
 
     # no separate index: the unique key (entitlement, period, run_month, kind) starts with it
-    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="ledger", db_index=False)
-    payroll_run = models.ForeignKey(PayrollRun, on_delete=models.PROTECT, related_name="ledger_lines")
-    program = models.CharField(max_length=20, choices=Program.choices)
-    beneficiary_id = models.CharField(max_length=30)
-    township = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
-    period = models.DateField()
-    run_month = models.DateField(db_index=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    persons = models.PositiveSmallIntegerField(default=0)
-    note = models.CharField(max_length=100, blank=True)
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="ledger", db_index=False, verbose_name=_("entitlement"))
+    payroll_run = models.ForeignKey(PayrollRun, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name=_("payroll run"))
+    program = models.CharField(max_length=20, choices=Program.choices, verbose_name=_("program"))
+    beneficiary_id = models.CharField(max_length=30, verbose_name=_("beneficiary"))
+    township = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
+    period = models.DateField(verbose_name=_("period"))
+    run_month = models.DateField(db_index=True, verbose_name=_("payroll month"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    persons = models.PositiveSmallIntegerField(default=0, verbose_name=_("persons"))
+    note = models.CharField(max_length=100, blank=True, verbose_name=_("note"))
 
     objects = ScopedManager()
     scope_path = "entitlement__division__path"
 
     class Meta:
+        verbose_name = _("ledger line")
         ordering = ["run_month", "township", "program", "id"]
         constraints = [models.UniqueConstraint(fields=["entitlement", "period", "run_month", "kind"],
                                                name="assistance_ledger_key")]

@@ -251,7 +251,8 @@ def resume_payroll(user, run: m.PayrollRun) -> m.PayrollRun:
     if not jobs.resumable(run):
         return run
     m.PayrollRun.objects.filter(pk=run.pk).update(status=m.PayrollRun.Status.QUEUED, progress=0,
-                                                  log=run.log + f"\nrequeued by {user.username}")
+                                                  log=run.log + "\n" + _("Requeued by %(name)s") % {
+                                                      "name": user.display_name})
     audit.record(AuditLog.Action.UPDATE, run, actor=user, division_path=run.area.path,
                  note="assistance.payroll requeued")
     run.refresh_from_db()

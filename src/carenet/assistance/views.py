@@ -452,7 +452,7 @@ def figures(request):
 @needs("assistance.view")
 def standards(request):
     divisions = Division.objects.visible_to(request.user).filter(level__in=[Division.Level.DISTRICT, Division.Level.STREET])
-    form = f.StandardForm(request.POST or None, divisions=divisions,
+    form = f.StandardForm(request.POST or None, divisions=divisions, key=request.GET.get("key"),
                           initial={"division": request.user.division_id, "effective_from": services.today()})
     if request.method == "POST":
         require(request.user, "assistance.approve")
@@ -477,11 +477,13 @@ def standards(request):
     rows = m.Standard.objects.select_related("division", "created_by").filter(
         division__code__in=codes | {d.code for d in divisions}).order_by("key", "program", "division__path",
                                                                           "effective_from")
-    from carenet.assistance.engine.rules import KEY_LABELS_ZH
-    table = [{"row": r, "label": KEY_LABELS_ZH.get(r.key, ""),
-              "value": json.dumps(r.value, ensure_ascii=False)} for r in rows]
+    from carenet.assistance.engine import rules as erules
+    programs = dict(m.PROGRAM_CHOICES_WITH_ANY)
+    table = [{"row": r, "label": erules.KEY_LABELS_ZH.get(r.key, r.key), "program": programs.get(r.program, r.program),
+              "value": erules.describe_value(r.key, erules.decode_value(r.key, r.value))} for r in rows]
+    keys = [(k, erules.KEY_LABELS_ZH.get(k, k)) for k in erules.KEY_TYPES]
     return render(request, "assistance/standards.html", {"form": form, "rows": table, "today": services.today(),
-                                                         "paths": paths})
+                                                         "paths": paths, "keys": keys})
 
 
 @needs("assistance.view")

@@ -233,46 +233,46 @@ def default_standards(division_code: str, effective_from: date = date(2020, 11, 
     """
     zj = "浙江省社会救助条例(2020)"
     nat = "社会救助暂行办法"
-    ill = "illustrative: replace with the local published figure"
+    ill = "示例值，须替换为本地公布的标准"
     rows: list[tuple[str, str, Any, str]] = [
         (DIBAO_URBAN, "dibao_monthly", D("1000.00"), ill),
-        (DIBAO_RURAL, "dibao_monthly", D("1000.00"), ill + f"; rural >= 70% of urban ({zj} Art.10)"),
-        (ANY_PROGRAM, "dibao_min_per_person", D("0.00"), ill + "; 0 = no minimum"),
-        (MARGINAL, "marginal_multiple", D("1.5"), f"{zj} Art.13"),
-        (ANY_PROGRAM, "min_wage_monthly", None, ill + f"; caps the marginal threshold ({zj} Art.13); None = no cap"),
-        (TEMP_AID, "temp_aid_cap_multiple", D("6"), f"{zj} Art.39(1)"),
-        (TEMP_AID, "temp_aid_special_cap_multiple", D("12"), f"{zj} Art.39(1)"),
-        (TEMP_AID, "first_aid_cap", D("1000.00"), ill + f"; {nat} Art.48 (emergency: simplified procedure)"),
-        (TEMP_AID, "temp_aid_township_approval_max", D("3000.00"), ill + f"; {zj} Art.40 (small amounts may be delegated)"),
+        (DIBAO_RURAL, "dibao_monthly", D("1000.00"), ill + f"；农村不低于城市的70%（{zj}第十条）"),
+        (ANY_PROGRAM, "dibao_min_per_person", D("0.00"), ill + "；0 表示不设最低额"),
+        (MARGINAL, "marginal_multiple", D("1.5"), f"{zj}第十三条"),
+        (ANY_PROGRAM, "min_wage_monthly", None, ill + f"；低保边缘认定上限（{zj}第十三条）；空表示不设上限"),
+        (TEMP_AID, "temp_aid_cap_multiple", D("6"), f"{zj}第三十九条第一项"),
+        (TEMP_AID, "temp_aid_special_cap_multiple", D("12"), f"{zj}第三十九条第一项"),
+        (TEMP_AID, "first_aid_cap", D("1000.00"), ill + f"；{nat}第四十八条（紧急情况简易程序）"),
+        (TEMP_AID, "temp_aid_township_approval_max", D("3000.00"), ill + f"；{zj}第四十条（小额救助可委托审批）"),
         (ELDERLY, "elderly_allowance_tiers", ((80, 89, D("50.00")), (90, 99, D("100.00")), (100, None, D("300.00"))), ill),
-        (TEKUN, "tekun_basic_monthly", D("1300.00"), ill + f"; {zj} Art.14 (set by county-level government)"),
+        (TEKUN, "tekun_basic_monthly", D("1300.00"), ill + f"；{zj}第十四条（由县级人民政府确定）"),
         (TEKUN, "tekun_care_monthly", (("self_care", D("0.00")), ("partial", D("300.00")), ("full", D("600.00"))), ill),
-        (TEKUN, "tekun_income_standard_program", "dibao", "income compared with the local dibao standard"),
-        (WARM_FUND, "warm_fund_max", D("5000.00"), "issue 5 / PRODUCT.md §4: one-off grants of at most 5,000 yuan"),
+        (TEKUN, "tekun_income_standard_program", "dibao", "收入与当地低保标准比较"),
+        (WARM_FUND, "warm_fund_max", D("5000.00"), "暖心基金章程：一次性救助，每次不超过5000元"),
         (WARM_FUND, "warm_fund_min_interval_months", 12, ill),
-        (ANY_PROGRAM, "deadline_review_days", 15, f"{zj} Art.11 (15 working days from the application)"),
-        (ANY_PROGRAM, "deadline_notice_days", 7, f"{zj} Art.11 (公示七日)"),
-        (ANY_PROGRAM, "deadline_renotice_days", 3, "重庆市城乡居民最低生活保障条例 Art.18(3) (re-notice 3 days after an objection)"),
-        (ANY_PROGRAM, "notice_day_unit", "working", "issue 5 counts the notice in working days; set 'calendar' for natural days"),
+        (ANY_PROGRAM, "deadline_review_days", 15, f"{zj}第十一条（自申请之日起15个工作日）"),
+        (ANY_PROGRAM, "deadline_notice_days", 7, f"{zj}第十一条（公示七日）"),
+        (ANY_PROGRAM, "deadline_renotice_days", 3, "重庆市城乡居民最低生活保障条例第十八条第三项（异议复查后再公示3日）"),
+        (ANY_PROGRAM, "notice_day_unit", "working", "公示期按工作日计算；按自然日计算时改为“自然日”"),
         (ANY_PROGRAM, "deadline_submit_days", 2, ill),
-        (ANY_PROGRAM, "deadline_approval_days", 5, f"{zj} Art.11 (5 working days from the initial opinion)"),
+        (ANY_PROGRAM, "deadline_approval_days", 5, f"{zj}第十一条（自收到初审意见起5个工作日）"),
         (ANY_PROGRAM, "deadline_recheck_days", 15, ill),
         (ANY_PROGRAM, "deadline_warning_days", 2, ill),
         (ANY_PROGRAM, "deadline_escalation_days", 3, ill),
-        (ANY_PROGRAM, "approval_delegated_to_township", False, f"{nat} Art.48; {zj} Art.40"),
+        (ANY_PROGRAM, "approval_delegated_to_township", False, f"{nat}第四十八条；{zj}第四十条"),
         (ANY_PROGRAM, "recheck_months", (("stable_severe", 12), ("stable", 6), ("employable_unemployed", 3)),
-         "重庆市城乡居民最低生活保障条例 Art.26 pattern (yearly / half-yearly / more often)"),
+         "参照重庆市城乡居民最低生活保障条例第二十六条（每年／每半年／更频繁）"),
         (ANY_PROGRAM, "deposit_limit_months", D("24"), ill),
-        (ANY_PROGRAM, "max_vehicles", 0, ill + "; disability mobility vehicles are exempt (重庆 Art.13(2))"),
+        (ANY_PROGRAM, "max_vehicles", 0, ill + "；残疾人功能性补偿代步机动车除外（重庆条例第十三条第二项）"),
         (ANY_PROGRAM, "max_housing_units", 1, ill),
         (ANY_PROGRAM, "income_excluded_types",
          ("special_care", "reward", "social_assistance", "basic_pension_base"),
-         "最低生活保障审核确认办法 (2021): not in the corpus; list to be verified locally"),
-        (ANY_PROGRAM, "employment_cost_deduction", D("0.00"), ill + "; 0 = none"),
-        (ANY_PROGRAM, "employment_disregard_multiple", D("3"), f"{zj} Art.50 (at most 3x the standard per month)"),
-        (ANY_PROGRAM, "employment_disregard_months", 12, f"{zj} Art.50 (at least 6, at most 12 months)"),
-        (ANY_PROGRAM, "rigid_expense_deductible", ("medical", "education"), "上海市社会救助条例 Art.12; " + f"{zj} Art.41"),
-        (ANY_PROGRAM, "payment_start_offset_months", 1, f"{zj} Art.56 (paid from the month after approval)"),
+         "最低生活保障审核确认办法（2021）；清单须由本地核实"),
+        (ANY_PROGRAM, "employment_cost_deduction", D("0.00"), ill + "；0 表示不扣减"),
+        (ANY_PROGRAM, "employment_disregard_multiple", D("3"), f"{zj}第五十条（每月不超过低保标准的3倍）"),
+        (ANY_PROGRAM, "employment_disregard_months", 12, f"{zj}第五十条（不少于6个月，不超过12个月）"),
+        (ANY_PROGRAM, "rigid_expense_deductible", ("medical", "education"), "上海市社会救助条例第十二条；" + f"{zj}第四十一条"),
+        (ANY_PROGRAM, "payment_start_offset_months", 1, f"{zj}第五十六条（自批准次月起发放）"),
     ]
     return [Standard(division_code, prog, key, value, effective_from, src) for prog, key, value, src in rows]
 
@@ -359,3 +359,63 @@ def decode_value(key: str, data: Any) -> Any:
             raise TypeError(f"{key} must be a JSON boolean")
         return data
     return str(data)
+
+
+# --------------------------------------------------------------------------
+# Values in words, for staff pages (never JSON).
+# --------------------------------------------------------------------------
+
+KEY_UNITS_ZH = {
+    "dibao_monthly": "元/人·月", "dibao_min_per_person": "元/人·月", "marginal_multiple": "倍",
+    "min_wage_monthly": "元/月", "temp_aid_cap_multiple": "倍", "temp_aid_special_cap_multiple": "倍",
+    "first_aid_cap": "元", "temp_aid_township_approval_max": "元", "tekun_basic_monthly": "元/月",
+    "warm_fund_max": "元", "warm_fund_min_interval_months": "个月", "deadline_review_days": "个工作日",
+    "deadline_notice_days": "日", "deadline_renotice_days": "日", "deadline_submit_days": "个工作日",
+    "deadline_approval_days": "个工作日", "deadline_recheck_days": "个工作日", "deadline_warning_days": "个工作日",
+    "deadline_escalation_days": "个工作日", "deposit_limit_months": "个月低保标准", "max_vehicles": "辆",
+    "max_housing_units": "套", "employment_cost_deduction": "元/人·月", "employment_disregard_multiple": "倍",
+    "employment_disregard_months": "个月", "payment_start_offset_months": "个月",
+    "tekun_care_monthly": "元/月", "recheck_months": "个月", "elderly_allowance_tiers": "元/月",
+}
+
+# The words a code value may take, per key (options for str keys, row labels for pairs, boxes for str lists).
+VALUE_OPTIONS_ZH = {
+    "notice_day_unit": {"working": "工作日", "calendar": "自然日"},
+    "tekun_income_standard_program": {"dibao": "低保标准"},
+    "tekun_care_monthly": {"self_care": "生活自理", "partial": "部分失能（半护理）", "full": "完全失能（全护理）"},
+    "recheck_months": {"stable_severe": "收入稳定且重病重残", "stable": "收入基本稳定", "employable_unemployed": "有劳动能力未就业"},
+    "income_excluded_types": {"special_care": "优待抚恤金", "reward": "奖励性补助", "social_assistance": "社会救助款物",
+                              "basic_pension_base": "城乡居民基础养老金", "maintenance": "赡养/抚养/扶养费",
+                              "pension": "养老金", "other": "其他"},
+    "rigid_expense_deductible": {"medical": "医疗", "education": "教育", "other": "其他"},
+}
+
+
+def describe_value(key: str, value: Any) -> str:
+    """A standard's value in plain Chinese: '80–89岁 50.00 元/月；…', '1000.00 元/人·月', '是'."""
+    kind = KEY_TYPES.get(key)
+    unit = KEY_UNITS_ZH.get(key, "")
+    words = VALUE_OPTIONS_ZH.get(key, {})
+    if value is None:
+        return "不设上限" if kind == "decimal_or_none" else "—"
+    if kind in ("decimal", "decimal_or_none"):
+        d = Decimal(value)
+        text = f"{d:.2f}" if unit.startswith("元") else f"{d.normalize():f}"
+        return f"{text} {unit}".strip()
+    if kind == "int":
+        return f"{int(value)} {unit}".strip()
+    if kind == "bool":
+        return "是" if value else "否"
+    if kind == "tiers":
+        parts = []
+        for lo, hi, amount in value:
+            ages = f"{lo}–{hi}岁" if hi is not None else f"{lo}岁及以上"
+            parts.append(f"{ages} {Decimal(amount):.2f} {unit}")
+        return "；".join(parts)
+    if kind == "pairs_decimal":
+        return "；".join(f"{words.get(k, k)} {Decimal(v):.2f} {unit}" for k, v in as_mapping(value).items())
+    if kind == "pairs_int":
+        return "；".join(f"{words.get(k, k)} {int(v)} {unit}" for k, v in as_mapping(value).items())
+    if kind == "str_list":
+        return "、".join(words.get(v, v) for v in value) or "无"
+    return words.get(str(value), str(value))
