@@ -1,5 +1,4 @@
 """#18: standards get a real form (labelled inputs with units, row editors) and the table shows values in words."""
-import datetime as dt
 from decimal import Decimal
 
 import pytest

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
