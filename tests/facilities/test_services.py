@@ -124,3 +124,26 @@ def test_views_render_in_chinese_and_scope(area, client):
     assert d["elders"]["total"] == 3 and d["facilities"]["total"] == 2
     client.force_login(area.worker_a)
     assert client.get("/supervision/").status_code == 403
+
+
+def test_admit_by_full_id_number_discharge_and_add_staff_from_the_page(area, client):
+    from carenet.core.models import AuditLog
+
+    fac = make_facility(area, beds=5)
+    client.force_login(area.reviewer)
+    r = client.post(f"/facilities/{fac.pk}/admit/", {"id_number": "123", "admitted": "2026-01-05"}, follow=True)
+    assert "18位身份证号" in r.content.decode() and not fac.residents.exists()
+    r = client.post(f"/facilities/{fac.pk}/admit/", {"id_number": area.elder_c.resident.id_number.lower(),
+                                                      "admitted": "2026-01-05", "nursing_bed": "1", "room": "101"}, follow=True)
+    stay = fac.residents.get()
+    assert stay.elder == area.elder_c and stay.nursing_bed and "已办理入住" in r.content.decode()
+    assert AuditLog.objects.filter(action="lookup", actor=area.reviewer).exists()
+    client.post(f"/facilities/stays/{stay.pk}/discharge/", {"discharged": "2026-02-01"})
+    stay.refresh_from_db()
+    assert stay.discharged == dt.date(2026, 2, 1)
+    client.post(f"/facilities/{fac.pk}/staff/", {"name": "李护士", "role": "nurse", "training_hours": "x"})
+    assert not fac.staff.exists()
+    client.post(f"/facilities/{fac.pk}/staff/", {"name": "李护士", "role": "nurse", "training_hours": "24"})
+    assert fac.staff.get().training_hours == 24
+    client.force_login(area.worker_a)      # no staff capability
+    assert client.post(f"/facilities/{fac.pk}/staff/", {"name": "x", "role": "nurse"}).status_code == 403

@@ -15,6 +15,9 @@ urlpatterns = [
     path("<int:pk>/evaluate/", views.evaluate, name="evaluate"),
     path("<int:pk>/inspect/", views.inspect, name="inspect"),
     path("<int:pk>/console/", views.console, name="console"),
+    path("<int:pk>/admit/", views.admit, name="admit"),
+    path("<int:pk>/staff/", views.add_staff, name="add_staff"),
+    path("stays/<int:pk>/discharge/", views.discharge, name="discharge"),
     path("findings/<int:pk>/", views.finding_step, name="finding_step"),
     path("photos/<int:pk>/", views.photo, name="photo"),
 ]

@@ -67,7 +67,8 @@ def facility_detail(request, pk):
         "status_form": StatusForm(), "targets": estatus.allowed_targets(fac.status),
         "status_labels": dict(m.Facility.Status.choices), "inspection_form": InspectionForm(initial={"inspected_on": timezone.localdate()}),
         "severities": m.Finding.Severity.choices, "stations": fac.stations.all(),
-        "templates": m.EvaluationTemplate.objects.filter(active=True),
+        "templates": m.EvaluationTemplate.objects.filter(active=True), "staff_roles": m.Staff.Role.choices,
+        "today": timezone.localdate(),
     }
     return render(request, "facilities/detail.html", ctx)
 
@@ -295,3 +296,64 @@ def _console_action(request, fac):
     except PermissionDenied:
         messages.error(request, _("Only this facility's staff on duty can handle its room alarms."))
     return redirect("facilities:console", pk=fac.pk)
+
+
+@require_POST
+@needs("facilities.staff")
+def admit(request, pk):
+    """Admit an elder by full ID number (an exact, audited district-wide lookup: people move into homes elsewhere)."""
+    from carenet.people.selectors import resident_by_id_number_districtwide
+
+    fac = sel.get_facility(request.user, pk)
+    id_number = request.POST.get("id_number", "").strip().upper()
+    try:
+        on = dt.date.fromisoformat(request.POST.get("admitted", ""))
+    except ValueError:
+        on = None
+    if len(id_number) != 18 or on is None:
+        messages.error(request, _("Enter the elder's full 18-digit ID number and the admission date."))
+        return redirect("facilities:detail", pk=fac.pk)
+    resident = resident_by_id_number_districtwide(request.user, id_number, why=f"admission to facility {fac.pk}")
+    elder = getattr(resident, "elder", None) if resident else None
+    if elder is None:
+        messages.error(request, _("No elder with this ID number is registered; register the elder first."))
+        return redirect("facilities:detail", pk=fac.pk)
+    try:
+        services.admit(request.user, fac, elder, on, care_level=elder.care_level,
+                       nursing_bed=request.POST.get("nursing_bed") == "1", room=request.POST.get("room", "")[:20])
+    except services.FacilityError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Admitted."))
+    return redirect("facilities:detail", pk=fac.pk)
+
+
+@require_POST
+@needs("facilities.staff")
+def discharge(request, pk):
+    stay = get_object_or_404(m.FacilityResident.objects.visible_to(request.user), pk=pk)
+    try:
+        services.discharge(request.user, stay, dt.date.fromisoformat(request.POST.get("discharged", "")))
+    except ValueError as exc:
+        messages.error(request, str(exc) if isinstance(exc, services.FacilityError) else _("Enter the discharge date."))
+    else:
+        messages.success(request, _("Discharged."))
+    return redirect("facilities:detail", pk=stay.facility_id)
+
+
+@require_POST
+@needs("facilities.staff")
+def add_staff(request, pk):
+    fac = sel.get_facility(request.user, pk)
+    name, role = request.POST.get("name", "").strip()[:50], request.POST.get("role", "")
+    try:
+        hours = int(request.POST.get("training_hours") or 0)
+    except ValueError:
+        hours = -1
+    if not name or role not in m.Staff.Role.values or not 0 <= hours <= 2000:
+        messages.error(request, _("Enter a name, a post and training hours (0 to 2000)."))
+    else:
+        services.add_staff(request.user, fac, name=name, role=role, training_hours=hours,
+                           certificates=request.POST.get("certificates", "").strip()[:200])
+        messages.success(request, _("Saved."))
+    return redirect("facilities:detail", pk=fac.pk)
