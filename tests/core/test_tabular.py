@@ -291,3 +291,9 @@ def test_the_reject_report_never_carries_a_formula():
     cells = [c for r in load_workbook(BytesIO(data)).active.iter_rows() for c in r]
     assert not [c for c in cells if c.data_type == "f"]
     assert "'=HYPERLINK(\"http://x\",\"点我\")" in [c.value for c in cells]
+
+
+def test_the_invisible_character_class_covers_every_control_and_format_character():
+    import unicodedata
+    invisible = [chr(c) for c in range(0x30000) if unicodedata.category(chr(c)) in ("Cc", "Cf") and chr(c) not in "\t\n\r"]
+    assert [f"U+{ord(ch):04X}" for ch in invisible if n.clean(f"a{ch}b") != "ab"] == []

@@ -28,9 +28,6 @@ _WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _WIDTH[0x3000] = 0x20
 _WIDTH_ALNUM = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
 _WIDTH_ALNUM[0x3000] = 0x20
-# Zero-width and other invisible characters that survive copy-paste from web pages and chat apps.
-_INVISIBLE = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x00AD, 0x202A, 0x202B,
-                            0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069])
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f]+")
 
 
@@ -39,15 +36,31 @@ def fold_width(text: str, everything: bool = False) -> str:
     return text.translate(_WIDTH if everything else _WIDTH_ALNUM)
 
 
+# Control (Cc) and format (Cf: zero-width spaces, direction marks, BOM…) characters, except tab and line breaks
+# (which become spaces). Generated from the Unicode 14 database (unicodedata.category in Cc, Cf);
+# tests/core/test_tabular.py checks it against the running Python's database.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
 def clean(text: str) -> str:
     """Invisible characters removed, full-width digits/letters folded, runs of spaces made one, ends trimmed."""
-    text = "".join(ch for ch in text.translate(_INVISIBLE)
-                   if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf"))
-    return _SPACES.sub(" ", fold_width(text)).strip()
+    if not text.isascii():
+        text = fold_width(_CONTROL.sub("", text))
+    elif not text.isprintable():
+        text = _CONTROL.sub("", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not clean(value))
+    if value is None:
+        return True
+    if isinstance(value, str):
+        stripped = value.strip()
+        return not stripped or (len(stripped) <= 4 and not clean(stripped))
+    return False
 
 
 def as_text(value) -> str:

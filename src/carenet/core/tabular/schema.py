@@ -172,6 +172,7 @@ def parse(sheets: list[Sheet], schema: Schema, saved: dict[str, str] | None = No
     for lay in layouts:
         sheet = by_name[lay.sheet]
         order = _column_order(lay, schema)
+        heads = {as_text(lay.headers[i]) for i in lay.fields}
         for offset, cells in enumerate(sheet.rows[lay.first_data_row - 1:]):
             if all(is_blank(v) for v in cells):
                 continue
@@ -195,7 +196,8 @@ def parse(sheets: list[Sheet], schema: Schema, saved: dict[str, str] | None = No
                 except CellError as exc:
                     row.values[col.key] = None
                     row.error(exc.message)
-            if _repeated_header(row, lay, schema):
+            texts = {t for t in row.raw.values() if t}
+            if len(texts) >= 2 and texts <= heads:
                 continue  # a header repeated further down (sheets pasted one under another)
             for col in unique:
                 value = row.values.get(col.key)
@@ -218,9 +220,3 @@ def _column_order(lay: Layout, schema: Schema) -> dict[str, list[int]]:
     for i, key in sorted(lay.fields.items(), key=lambda kv: (header_key(lay.headers[kv[0]]) != labels[kv[1]], kv[0])):
         out.setdefault(key, []).append(i)
     return out
-
-
-def _repeated_header(row: Row, lay: Layout, schema: Schema) -> bool:
-    texts = {header_key(t) for t in row.raw.values() if t}
-    heads = {header_key(lay.headers[i]) for i in lay.fields}
-    return len(texts) >= 2 and texts <= heads
