@@ -210,6 +210,4 @@ def ledger(user, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def communities_visible_to(user) -> QuerySet[Division]:
-    from carenet.core.scoping import user_subtree_q
-
-    return Division.objects.filter(user_subtree_q(user, "path"), level=Division.Level.COMMUNITY).order_by("path")
+    return Division.objects.visible_to(user).filter(level=Division.Level.COMMUNITY).order_by("path")

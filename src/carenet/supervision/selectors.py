@@ -127,7 +127,7 @@ def bigscreen_data(user) -> dict:
     elders_block = cache.get_or_set(f"bigscreen:elders:{user.division_id or 'all'}:{user.is_superuser}:{today}",
                                     lambda: _elders_block(user, today), ELDERS_CACHE_S)
 
-    fac = fm.Facility.objects.filter(user_subtree_q(user, "division__path"))
+    fac = fm.Facility.objects.visible_to(user)
     by_type = {t: {"count": 0, "beds": 0} for t, _ in fm.FacilityType.choices}
     for t, n, beds in fac.values_list("type").annotate(n=Count("pk"), beds=Sum("beds")):
         by_type[t] = {"count": n, "beds": beds or 0}
@@ -153,7 +153,7 @@ def bigscreen_data(user) -> dict:
     door = _homecare_counts(user, start_today, month)
 
     from carenet.assistance.models import Entitlement, LedgerLine
-    ent = Entitlement.objects.filter(user_subtree_q(user, "division__path"), start_month__lte=today).filter(
+    ent = Entitlement.objects.visible_to(user).filter(start_month__lte=today).filter(
         Q(stop_month__isnull=True) | Q(stop_month__gt=month))
     assistance = ent.aggregate(n=Count("pk"), persons=Sum("persons"), monthly=Sum("monthly_amount"))
     paid = LedgerLine.objects.filter(user_subtree_q(user, "township__path"), run_month=month).aggregate(s=Sum("amount"))
@@ -189,11 +189,11 @@ def _elders_block(user, today: dt.date) -> dict:
 
     from carenet.people.models import ElderProfile
 
-    streets = {d.path: d for d in Division.objects.filter(user_subtree_q(user, "path"), level=2)}
+    streets = {d.path: d for d in Division.objects.visible_to(user).filter(level=2)}
     band = Case(*[When(resident__birth_date__gt=_years_before(today, hi + 1), resident__birth_date__lte=_years_before(today, lo),
                        then=Value(lo)) for lo, hi in AGE_BANDS], default=Value(0), output_field=IntegerField())
     # The area as a list of division ids (a few hundred): no join to the division table, no LIKE on 100,000 rows.
-    div_path = dict(Division.objects.filter(user_subtree_q(user, "path")).values_list("id", "path"))
+    div_path = dict(Division.objects.visible_to(user).values_list("id", "path"))
     rows = (ElderProfile.objects.filter(resident__division_id__in=list(div_path), resident__deceased_on__isnull=True)
             .annotate(band=band).values_list("resident__division_id", "care_level", "band", "key_elder", "living")
             .annotate(n=Count("pk")).order_by())
