@@ -24,7 +24,7 @@ from carenet.assistance.engine import workflow as ewf
 from carenet.assistance.payments import restate_for_standard
 from carenet.assistance.workflow import (DECIDE, PHOTO_TYPES, add_photo, approve, change_payment, close,
                                          complete_recheck, due_date, error_message, first_aid_possible, mark_paying,
-                                         pay_first_aid, persist, record_objection, record_survey, reject, review,
+                                         open_recheck_on_finding, pay_first_aid, persist, record_objection, record_survey, reject, review,
                                          start_notice, start_recheck, stop_payment, submit, withdraw)
 from carenet.core import audit
 from carenet.core.models import AuditLog, Division
@@ -33,7 +33,7 @@ from carenet.people.models import Resident
 
 __all__ = [  # the case steps and helpers callers use through services
     "CALENDAR", "DECIDE", "PHOTO_TYPES", "AssistanceError", "actor_for", "approve", "change_payment", "close",
-    "complete_recheck", "due_date", "error_message", "first_aid_possible", "mark_paying", "pay_first_aid", "path_codes",
+    "complete_recheck", "due_date", "error_message", "open_recheck_on_finding", "first_aid_possible", "mark_paying", "pay_first_aid", "path_codes",
     "record_objection", "record_survey", "reject", "review", "rules_for", "start_notice", "start_recheck",
     "stop_payment", "submit", "today", "withdraw",
 ]
@@ -262,15 +262,6 @@ def resume_payroll(user, run: m.PayrollRun) -> m.PayrollRun:
 
 # ------------------------------------------------------------------ integrity findings (called by matching)
 
-def open_recheck_on_finding(user, case: m.Case, *, reason: str) -> m.Case:
-    """A confirmed integrity finding puts a paying case into re-check, where a stop decision is asked for."""
-    if case.state != m.State.PAYING:
-        return case
-    from carenet.assistance.workflow import _transition
-
-    return _transition(user, case, "finding_recheck", reason=reason, capability="assistance.integrity")
-
-
 @transaction.atomic
 def record_recovery(user, case: m.Case, *, periods: list[tuple[dt.date, Decimal]], note: str) -> list[m.LedgerLine]:
     """Recovery (追回) lines in the ledger for months paid but not owed, found outside a payroll (e.g. an
@@ -280,7 +271,7 @@ def record_recovery(user, case: m.Case, *, periods: list[tuple[dt.date, Decimal]
     ent = m.Entitlement.objects.select_for_update().filter(case=case).first()
     if ent is None:
         raise AssistanceError(_("This case has no entitlement to change."))
-    month = epay.month_of(today())
+    month = epay.month_of(adapter.today())
     run = m.PayrollRun.objects.create(run_month=month, program=ent.program, area=ent.township,
                                       status=m.PayrollRun.Status.DONE, progress=100, started_by=user,
                                       log=f"追回：{note}"[:500], started=adapter.now(), finished=adapter.now())

@@ -340,3 +340,10 @@ def stop_payment(user, case: m.Case, *, effective_month: dt.date, reason: str) -
 def mark_paying(user, case: m.Case) -> m.Case:
     """approved -> paying, done by the payroll job for the run that first pays the case."""
     return _transition(user, case, "start_payment", capability="assistance.payroll")
+
+
+def open_recheck_on_finding(user, case: m.Case, *, reason: str) -> m.Case:
+    """A confirmed integrity finding puts a paying case into re-check, where a stop decision is asked for."""
+    if case.state != m.State.PAYING:
+        return case
+    return _transition(user, case, "finding_recheck", reason=reason, capability="assistance.integrity")

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 from . import model as M
-from .normalize import FEATURE_COLUMNS, feature_table
+from .normalize import feature_table
 
 log = logging.getLogger(__name__)
 
