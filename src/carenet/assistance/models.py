@@ -18,11 +18,14 @@ All writes go through ``services.py``.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.assistance.engine import rules as erules
@@ -195,6 +198,10 @@ class Case(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.get_program_display()} {self.applicant.name}"
+
+    def recheck_overdue(self, today: dt.date) -> bool:
+        """下次复核 has passed while the case is still being paid (red in lists and on the to-do list)."""
+        return bool(self.state == State.PAYING and self.next_recheck_on and self.next_recheck_on < today)
 
     @property
     def number(self) -> str:
@@ -380,7 +387,7 @@ class Referral(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENT)
     response = models.TextField(_("department's answer"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
-    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     updated = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     due_on = models.DateField(_("answer due"), null=True, blank=True)
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carenet.assistance import adapter, jobs
@@ -85,6 +86,11 @@ def intake(user, *, program: str, applicant: Resident, channel: str = m.Channel.
         raise AssistanceError(_("Unknown program."))
     if channel not in m.Channel.values:
         raise AssistanceError(_("Unknown channel."))
+    open_case = m.Case.objects.filter(applicant=applicant, program=program, state__in=open_states(program)).first()
+    if open_case is not None:
+        raise AssistanceError(_("%(name)s already has an open %(program)s application (%(number)s); continue "
+                                "that case instead of opening a second one.") % {
+            "name": applicant.name, "program": open_case.get_program_display(), "number": open_case.number})
     persons = [str(r.pk) for r in household_persons(applicant)]
     rules = rules_for(applicant.division)
     t = adapter.now()
@@ -105,6 +111,17 @@ def intake(user, *, program: str, applicant: Resident, channel: str = m.Channel.
     for f in photos:
         add_photo(user, case, f)
     return case
+
+
+UNDECIDED_STATES = (m.State.ACCEPTED, m.State.SURVEYED, m.State.REVIEWED, m.State.IN_NOTICE, m.State.SUBMITTED)
+
+
+def open_states(program: str) -> tuple:
+    """States in which a case blocks a second application for the same person and program: any undecided
+    case, and for monthly programs also a case being paid (a change goes through 复核/增发/减发 instead)."""
+    if program in m.ONE_OFF_PROGRAMS:
+        return UNDECIDED_STATES
+    return UNDECIDED_STATES + (m.State.APPROVED, m.State.PAYING, m.State.RECHECK)
 
 
 @transaction.atomic
@@ -177,8 +194,11 @@ def dismiss_report(user, report: m.GridReport, *, reason: str) -> m.GridReport:
 def refer(user, *, resident: Resident, department: str, need: str, case: m.Case | None = None) -> m.Referral:
     require(user, "assistance.intake")
     require_in_area(user, resident.division)
+    # the record's own date and its answer deadline come from the same clock: the deadline is never before it
+    created = adapter.now()
     ref = m.Referral.objects.create(case=case, resident=resident, division=resident.division, department=department,
-                                    need=need, created_by=user, due_on=CALENDAR.add_working_days(adapter.today(), 5))
+                                    need=need, created_by=user, created=created,
+                                    due_on=CALENDAR.add_working_days(timezone.localdate(created), 5))
     audit.record(AuditLog.Action.CREATE, ref, actor=user, after=audit.snapshot(ref), note="assistance.refer")
     return ref
 

@@ -37,6 +37,15 @@ def items_for(user) -> list[Item]:
             url=reverse("assistance:case", args=[case.pk]), group=group,
             deadline=info.due if info else None, overdue=bool(info and info.level >= 2),
             due_soon=bool(info and info.level == 1), detail=detail))
+    if can(user, "assistance.review"):
+        late = (m.Case.objects.visible_to(user).filter(state=m.State.PAYING, next_recheck_on__lt=today)
+                .select_related("applicant").order_by("next_recheck_on")[:MAX_CASES])
+        for case in late:
+            items.append(Item(
+                title=_("Re-check overdue: %(name)s · %(program)s") % {
+                    "name": case.applicant.name, "program": case.get_program_display()},
+                url=reverse("assistance:case", args=[case.pk]), group=group, deadline=case.next_recheck_on,
+                overdue=True, detail=_("re-check was due on %(date)s") % {"date": case.next_recheck_on.isoformat()}))
     if can(user, "assistance.intake"):
         waiting = m.GridReport.objects.visible_to(user).filter(status=m.GridReport.Status.NEW).count()
         if waiting:

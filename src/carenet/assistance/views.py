@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count
+from django.db.models import Q, Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,7 +57,7 @@ def case_list(request):
     return render(request, "assistance/case_list.html", {
         "page": page, "rows": rows, "f": flt, "overdue": overdue, "recheck_due": recheck_due, "states": m.State.choices,
         "programs": m.Program.choices, "channels": m.Channel.choices, "areas": areas,
-        "query": query_without_page(request),
+        "query": query_without_page(request), "today": today,
         "state_counts": [(v, l, counts.get(v, 0)) for v, l in m.State.choices],
     })
 
@@ -130,6 +130,7 @@ def case_detail(request, pk, *, form=None, form_action=None, error=None, status=
         "form": form, "form_action": form_action, "form_label": m.ACTION_LABELS.get(form_action, form_action),
         "error": error,
         "conflicted_me": str(request.user.pk) in case.conflicted_staff,
+        "recheck_overdue": case.recheck_overdue(services.today()),
     }
     return render(request, "assistance/case_detail.html", ctx, status=status)
 
@@ -309,7 +310,9 @@ def _register(request, form, d) -> Resident | None:
 # ------------------------------------------------------------------ public notice (公示)
 
 def _notice_rows(user, request):
-    qs = m.Case.objects.visible_to(user).filter(state=m.State.IN_NOTICE).select_related("division__parent")
+    # only notices still running: an expired 公示 is not current, whatever step the case waits on
+    qs = m.Case.objects.visible_to(user).filter(state=m.State.IN_NOTICE).filter(
+        Q(notice_ends_on__isnull=True) | Q(notice_ends_on__gte=services.today())).select_related("division__parent")
     division = request.GET.get("division", "")
     if division:
         qs = qs.filter(division__path__contains=division)
