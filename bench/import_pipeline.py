@@ -1,9 +1,9 @@
 """The shared import pipeline on a large register: reading, header/alias/normalising, and the whole elder import.
 
-    .venv/bin/python bench/import_pipeline.py [--rows 20000]
+    .venv/bin/python bench/import_pipeline.py [--rows 20000] [--write-rows 2000]
 
 Builds a 20,000-row register (title row, aliased headers, dates as 1950.3.4) as .xlsx and as a GBK .csv, times
-the pure part (read_file + parse), then the whole elder import (validate with its duplicate query, write, audit)
+the pure part (read_file + parse), then the whole elder import of --write-rows rows (validate with its duplicate query, write, audit)
 on the bench database (PostgreSQL by default; CARENET_BENCH_DATABASE_URL to change) inside a transaction that
 is rolled back, so the bench database is left as it was.
 """
@@ -41,6 +41,7 @@ def build(n: int):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--write-rows", type=int, default=2_000, help="rows for the whole elder import (slower)")
     args = parser.parse_args()
     url = _django.setup()
     from django.db import transaction
@@ -50,6 +51,10 @@ def main():
     from carenet.core.tabular import parse, read_file
     importer = imports.get("people.elders")
 
+    t0 = time.perf_counter()
+    sum(range(10_000_000))
+    print(f"CPU reference: sum(range(1e7)) {time.perf_counter() - t0:.2f} s (about 0.2 s on an idle core; "
+          f"scale the figures below by the same ratio)")
     xlsx, csv = build(args.rows)
     print(f"{args.rows} rows: xlsx {len(xlsx) / 1e6:.1f} MB, csv {len(csv) / 1e6:.1f} MB; database {url.split('@')[-1]}")
     for name, data in (("xlsx", xlsx), ("csv", csv)):
@@ -67,8 +72,9 @@ def main():
         street = Division.objects.create(code="990101000000", name="基准街道", level=2, parent=district)
         Division.objects.create(code="990101001000", name="基准社区", level=3, parent=street)
         user = User.objects.create(username="bench-importer", role="district_admin", division=district)
+        small, _ = build(args.write_rows)
         t0 = time.perf_counter()
-        run = imports.import_file(importer, xlsx, "bench.xlsx", user)
+        run = imports.import_file(importer, small, "bench.xlsx", user)
         elapsed = time.perf_counter() - t0
         print(f"  elder import of the xlsx (read, parse, validate, write {run.accepted} elders with audit): "
               f"{elapsed:.1f} s, {run.accepted / elapsed:,.0f} rows/s; rejected {run.rejected}")
