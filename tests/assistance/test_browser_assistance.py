@@ -58,6 +58,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     login(page, base, "worker_a")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(base + "/assistance/report/")
+    page.click("[data-testid=geo-button]")
     page.wait_for_function("document.getElementById('id_lat').value !== ''")
     page.fill("[data-testid=report-search]", "王小")
     page.locator("[data-testid=resident-choice]").first.click()

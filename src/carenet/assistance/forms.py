@@ -137,7 +137,7 @@ class ReportForm(forms.Form):
                                     widget=forms.TextInput(attrs={"class": "form-control form-control-lg font-monospace"}))
     new_phone = forms.CharField(label=_("Phone"), required=False, max_length=20,
                                 widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "inputmode": "tel"}))
-    route = forms.ChoiceField(label=_("What help is needed"), choices=ROUTES,
+    route = forms.ChoiceField(label=_("What help is needed"), choices=[("", _("Choose the help needed…"))] + ROUTES,
                               widget=forms.Select(attrs={"class": "form-select form-select-lg"}))
     description = forms.CharField(label=_("What you found"), widget=forms.Textarea(
         attrs={"class": "form-control form-control-lg", "rows": 4}))
