@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "carenet"
-ENGINES = ["core/engine", "monitoring/engine", "assistance/engine", "policy/engine", "civic/engine", "facilities/engine",
+ENGINES = ["core/engine", "monitoring/engine", "assistance/engine", "policy/engine", "civic/engine", "homecare/engine", "facilities/engine",
            "core/tabular", "matching/engine", "matching/linkage"]
 SHARED = "carenet.core.engine"  # pure helpers every engine may use (the working-day calendar)
 # Single pure modules an engine may import (themselves free of Django).

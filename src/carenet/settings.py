@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "carenet.facilities",
     "carenet.civic",
     "carenet.supervision",
+    "carenet.homecare",
 ]
 
 MIDDLEWARE = [

@@ -36,5 +36,6 @@ urlpatterns = [
     path("matching/", include("carenet.matching.urls")),
     path("facilities/", include("carenet.facilities.urls")),
     path("", include("carenet.supervision.urls")),
+    path("homecare/", include("carenet.homecare.urls")),
     path("api/", api.urls),
 ]

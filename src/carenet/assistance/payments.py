@@ -30,6 +30,8 @@ def restate_for_standard(user, row: m.Standard) -> tuple[int, list[int]]:
     division from the row's date on (never earlier), using the engine's ``restate``. Cases that would no
     longer be eligible are not changed automatically: they need a stop decision with written reasons
     (returned, and noted in the audit log)."""
+    if row.key in erules.HOMECARE_KEYS:
+        return 0, []  # read by the homecare app; no assistance amount depends on it
     cases = m.Case.objects.filter(state__in=[ewf.APPROVED, ewf.PAYING, ewf.RECHECK], entitlement__isnull=False) \
         .filter(subtree_q(row.division.path)) \
         .exclude(program__in=m.ONE_OFF_PROGRAMS).select_related("division", "applicant", "household", "entitlement")

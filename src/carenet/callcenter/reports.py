@@ -5,7 +5,6 @@ import dataclasses
 import datetime as dt
 import io
 
-from django.apps import apps
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -70,16 +69,11 @@ def online_counts(user, period: Period) -> dict:
             "by_kind": [(str(label), by_kind.get(code, 0)) for code, label in OnlineService.Kind.choices]}
 
 
-def offline_counts(user, period: Period) -> dict | None:
-    """Door-to-door (offline) services come from the home-care services app. None until that app has
-    service records; this counts whatever model it registers as `services.ServiceOrder` with
-    `division` and `checked_out_at`."""
-    try:
-        model = apps.get_model("services", "ServiceOrder")
-    except (LookupError, ValueError):
-        return None
-    qs = _in_area(model.objects.visible_to(user), period.area).filter(checked_out_at__gte=period.start_dt, checked_out_at__lt=period.end_dt)
-    return {"total": qs.count()}
+def offline_counts(user, period: Period) -> dict:
+    """Door-to-door (offline) services: home-care visits checked out in the period (homecare's public selector)."""
+    from carenet.homecare.selectors import door_to_door_counts
+
+    return door_to_door_counts(user, period.start_dt, period.end_dt, period.area)
 
 
 def report(user, period: Period) -> dict:
@@ -124,7 +118,7 @@ def excel(user, period: Period) -> bytes:
         (_("False alarms"), r["false_alarms"]),
         (_("False-alarm rate (%)"), _pct(r["false_alarm_pct"])),
         (_("Online services"), r["online"]["total"]),
-        (_("Offline services"), r["offline"]["total"] if r["offline"] else _("no service records yet")),
+        (_("Offline services"), r["offline"]["total"]),
     ]
     for row in summary:
         ws.append(list(row))

@@ -125,3 +125,19 @@ for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR
 for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER):
     CAPABILITIES[_role] |= {"matching.load", "matching.investigate"}
 CAPABILITIES[Role.APPROVER] |= {"matching.decide", "assistance.integrity"}
+
+# Home-care services (homecare app). A helper sees only their own tasks and a provider's office staff only
+# the provider's orders (homecare.selectors narrows HELPER-role users further); community workers their area;
+# operators create and dispatch orders; supervisors read, with the anomalies.
+CAPABILITIES[Role.HELPER] |= {"homecare.view", "homecare.work"}
+for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR, Role.WORKER, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR):
+    CAPABILITIES[_role] |= {"homecare.view"}
+for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR, Role.WORKER):
+    CAPABILITIES[_role] |= {"homecare.order"}
+for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
+    CAPABILITIES[_role] |= {"homecare.dispatch", "homecare.followup"}
+for _role in (Role.DISTRICT_ADMIN, Role.SUPERVISOR, Role.APPROVER):
+    CAPABILITIES[_role] |= {"homecare.anomalies", "homecare.statements"}
+CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.settle", "homecare.manage", "homecare.resolve"}
+CAPABILITIES[Role.WORKER] |= {"homecare.visit"}
+CAPABILITIES[Role.REVIEWER] |= {"homecare.visit"}

@@ -222,7 +222,16 @@ KEY_LABELS_ZH = {
     "rigid_expense_deductible": "可扣减的刚性支出",
     "payment_start_offset_months": "批准后起发月份偏移",
     "tekun_income_standard_program": "特困无生活来源认定参照标准",
+    # home-care services (homecare app), program "*"
+    "homecare_budget_monthly": "居家养老服务月度额度（按对象类别，元/人·月）",
+    "homecare_over_budget": "超额度订单处理（refuse 拒绝 / self_pay 经同意自费）",
+    "homecare_geofence_m": "上门签到电子围栏半径（米）",
+    "homecare_followup_share": "服务回访抽样比例",
+    "homecare_visit_rules": "探访频次规则",
 }
+
+# Keys read by the homecare app: a new row for one of them restates no assistance entitlement.
+HOMECARE_KEYS = frozenset(k for k in KEY_LABELS_ZH if k.startswith("homecare_"))
 
 
 def default_standards(division_code: str, effective_from: date = date(2020, 11, 1)) -> list[Standard]:
@@ -304,6 +313,8 @@ KEY_TYPES = {
     "employment_cost_deduction": "decimal", "employment_disregard_multiple": "decimal",
     "employment_disregard_months": "int", "rigid_expense_deductible": "str_list",
     "payment_start_offset_months": "int",
+    "homecare_budget_monthly": "pairs_decimal", "homecare_over_budget": "str", "homecare_geofence_m": "int",
+    "homecare_followup_share": "decimal", "homecare_visit_rules": "json",
 }
 
 
@@ -328,6 +339,8 @@ def encode_value(key: str, value: Any) -> Any:
         return int(value)
     if kind == "bool":
         return bool(value)
+    if kind == "json":
+        return _thaw(value)
     return str(value)
 
 
@@ -358,6 +371,10 @@ def decode_value(key: str, data: Any) -> Any:
         if not isinstance(data, bool):
             raise TypeError(f"{key} must be a JSON boolean")
         return data
+    if kind == "json":
+        if not isinstance(data, (list, dict)):
+            raise TypeError(f"{key} must be a JSON list or object")
+        return _freeze(data)
     return str(data)
 
 
@@ -419,3 +436,22 @@ def describe_value(key: str, value: Any) -> str:
     if kind == "str_list":
         return "、".join(words.get(v, v) for v in value) or "无"
     return words.get(str(value), str(value))
+def _freeze(data):
+    """JSON (lists, dicts) -> hashable tuples, so a rule value stays immutable inside a RuleSet."""
+    if isinstance(data, dict):
+        return ("__dict__",) + tuple((k, _freeze(v)) for k, v in sorted(data.items()))
+    if isinstance(data, list):
+        return tuple(_freeze(v) for v in data)
+    return data
+
+
+def _thaw(value):
+    """The inverse of _freeze: tuples -> lists, tagged tuples -> dicts."""
+    if isinstance(value, tuple) and value[:1] == ("__dict__",):
+        return {k: _thaw(v) for k, v in value[1:]}
+    if isinstance(value, (tuple, list)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+thaw = _thaw

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HomecareConfig(AppConfig):
+    name = "carenet.homecare"
+    verbose_name = "Home-care services"

@@ -1,0 +1,134 @@
+"""Monthly settlement against each elder's entitlement.
+
+A month is settled once. Every confirmed order becomes exactly one line, in the month it is settled:
+an order of the month itself is a ``service`` line; an order of an already settled month (confirmed
+late) is a ``late`` line of the next open month, still charged against its own month's budget.
+A correction to a settled line (a dispute resolved, a line found wrong) is an ``adjustment`` line of the
+next open month with the difference; the settled month never changes.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Mapping
+
+ZERO = Decimal("0.00")
+
+ACCEPTED, DISPUTED, REJECTED = "accepted", "disputed", "rejected"
+SERVICE, LATE, ADJUSTMENT = "service", "late", "adjustment"
+
+
+@dataclass(frozen=True)
+class Item:
+    order_id: int
+    elder_id: int
+    provider_id: int
+    service_month: date          # first day of the month the service was checked out in
+    at: object                   # ordering key within the elder's month (check-out time)
+    price: Decimal
+    planned_subsidy: Decimal     # the split recorded on the order (the rest is self-paid with consent)
+    status: str = ACCEPTED       # DISPUTED (open anomaly) or REJECTED (anomaly upheld), with reason
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Correction:
+    correction_id: int
+    order_id: int
+    elder_id: int
+    provider_id: int
+    service_month: date
+    delta: Decimal               # + pay more, − claw back
+    reason: str
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str
+    status: str
+    order_id: int | None
+    correction_id: int | None
+    elder_id: int
+    provider_id: int
+    service_month: date
+    price: Decimal
+    subsidy: Decimal
+    self_pay: Decimal
+    reason: str
+
+
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def settle(month: date, items: Iterable[Item], budgets: Mapping[tuple[int, date], Decimal],
+           used: Mapping[tuple[int, date], Decimal] | None = None,
+           corrections: Iterable[Correction] = ()) -> list[Line]:
+    """Lines for ``month``. ``budgets[(elder, service_month)]`` is the elder's monthly budget;
+    ``used[(elder, service_month)]`` the subsidy already paid for that month by earlier settlements."""
+    month = month_start(month)
+    used = dict(used or {})
+    spent: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
+    lines: list[Line] = []
+    for it in sorted(items, key=lambda i: (i.elder_id, i.service_month, i.at, i.order_id)):
+        if it.service_month > month:
+            raise ValueError(f"order {it.order_id} belongs to a later month")
+        kind = SERVICE if it.service_month == month else LATE
+        key = (it.elder_id, it.service_month)
+        if it.status != ACCEPTED:
+            lines.append(Line(kind, it.status, it.order_id, None, it.elder_id, it.provider_id, it.service_month,
+                              it.price, ZERO, ZERO, it.reason))
+            continue
+        remaining = max(ZERO, budgets.get(key, ZERO) - used.get(key, ZERO) - spent[key])
+        subsidy = min(it.planned_subsidy, remaining)
+        reason = "" if subsidy == it.planned_subsidy else \
+            f"月度额度不足：计划补贴 {it.planned_subsidy} 元，可用 {remaining} 元，按 {subsidy} 元结算"
+        spent[key] += subsidy
+        lines.append(Line(kind, ACCEPTED, it.order_id, None, it.elder_id, it.provider_id, it.service_month,
+                          it.price, subsidy, it.price - it.planned_subsidy, reason))
+    for c in sorted(corrections, key=lambda c: c.correction_id):
+        if c.service_month >= month:
+            raise ValueError(f"correction {c.correction_id} is for month {c.service_month}, not an earlier one")
+        lines.append(Line(ADJUSTMENT, ACCEPTED, c.order_id, c.correction_id, c.elder_id, c.provider_id,
+                          c.service_month, ZERO, c.delta, ZERO, c.reason))
+    return lines
+
+
+@dataclass
+class Totals:
+    lines: int = 0
+    accepted: int = 0
+    disputed: int = 0
+    rejected: int = 0
+    adjustments: int = 0
+    subsidy: Decimal = ZERO
+    self_pay: Decimal = ZERO
+
+
+def totals_by_provider(lines: Iterable[Line]) -> dict[int, Totals]:
+    out: dict[int, Totals] = defaultdict(Totals)
+    for ln in lines:
+        t = out[ln.provider_id]
+        t.lines += 1
+        t.subsidy += ln.subsidy
+        t.self_pay += ln.self_pay
+        if ln.kind == ADJUSTMENT:
+            t.adjustments += 1
+        elif ln.status == ACCEPTED:
+            t.accepted += 1
+        elif ln.status == DISPUTED:
+            t.disputed += 1
+        else:
+            t.rejected += 1
+    return dict(out)
+
+
+def correction_for(settled_subsidy: Decimal, corrected_subsidy: Decimal) -> Decimal:
+    """The adjustment a correction needs: what should have been paid minus what was paid (and adjusted)."""
+    return corrected_subsidy - settled_subsidy

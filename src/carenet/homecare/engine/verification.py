@@ -1,0 +1,142 @@
+"""Electronic visit verification: the six elements and the anomaly rules flagged to supervisors."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable, Sequence
+
+SHORT, GEOFENCE, OVERLAP, PHOTO_REUSE, ELDER_ABSENT, TOO_MANY, NO_LOCATION = (
+    "short_visit", "outside_geofence", "helper_overlap", "photo_reused", "elder_absent", "too_many_visits",
+    "no_location")
+KINDS = (SHORT, GEOFENCE, OVERLAP, PHOTO_REUSE, ELDER_ABSENT, TOO_MANY, NO_LOCATION)
+
+EVV_ELEMENTS = ("service_type", "recipient", "helper", "date", "location", "start", "end")
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def evv_missing(record: dict) -> list[str]:
+    """The six EVV elements (start and end are separate keys) a record still lacks."""
+    return [k for k in EVV_ELEMENTS if record.get(k) in (None, "")]
+
+
+@dataclass(frozen=True)
+class Visit:
+    order_id: int
+    elder_id: int
+    helper_id: int | None
+    service: str
+    start: datetime
+    end: datetime | None
+    home: tuple[float, float] | None        # the elder's home
+    check_in: tuple[float, float] | None    # where the helper checked in
+    min_minutes: int
+    photo_hashes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    order_id: int
+    kind: str
+    detail: str
+    other_order_id: int | None = None
+
+
+def check_visit(v: Visit, radius_m: float) -> list[Finding]:
+    out = []
+    if v.end is not None:
+        minutes = (v.end - v.start).total_seconds() / 60
+        if minutes < v.min_minutes:
+            out.append(Finding(v.order_id, SHORT, f"服务时长 {minutes:.0f} 分钟，少于该服务最短 {v.min_minutes} 分钟"))
+    if v.check_in is None or v.home is None:
+        if v.check_in is None:
+            out.append(Finding(v.order_id, NO_LOCATION, "签到没有定位"))
+    else:
+        d = distance_m(*v.home, *v.check_in)
+        if d > radius_m:
+            out.append(Finding(v.order_id, GEOFENCE, f"签到位置距老人住址 {d:.0f} 米，超出 {radius_m:.0f} 米范围"))
+    return out
+
+
+def overlaps(v: Visit, others: Iterable[Visit]) -> list[Finding]:
+    """The same helper in two homes at once (another elder, intervals intersect)."""
+    if v.helper_id is None:
+        return []
+    end = v.end or v.start + timedelta(minutes=max(v.min_minutes, 1))
+    out = []
+    for o in others:
+        if o.order_id == v.order_id or o.helper_id != v.helper_id or o.elder_id == v.elder_id:
+            continue
+        o_end = o.end or o.start + timedelta(minutes=max(o.min_minutes, 1))
+        if o.start < end and v.start < o_end:
+            out.append(Finding(v.order_id, OVERLAP, f"同一助老员同时在另一老人家中服务（订单 {o.order_id}）", o.order_id))
+    return out
+
+
+def hamming(a: int, b: int) -> int:
+    return bin(a ^ b).count("1")
+
+
+PHASH_THRESHOLD = 5  # of 64 bits
+
+
+def photo_reuse(order_id: int, hashes: Sequence[int], seen: Iterable[tuple[int, int]],
+                threshold: int = PHASH_THRESHOLD) -> list[Finding]:
+    """``seen`` is (order id, hash) of photos of other orders; a near-identical one is a reused photo."""
+    out = []
+    for other_order, h2 in seen:
+        if other_order == order_id:
+            continue
+        if any(hamming(h, h2) <= threshold for h in hashes):
+            out.append(Finding(order_id, PHOTO_REUSE, f"照片与订单 {other_order} 的照片相同或几乎相同", other_order))
+    return out
+
+
+@dataclass(frozen=True)
+class ElderStatus:
+    deceased_on: date | None = None
+    hospital: tuple[tuple[date, date | None], ...] = ()      # stays: (from, to or None = still in)
+    elsewhere_alarms: tuple[tuple[datetime, datetime | None, str], ...] = ()  # open alarms placing them elsewhere
+
+
+def elder_absent(v: Visit, s: ElderStatus) -> list[Finding]:
+    day = v.start.date()
+    if s.deceased_on is not None and day >= s.deceased_on:
+        return [Finding(v.order_id, ELDER_ABSENT, f"老人已于 {s.deceased_on} 去世")]
+    for a, b in s.hospital:
+        if a <= day and (b is None or day <= b):
+            return [Finding(v.order_id, ELDER_ABSENT, f"老人 {a} 起住院{f'至 {b}' if b else ''}")]
+    end = v.end or v.start
+    for a, b, what in s.elsewhere_alarms:
+        if a <= end and (b is None or v.start <= b):
+            return [Finding(v.order_id, ELDER_ABSENT, f"服务期间有未结告警显示老人不在家：{what}")]
+    return []
+
+
+TOO_MANY_PER_DAY = 3
+
+
+def too_many(order_id: int, same_day_count: int, limit: int = TOO_MANY_PER_DAY) -> list[Finding]:
+    if same_day_count > limit:
+        return [Finding(order_id, TOO_MANY, f"该老人当天有 {same_day_count} 次上门服务，超过 {limit} 次")]
+    return []
+
+
+def dhash(image, size: int = 8) -> int:
+    """64-bit difference hash of a PIL image (robust to re-encoding and resizing)."""
+    g = image.convert("L").resize((size + 1, size))
+    px = g.tobytes()
+    bits = 0
+    for row in range(size):
+        for col in range(size):
+            left, right = px[row * (size + 1) + col], px[row * (size + 1) + col + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return bits

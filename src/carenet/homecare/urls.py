@@ -1,0 +1,29 @@
+from django.urls import path
+
+from carenet.homecare import views
+
+app_name = "homecare"
+
+urlpatterns = [
+    path("", views.order_list, name="orders"),
+    path("orders.xlsx", views.order_export, name="orders_export"),
+    path("orders/new/", views.order_new, name="order_new"),
+    path("orders/<int:pk>/", views.order_detail, name="order"),
+    path("orders/<int:pk>/<slug:action>/", views.order_action, name="order_action"),
+    path("inbound/", views.inbound, name="inbound"),
+    path("m/", views.phone_tasks, name="phone"),
+    path("m/<int:pk>/", views.phone_task, name="phone_task"),
+    path("m/<int:pk>/act/", views.phone_act, name="phone_act"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
+    path("anomalies/", views.anomaly_list, name="anomalies"),
+    path("anomalies.xlsx", views.anomaly_export, name="anomalies_export"),
+    path("anomalies/<int:pk>/decide/", views.anomaly_decide, name="anomaly_decide"),
+    path("settlement/", views.settlement, name="settlement"),
+    path("settlement/<int:pk>/", views.settlement_run, name="settlement_run"),
+    path("settlement/<int:pk>/statement.xlsx", views.statement_export, name="statement"),
+    path("figures/", views.figures, name="figures"),
+    path("followups/", views.followups, name="followups"),
+    path("plans/", views.plans, name="plans"),
+    path("visits/", views.visits, name="visits"),
+    path("visits/<int:pk>/", views.visit_record, name="visit_record"),
+]
