@@ -59,6 +59,7 @@ cmd_demo() {
   "$PY" manage.py seed_civic --if-empty       # service catalogue, applications, 七单 and 微心愿 in every state
   "$PY" manage.py seed_facilities --if-empty  # about 230 facilities with staff, residents, evaluations, smart rooms
   "$PY" manage.py seed_matching --if-empty    # department files with planted integrity findings
+  "$PY" manage.py seed_homecare --if-empty    # providers, helpers, a month of home-care services, visits, live orders
   if [ ! -d var/policy_index ]; then
     # In the background, so the login page answers at once; the policy pages say "正在建立索引…" meanwhile.
     log "building the regulation search index in the background (first run only, a few minutes; log: var/policy_index.log)"

@@ -232,3 +232,38 @@ def test_dhash_sees_the_same_photo_through_reencoding():
     ImageDraw.Draw(other).ellipse((120, 20, 300, 220), fill="darkred")
     assert ev.hamming(ev.dhash(img), ev.dhash(again)) <= ev.PHASH_THRESHOLD
     assert ev.hamming(ev.dhash(img), ev.dhash(other)) > ev.PHASH_THRESHOLD
+
+
+def test_meal_subsidy_by_category_and_capacity():
+    from carenet.homecare.engine import meals as em
+
+    table = {"tekun": D("10"), "dibao": D("6")}
+    s = em.split(D("15"), ["dibao", "tekun"], table)
+    assert (s.subsidy, s.share, s.category) == (D("10.00"), D("5.00"), "tekun") and "自付 5.00" in s.explain()
+    assert em.split(D("8"), ["tekun"], table).share == D("0.00")  # never more than the price
+    none = em.split(D("15"), ["advanced_age"], table)
+    assert (none.subsidy, none.share, none.category) == (D("0.00"), D("15.00"), None)
+    assert em.capacity_left(0, 500) is None and em.capacity_left(40, 38) == 2 and em.capacity_left(40, 45) == 0
+
+
+def test_project_stages_and_pairing_frequency():
+    from carenet.homecare.engine import pairing as epair
+    from carenet.homecare.engine import projects as ep
+
+    st = "application"
+    for _ in range(3):
+        st = ep.advance(ep.ADAPTATION, st)
+    assert st == "works"
+    with pytest.raises(ep.StageError) as exc:
+        ep.advance(ep.ADAPTATION, "works")
+    assert exc.value.code == "photos_needed"
+    with pytest.raises(ep.StageError) as exc:
+        ep.advance(ep.CARE_BED, "works", photos=2)
+    assert exc.value.code == "devices_needed"
+    assert ep.advance(ep.CARE_BED, "works", photos=1, devices=2) == "acceptance"
+    with pytest.raises(ep.StageError):
+        ep.advance(ep.ADAPTATION, "acceptance", photos=1)
+    assert ep.advance(ep.ADAPTATION, "acceptance", subsidy=D("3000")) == "paid"
+    today = dt.date(2026, 3, 31)
+    assert epair.behind([dt.date(2026, 3, 20), dt.date(2026, 1, 5)], 2, today) == 1
+    assert epair.behind([dt.date(2026, 3, 20), dt.date(2026, 3, 2)], 2, today) == 0

@@ -139,5 +139,6 @@ for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
 for _role in (Role.DISTRICT_ADMIN, Role.SUPERVISOR, Role.APPROVER):
     CAPABILITIES[_role] |= {"homecare.anomalies", "homecare.statements"}
 CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.settle", "homecare.manage", "homecare.resolve"}
-CAPABILITIES[Role.WORKER] |= {"homecare.visit"}
+CAPABILITIES[Role.WORKER] |= {"homecare.visit", "homecare.meals"}
 CAPABILITIES[Role.REVIEWER] |= {"homecare.visit"}
+CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.visit", "homecare.meals"}

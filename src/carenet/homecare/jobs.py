@@ -14,7 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from carenet.assistance.engine import rules as erules
@@ -87,18 +87,22 @@ def execute(run_id: int) -> m.SettlementRun:
         month = run.month
         _start, end = _month_bounds(month)
         log("loading confirmed orders not yet settled", 5)
-        settled = m.SettlementLine.objects.exclude(kind=es.ADJUSTMENT).values("order_id")
+        settled = m.SettlementLine.objects.filter(order=OuterRef("pk")).exclude(kind=es.ADJUSTMENT)
         qs = (m.Order.objects.filter(state__in=eo.DONE, checked_out_at__lt=end, provider__isnull=False)
-              .exclude(pk__in=settled))
+              .filter(~Exists(settled)))  # an anti-join: the orders no line settles yet
         rows = list(qs.values_list("pk", "elder_id", "provider_id", "checked_out_at", "price", "subsidy")
                     .iterator(chunk_size=50000))
         log(f"{len(rows)} orders", 30)
         open_anoms: dict[int, list[str]] = defaultdict(list)
         upheld: dict[int, list[str]] = defaultdict(list)
+        loaded = {r[0] for r in rows}
         for oid, status, kind, detail in m.Anomaly.objects.filter(
-                status__in=[m.Anomaly.Status.OPEN, m.Anomaly.Status.UPHELD], order__in=qs
+                status__in=[m.Anomaly.Status.OPEN, m.Anomaly.Status.UPHELD], order__checked_out_at__lt=end
         ).values_list("order_id", "status", "kind", "detail").iterator(chunk_size=20000):
+            if oid not in loaded:
+                continue
             (open_anoms if status == m.Anomaly.Status.OPEN else upheld)[oid].append(f"{m.Anomaly.Kind(kind).label}：{detail}")
+        del loaded
         tz = timezone.get_current_timezone()
         items = []
         for oid, eid, pid, out_at, price, subsidy in rows:
@@ -110,6 +114,7 @@ def execute(run_id: int) -> m.SettlementRun:
             else:
                 st, why = es.ACCEPTED, ""
             items.append(es.Item(oid, eid, pid, smonth, out_at, price, subsidy, st, str(why)[:300]))
+        del rows
         corrections = [es.Correction(c.pk, c.order_id, c.order.elder_id, c.order.provider_id,
                                      month_of_line(c), c.delta, c.reason)
                        for c in m.Correction.objects.filter(line__isnull=True).select_related("order")]

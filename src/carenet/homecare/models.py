@@ -396,3 +396,91 @@ class VisitRecord(models.Model):
 
     objects = ScopedManager()
     scope_path = "division__path"
+
+
+class Meal(models.Model):
+    """A meal at a meal point (助餐点), which is a facility of the one registry (facilities.Facility)."""
+    class Kind(models.TextChoices):
+        DINE_IN = "dine_in", _("Dine-in")
+        DELIVERED = "delivered", _("Delivered")
+
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="homecare_meals",
+                                 verbose_name=_("meal point"))
+    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="homecare_meals")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("date"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    price = models.DecimalField(_("price"), max_digits=7, decimal_places=2)
+    subsidy = models.DecimalField(_("subsidy"), max_digits=7, decimal_places=2)
+    share = models.DecimalField(_("elder's share"), max_digits=7, decimal_places=2)
+    category = models.CharField(max_length=20, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["facility", "elder", "date"], name="homecare_one_meal_a_day")]
+
+
+class Pairing(models.Model):
+    """结对帮扶 / 包保: an official or volunteer paired with an elder's household, with a minimum frequency."""
+    helper_name = models.CharField(_("official or volunteer"), max_length=50)
+    helper_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    helper_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="pairings")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    min_per_month = models.PositiveSmallIntegerField(_("minimum contacts per month"), default=2)
+    start = models.DateField(_("from"))
+    active = models.BooleanField(default=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+
+class PairingContact(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        VISIT = "visit", _("Visit")
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+
+class Project(models.Model):
+    """适老化改造 / 家庭养老床位, tracked from application to the subsidy paid."""
+    class Kind(models.TextChoices):
+        ADAPTATION = "adaptation", _("Home adaptation (适老化改造)")
+        CARE_BED = "care_bed", _("Family care bed (家庭养老床位)")
+
+    class Stage(models.TextChoices):
+        APPLICATION = "application", _("Application")
+        ASSESSMENT = "assessment", _("Assessment")
+        PLAN = "plan", _("Plan")
+        WORKS = "works", _("Works or installation")
+        ACCEPTANCE = "acceptance", _("Acceptance")
+        PAID = "paid", _("Subsidy paid")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="homecare_projects")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.APPLICATION)
+    description = models.CharField(_("description"), max_length=300)
+    subsidy = models.DecimalField(_("subsidy"), max_digits=9, decimal_places=2, null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+
+class ProjectStep(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="steps")
+    stage = models.CharField(max_length=12)
+    note = models.CharField(max_length=300, blank=True)
+    photo = models.FileField(storage=_storage, upload_to="homecare/projects/%Y/%m/", blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)

@@ -701,3 +701,126 @@ def record_visit(user, plan: m.VisitPlan, *, seen: str, needs: str = "", follow_
 
 def can_see_helper_page(user) -> bool:
     return can(user, "homecare.work") and _helper_of(user) is not None
+
+
+# ------------------------------------------------------------------ meal points (助餐点: facilities of the registry)
+
+DEFAULT_MEAL_PRICE = Decimal("15")
+
+
+def meal_points_visible_to(user):
+    from carenet.facilities.models import Facility, FacilityType
+    from carenet.core.scoping import visible_to
+
+    return visible_to(user, Facility.objects.filter(type=FacilityType.MEAL_POINT))
+
+
+@transaction.atomic
+def record_meal(user, *, facility, elder: ElderProfile, date: dt.date, kind: str, price=None) -> "m.Meal":
+    from carenet.facilities.models import FacilityType
+    from carenet.homecare.engine import meals as em
+
+    require(user, "homecare.meals")
+    require_in_area(user, facility.division)
+    if facility.type != FacilityType.MEAL_POINT:
+        raise HomecareError(_("This facility is not a meal point."))
+    if kind not in m.Meal.Kind.values:
+        raise HomecareError(_("Choose dine-in or delivered."))
+    division = elder.resident.division
+    rules = rules_for(division)
+    price = Decimal(str(price)) if price not in (None, "") else Decimal(str(
+        setting(division, "homecare_meal_price", date, DEFAULT_MEAL_PRICE)))
+    res = standard(division, "homecare_meal_subsidy", date, rules=rules)
+    table = erules.as_mapping(res.value) if res else {}
+    left = em.capacity_left(facility.meal_capacity,
+                            m.Meal.objects.select_for_update().filter(facility=facility, date=date).count())
+    if left == 0:
+        raise HomecareError(_("The meal point has served its %(n)s meals for the day.") % {"n": facility.meal_capacity})
+    if m.Meal.objects.filter(facility=facility, elder=elder, date=date).exists():
+        raise HomecareError(_("This elder's meal for the day is already recorded."))
+    sp = em.split(price, [c.code for c in elder.categories.all()], table)
+    meal = m.Meal.objects.create(facility=facility, elder=elder, division=division, date=date, kind=kind, price=sp.price,
+                                 subsidy=sp.subsidy, share=sp.share, category=sp.category or "", recorded_by=user)
+    audit.record(AuditLog.Action.CREATE, meal, actor=user, note=f"homecare.meal {kind}: {sp.explain()}")
+    return meal
+
+
+# ------------------------------------------------------------------ pairing (结对帮扶)
+
+@transaction.atomic
+def create_pairing(user, *, elder: ElderProfile, helper_name: str, helper_phone: str = "", min_per_month: int = 2,
+                   start: dt.date | None = None) -> "m.Pairing":
+    require(user, "homecare.visit")
+    require_in_area(user, elder.resident.division)
+    if not helper_name.strip():
+        raise HomecareError(_("Who is paired with the household?"))
+    if not 1 <= int(min_per_month) <= 31:
+        raise HomecareError(_("The minimum is 1 to 31 contacts a month."))
+    p = m.Pairing.objects.create(elder=elder, division=elder.resident.division, helper_name=helper_name.strip(),
+                                 helper_phone=helper_phone.strip(), min_per_month=int(min_per_month),
+                                 start=start or timezone.localdate())
+    audit.record(AuditLog.Action.CREATE, p, actor=user, note="homecare.pairing")
+    return p
+
+
+@transaction.atomic
+def log_pairing_contact(user, pairing: "m.Pairing", *, kind: str, date: dt.date, note: str = "") -> "m.PairingContact":
+    require(user, "homecare.visit")
+    require_in_area(user, pairing.division)
+    if kind not in m.PairingContact.Kind.values:
+        raise HomecareError(_("Choose a call or a visit."))
+    if date > timezone.localdate():
+        raise HomecareError(_("The date is in the future."))
+    c = m.PairingContact.objects.create(pairing=pairing, kind=kind, date=date, note=note[:300], recorded_by=user)
+    audit.record(AuditLog.Action.CREATE, c, actor=user, division_path=pairing.division.path, note="homecare.pairing contact")
+    return c
+
+
+# ------------------------------------------------------------------ home adaptation and family care beds
+
+@transaction.atomic
+def create_project(user, *, elder: ElderProfile, kind: str, description: str) -> "m.Project":
+    require(user, "homecare.visit")
+    require_in_area(user, elder.resident.division)
+    if kind not in m.Project.Kind.values or not description.strip():
+        raise HomecareError(_("Choose the kind of project and describe it."))
+    p = m.Project.objects.create(elder=elder, division=elder.resident.division, kind=kind, description=description.strip())
+    m.ProjectStep.objects.create(project=p, stage=p.stage, note=description[:300], actor=user)
+    audit.record(AuditLog.Action.CREATE, p, actor=user, note=f"homecare.project {kind}")
+    return p
+
+
+@transaction.atomic
+def advance_project(user, project: "m.Project", *, note: str = "", photo=None, subsidy=None) -> "m.Project":
+    from carenet.devices.models import Device
+    from carenet.homecare.engine import projects as ep
+
+    require(user, "homecare.visit")
+    require_in_area(user, project.division)
+    p = m.Project.objects.select_for_update().get(pk=project.pk)
+    photos = p.steps.exclude(photo="").count() + (1 if photo not in (None, "") else 0)
+    devices = Device.objects.filter(elder=p.elder).count()
+    try:
+        amount = Decimal(str(subsidy)) if subsidy not in (None, "") else None
+    except ArithmeticError:
+        raise HomecareError(_("The subsidy is not a number."))
+    try:
+        target = ep.advance(p.kind, p.stage, photos=photos, devices=devices, subsidy=amount)
+    except ep.StageError as exc:
+        raise HomecareError({
+            "devices_needed": _("Register the care bed's devices in home monitoring before acceptance."),
+            "photos_needed": _("Acceptance needs photos of the finished works."),
+            "subsidy_needed": _("Enter the subsidy paid."),
+            "finished": _("The project is finished."),
+        }.get(exc.code, exc.code))
+    step = m.ProjectStep(project=p, stage=target, note=note[:300], actor=user)
+    if photo not in (None, ""):
+        raw, ct = _decode_photo(photo)
+        step.photo.save(f"project-{p.pk}-{uuid.uuid4().hex[:8]}.jpg", ContentFile(raw), save=False)
+    step.save()
+    p.stage = target
+    if amount is not None:
+        p.subsidy = amount
+    p.save()
+    audit.record(AuditLog.Action.UPDATE, p, actor=user, after={"stage": target}, note="homecare.project stage")
+    return p

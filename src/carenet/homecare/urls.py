@@ -26,4 +26,7 @@ urlpatterns = [
     path("plans/", views.plans, name="plans"),
     path("visits/", views.visits, name="visits"),
     path("visits/<int:pk>/", views.visit_record, name="visit_record"),
+    path("meals/", views.meals, name="meals"),
+    path("pairing/", views.pairings, name="pairings"),
+    path("projects/", views.projects, name="projects"),
 ]

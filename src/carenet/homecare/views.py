@@ -517,3 +517,109 @@ def visit_record(request, pk):
             return redirect("homecare:visits")
     return render(request, "homecare/visit_record.html", {"plan": plan, "form": form,
                                                           "records": plan.records.order_by("-visited_at")[:5]})
+
+
+# ------------------------------------------------------------------ meal points, pairing, projects
+
+def _find_elder(user, text: str):
+    text = (text or "").strip()
+    if not text:
+        raise services.HomecareError(_("Enter the elder's name or phone."))
+    hits = list(elders_visible_to(user).filter(Q(resident__name=text) | Q(resident__phone=text))
+                .select_related("resident__division")[:2])
+    if not hits:
+        raise services.HomecareError(_("No elder in your area matches."))
+    if len(hits) > 1:
+        raise services.HomecareError(_("Several elders match; enter the phone number."))
+    return hits[0]
+
+
+@needs("homecare.view")
+def meals(request):
+    from django.db.models import Count, Sum
+
+    from carenet.homecare.engine import meals as em
+
+    today = timezone.localdate()
+    points = list(services.meal_points_visible_to(request.user).order_by("name"))
+    if request.method == "POST":
+        facility = next((p for p in points if str(p.pk) == request.POST.get("facility")), None)
+        try:
+            if facility is None:
+                raise services.HomecareError(_("Choose a meal point."))
+            meal = services.record_meal(request.user, facility=facility, elder=_find_elder(request.user, request.POST.get("elder")),
+                                        date=today, kind=request.POST.get("kind", ""))
+        except services.HomecareError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Meal recorded: subsidy %(s)s yuan, the elder pays %(p)s yuan.") % {"s": meal.subsidy, "p": meal.share})
+        return redirect("homecare:meals")
+    month, start, end = _span(request)
+    qs = m.Meal.objects.visible_to(request.user)
+    today_counts = dict(qs.filter(date=today).values_list("facility_id").annotate(n=Count("id")).order_by())
+    rows = [{"f": p, "today": today_counts.get(p.pk, 0), "left": em.capacity_left(p.meal_capacity, today_counts.get(p.pk, 0))}
+            for p in points]
+    monthly = list(qs.filter(date__gte=month, date__lt=es.next_month(month)).values("facility__name").annotate(
+        n=Count("id"), dine=Count("id", filter=Q(kind="dine_in")), subsidy=Sum("subsidy"), share=Sum("share")).order_by("facility__name"))
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.meal", object_repr=f"meal statement {month:%Y-%m}")
+        return _xlsx(f"homecare-meals-{month:%Y-%m}.xlsx", _("Meals"), [_("Meal point"), _("Meals"), _("Dine-in"), _("Subsidy"), _("Elders' share")],
+                     ((r["facility__name"], r["n"], r["dine"], r["subsidy"], r["share"]) for r in monthly))
+    recent = qs.select_related("facility", "elder__resident").order_by("-created")[:30]
+    return render(request, "homecare/meals.html", {"rows": rows, "monthly": monthly, "month": month, "recent": recent,
+                                                   "kinds": m.Meal.Kind.choices, "can_record": can(request.user, "homecare.meals")})
+
+
+@needs("homecare.view")
+def pairings(request):
+    from carenet.homecare.engine import pairing as ep
+
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "new":
+                services.create_pairing(request.user, elder=_find_elder(request.user, request.POST.get("elder")),
+                                        helper_name=request.POST.get("helper_name", ""), helper_phone=request.POST.get("helper_phone", ""),
+                                        min_per_month=request.POST.get("min_per_month") or 2)
+            else:
+                p = m.Pairing.objects.visible_to(request.user).filter(pk=request.POST.get("pairing") or 0).first()
+                if p is None:
+                    raise Http404("pairing not found")
+                services.log_pairing_contact(request.user, p, kind=request.POST.get("kind", ""), date=timezone.localdate(),
+                                             note=request.POST.get("note", ""))
+        except (services.HomecareError, ValueError) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("homecare:pairings")
+    today = timezone.localdate()
+    rows = []
+    for p in m.Pairing.objects.visible_to(request.user).filter(active=True).select_related("elder__resident").prefetch_related("contacts")[:300]:
+        dates = [c.date for c in p.contacts.all()]
+        rows.append({"p": p, "recent": sum(1 for d in dates if (today - d).days < 30), "behind": ep.behind(dates, p.min_per_month, today),
+                     "last": max(dates) if dates else None})
+    rows.sort(key=lambda r: -r["behind"])
+    return render(request, "homecare/pairings.html", {"rows": rows, "kinds": m.PairingContact.Kind.choices,
+                                                      "can_edit": can(request.user, "homecare.visit")})
+
+
+@needs("homecare.view")
+def projects(request):
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "new":
+                services.create_project(request.user, elder=_find_elder(request.user, request.POST.get("elder")),
+                                        kind=request.POST.get("kind", ""), description=request.POST.get("description", ""))
+            else:
+                p = m.Project.objects.visible_to(request.user).filter(pk=request.POST.get("project") or 0).first()
+                if p is None:
+                    raise Http404("project not found")
+                services.advance_project(request.user, p, note=request.POST.get("note", ""), photo=request.FILES.get("photo"),
+                                         subsidy=request.POST.get("subsidy") or None)
+        except services.HomecareError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("homecare:projects")
+    qs = m.Project.objects.visible_to(request.user).select_related("elder__resident").order_by("-created")[:300]
+    return render(request, "homecare/projects.html", {"projects": qs, "kinds": m.Project.Kind.choices,
+                                                      "can_edit": can(request.user, "homecare.visit")})

@@ -228,6 +228,8 @@ KEY_LABELS_ZH = {
     "homecare_geofence_m": "上门签到电子围栏半径（米）",
     "homecare_followup_share": "服务回访抽样比例",
     "homecare_visit_rules": "探访频次规则",
+    "homecare_meal_price": "助餐每餐价格（元）",
+    "homecare_meal_subsidy": "助餐补贴（按对象类别，元/餐）",
 }
 
 # Keys read by the homecare app: a new row for one of them restates no assistance entitlement.
@@ -315,6 +317,7 @@ KEY_TYPES = {
     "payment_start_offset_months": "int",
     "homecare_budget_monthly": "pairs_decimal", "homecare_over_budget": "str", "homecare_geofence_m": "int",
     "homecare_followup_share": "decimal", "homecare_visit_rules": "json",
+    "homecare_meal_price": "decimal", "homecare_meal_subsidy": "pairs_decimal",
 }
 
 

@@ -20,7 +20,7 @@ ACCEPTED, DISPUTED, REJECTED = "accepted", "disputed", "rejected"
 SERVICE, LATE, ADJUSTMENT = "service", "late", "adjustment"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     order_id: int
     elder_id: int
@@ -33,7 +33,7 @@ class Item:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Correction:
     correction_id: int
     order_id: int
@@ -44,7 +44,7 @@ class Correction:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     kind: str
     status: str

@@ -1,0 +1,87 @@
+"""Meal points (facilities of the one registry), pairing contact logs and adaptation / care-bed projects."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from carenet.assistance import services as asv
+from carenet.homecare import models as m
+from carenet.homecare import services
+from tests.homecare.conftest import png
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def point(hc):
+    from carenet.facilities.models import Facility, FacilityType
+
+    asv.add_standard(None, division=hc.area.district, program="*", key="homecare_meal_subsidy",
+                     value=(("tekun", Decimal("10")), ("dibao", Decimal("6"))), effective_from=dt.date(2024, 1, 1),
+                     source="示例", allow_past=True)
+    return Facility.objects.create(code="MP1", name="甲社区助餐点", type=FacilityType.MEAL_POINT, division=hc.area.comm_a,
+                                   meal_capacity=2)
+
+
+def test_meals_subsidy_capacity_and_statement(hc, point, client):
+    from tests.factories import ElderFactory, ResidentFactory
+
+    today = timezone.localdate()
+    meal = services.record_meal(hc.area.worker_a, facility=point, elder=hc.area.elder_a, date=today, kind="dine_in")
+    assert (meal.price, meal.subsidy, meal.share, meal.category) == (Decimal("15.00"), Decimal("10.00"), Decimal("5.00"), "tekun")
+    with pytest.raises(services.HomecareError, match="已记录"):
+        services.record_meal(hc.area.worker_a, facility=point, elder=hc.area.elder_a, date=today, kind="dine_in")
+    other = ElderFactory(resident=ResidentFactory(division=hc.area.comm_a, name="丁老人"))
+    m2 = services.record_meal(hc.area.worker_a, facility=point, elder=other, date=today, kind="delivered")
+    assert (m2.subsidy, m2.share) == (Decimal("0.00"), Decimal("15.00"))  # no category: pays the meal
+    third = ElderFactory(resident=ResidentFactory(division=hc.area.comm_a, name="戊老人"))
+    with pytest.raises(services.HomecareError, match="2"):
+        services.record_meal(hc.area.worker_a, facility=point, elder=third, date=today, kind="dine_in")  # capacity 2
+    with pytest.raises(PermissionDenied):
+        services.record_meal(hc.area.worker_b, facility=point, elder=third, date=today, kind="dine_in")  # other area
+    client.force_login(hc.area.worker_a)
+    page = client.get("/homecare/meals/").content.decode()
+    assert "甲社区助餐点" in page
+    resp = client.get(f"/homecare/meals/?month={today:%Y-%m}&format=xlsx")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    rows = list(load_workbook(BytesIO(resp.content)).active.iter_rows(values_only=True))
+    assert rows[1][:3] == ("甲社区助餐点", 2, 1) and Decimal(str(rows[1][3])) == Decimal("10")
+    resp = client.post("/homecare/meals/", {"facility": point.pk, "elder": "没有这个人", "kind": "dine_in"}, follow=True)
+    assert "没有匹配" in resp.content.decode()
+
+
+def test_pairing_contacts_and_minimum(hc, client):
+    p = services.create_pairing(hc.area.worker_a, elder=hc.area.elder_a, helper_name="张书记", min_per_month=2)
+    services.log_pairing_contact(hc.area.worker_a, p, kind="visit", date=timezone.localdate())
+    with pytest.raises(services.HomecareError):
+        services.log_pairing_contact(hc.area.worker_a, p, kind="visit", date=timezone.localdate() + dt.timedelta(days=1))
+    client.force_login(hc.area.worker_a)
+    page = client.get("/homecare/pairing/").content.decode()
+    assert "张书记" in page and "table-warning" in page  # one contact of two this month
+    services.log_pairing_contact(hc.area.worker_a, p, kind="call", date=timezone.localdate())
+    assert "table-warning" not in client.get("/homecare/pairing/").content.decode()
+    client.force_login(hc.area.worker_b)
+    assert "张书记" not in client.get("/homecare/pairing/").content.decode()
+
+
+def test_care_bed_project_needs_devices_and_photos(hc):
+    from carenet.devices.models import Device
+
+    p = services.create_project(hc.area.worker_a, elder=hc.area.elder_a, kind="care_bed", description="床位改造+呼叫器")
+    for _ in range(3):
+        p = services.advance_project(hc.area.worker_a, p)
+    assert p.stage == "works"
+    with pytest.raises(services.HomecareError, match="设备"):
+        services.advance_project(hc.area.worker_a, p, photo=png())
+    Device.objects.create(device_id="BED-1", type=Device.Type.choices[0][0], elder=hc.area.elder_a)
+    p = services.advance_project(hc.area.worker_a, p, photo=png(), note="验收")
+    assert p.stage == "acceptance"
+    with pytest.raises(services.HomecareError):
+        services.advance_project(hc.area.worker_a, p)
+    p = services.advance_project(hc.area.worker_a, p, subsidy="3000")
+    assert (p.stage, p.subsidy) == ("paid", Decimal("3000.00"))
+    assert list(p.steps.values_list("stage", flat=True)) == ["application", "assessment", "plan", "works", "acceptance", "paid"]
