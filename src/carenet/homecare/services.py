@@ -230,7 +230,7 @@ def create_order(user, *, elder: ElderProfile, service_type: m.ServiceType, sche
 
 
 def _lock(order: m.Order) -> m.Order:
-    return m.Order.objects.select_for_update().select_related("service_type", "helper", "elder__resident__division").get(pk=order.pk)
+    return m.Order.objects.select_for_update(of=("self",)).select_related("service_type", "helper", "elder__resident__division").get(pk=order.pk)
 
 
 def _step(user, order: m.Order, action: str, actor: str, *, reason: str = "", at: dt.datetime | None = None,
@@ -710,9 +710,8 @@ DEFAULT_MEAL_PRICE = Decimal("15")
 
 def meal_points_visible_to(user):
     from carenet.facilities.models import Facility, FacilityType
-    from carenet.core.scoping import visible_to
 
-    return visible_to(user, Facility.objects.filter(type=FacilityType.MEAL_POINT))
+    return Facility.objects.visible_to(user).filter(type=FacilityType.MEAL_POINT)
 
 
 @transaction.atomic
@@ -732,8 +731,8 @@ def record_meal(user, *, facility, elder: ElderProfile, date: dt.date, kind: str
         setting(division, "homecare_meal_price", date, DEFAULT_MEAL_PRICE)))
     res = standard(division, "homecare_meal_subsidy", date, rules=rules)
     table = erules.as_mapping(res.value) if res else {}
-    left = em.capacity_left(facility.meal_capacity,
-                            m.Meal.objects.select_for_update().filter(facility=facility, date=date).count())
+    type(facility).objects.select_for_update().filter(pk=facility.pk).first()  # one writer per meal point: capacity holds
+    left = em.capacity_left(facility.meal_capacity, m.Meal.objects.filter(facility=facility, date=date).count())
     if left == 0:
         raise HomecareError(_("The meal point has served its %(n)s meals for the day.") % {"n": facility.meal_capacity})
     if m.Meal.objects.filter(facility=facility, elder=elder, date=date).exists():

@@ -23,7 +23,8 @@ from carenet.homecare import jobs, selectors, services
 from carenet.homecare import models as m
 from carenet.homecare.engine import orders as eo
 from carenet.homecare.engine import settlement as es
-from carenet.people.selectors import elders_visible_to, get_elder
+from carenet.people.models import ElderProfile
+from carenet.people.selectors import get_elder
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -209,7 +210,7 @@ def inbound(request):
     q = request.GET.get("q", "").strip()
     elders = []
     if q:
-        elders = list(elders_visible_to(request.user).filter(
+        elders = list(ElderProfile.objects.visible_to(request.user).filter(
             Q(resident__phone__contains=q) | Q(resident__name__contains=q) | Q(contacts__phone__contains=q))
             .select_related("resident__division").distinct()[:20])
     chosen = None
@@ -525,7 +526,7 @@ def _find_elder(user, text: str):
     text = (text or "").strip()
     if not text:
         raise services.HomecareError(_("Enter the elder's name or phone."))
-    hits = list(elders_visible_to(user).filter(Q(resident__name=text) | Q(resident__phone=text))
+    hits = list(ElderProfile.objects.visible_to(user).filter(Q(resident__name=text) | Q(resident__phone=text))
                 .select_related("resident__division")[:2])
     if not hits:
         raise services.HomecareError(_("No elder in your area matches."))
