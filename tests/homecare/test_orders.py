@@ -30,9 +30,10 @@ def test_order_is_assigned_by_area_and_skill_and_reserves_the_budget(hc):
     o = order(hc)
     assert (o.state, o.helper, o.provider) == ("assigned", hc.helper, hc.provider)
     assert (o.price, o.subsidy, o.self_pay) == (Decimal("60.00"), Decimal("60.00"), Decimal("0.00"))
-    bal = services.balance_of(hc.area.elder_a, timezone.localdate())
+    bal = services.balance_of(hc.area.elder_a, timezone.localtime(hc.soon).date())
     assert bal.budget.amount == Decimal("200.00") and bal.reserved == Decimal("60.00") and bal.remaining == Decimal("140.00")
-    assert any("tekun" in line and "200.00" in line for line in bal.explain())
+    assert any("特困" in line and "200.00" in line for line in bal.explain())
+    assert not any("tekun" in line for line in bal.explain())  # categories in words, not codes
     oc = order(hc, elder=hc.area.elder_c)  # street 2: only the second provider covers it
     assert oc.helper == hc.helper2
     assert AuditLog.objects.filter(model="homecare.order", action="create").count() == 2
@@ -159,7 +160,7 @@ def test_cancel_needs_a_reason_and_releases_the_budget(hc, client):
     with pytest.raises(services.HomecareError):
         services.cancel(hc.area.operator, o, reason=" ")
     services.cancel(hc.area.operator, o, reason="老人住院")
-    assert services.balance_of(hc.area.elder_a, timezone.localdate()).remaining == Decimal("200.00")
+    assert services.balance_of(hc.area.elder_a, timezone.localtime(hc.soon).date()).remaining == Decimal("200.00")
 
 
 def test_due_and_overdue_lists_use_the_one_definition(hc):

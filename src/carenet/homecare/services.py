@@ -79,8 +79,12 @@ def budget_of(elder: ElderProfile, on: dt.date, rules: erules.RuleSet | None = N
     cats = [c.code for c in elder.categories.all()]
     if res is None:
         return ee.Budget(ee.ZERO, None, (), "")
-    table = erules.as_mapping(res.value)
-    return ee.budget_for(cats, table, source=f"{res.division_code} {res.effective_from.isoformat()} {res.standard.source}".strip())
+    from carenet.people.models import Category
+
+    labels = dict(Category.choices)  # the explanation names categories in words, not codes
+    table = {str(labels.get(k, k)): v for k, v in erules.as_mapping(res.value).items()}
+    return ee.budget_for([str(labels.get(c, c)) for c in cats], table,
+                         source=f"{res.division_code} {res.effective_from.isoformat()} {res.standard.source}".strip())
 
 
 def setting(division: Division, key: str, on: dt.date, default):
