@@ -245,3 +245,18 @@ def test_staff_pages_answer_and_export(hc, client):
                                                   "scheduled_at": "2000-01-01T09:00"})
     assert resp.status_code == 200 and "时间已过" in resp.content.decode()
     assert m.Order.objects.count() == 1  # nothing created from the bad form
+
+
+def test_supervision_center_reads_anomalies_and_counts_through_the_selectors(hc, client):
+    a = order(hc)
+    act(client, hc.area.helper, a, action="accept")
+    t = timezone.now() - dt.timedelta(minutes=60)
+    act(client, hc.area.helper, a, action="check_in", lat=HOME[0] + 0.01, lon=HOME[1], photo=png(), client_ts=t.isoformat())
+    act(client, hc.area.helper, a, action="check_out", record="ok", confirmed_by="本人")
+    lines = selectors.anomalies_for_supervision(hc.area.supervisor, provider="安康居家服务社")
+    assert len(lines) == 1 and "围栏" in lines[0] and "李助老" in lines[0]
+    assert selectors.anomalies_for_supervision(hc.area.supervisor, provider="夕阳红服务中心") == []
+    assert selectors.anomalies_for_supervision(hc.area.worker_b, provider="安康居家服务社") == []
+    start_today = timezone.now() - dt.timedelta(hours=3)
+    counts = selectors.service_counts(hc.area.supervisor, start_today, timezone.localdate().replace(day=1))
+    assert counts == {"today": 1, "month": 1}

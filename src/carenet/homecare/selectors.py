@@ -154,3 +154,31 @@ def statement_totals(qs) -> list[dict]:
         accepted=Count("id", filter=Q(status="accepted") & ~Q(kind="adjustment")),
         disputed=Count("id", filter=Q(status="disputed")), rejected=Count("id", filter=Q(status="rejected")),
         adjustments=Count("id", filter=Q(kind="adjustment"))).order_by("provider__name"))
+
+
+# ------------------------------------------------------------------ for the supervision center (facilities' app)
+
+def anomalies_for_supervision(user, facility=None, provider=None, limit: int = 20) -> list[str]:
+    """Open anomalies as short lines for the supervision center: of a provider (object, id or name), or of the
+    provider that runs a facility (matched by the facility's operator name)."""
+    qs = anomalies_visible_to(user).filter(status=m.Anomaly.Status.OPEN)
+    if facility is not None:
+        provider = getattr(facility, "operator", "") or None
+        if provider is None:
+            return []
+    if isinstance(provider, str):
+        qs = qs.filter(order__provider__name=provider)
+    elif provider is not None:
+        qs = qs.filter(order__provider=provider)
+    return [f"{timezone.localtime(a.created):%m-%d} {a.get_kind_display()}：{a.detail}"
+            f"（{a.order.provider.name if a.order.provider_id else '—'} · {a.order.helper.name if a.order.helper_id else '—'}）"
+            for a in qs[:limit]]
+
+
+def service_counts(user, start_today: dt.datetime, month: dt.date) -> dict:
+    """Door-to-door services checked out today and this month (the big screen)."""
+    tz = timezone.get_current_timezone()
+    month_start = dt.datetime.combine(month, dt.time.min, tz) if isinstance(month, dt.date) and not isinstance(month, dt.datetime) else month
+    far = timezone.now() + dt.timedelta(days=1)
+    return {"today": door_to_door_counts(user, start_today, far)["total"],
+            "month": door_to_door_counts(user, month_start, far)["total"]}
