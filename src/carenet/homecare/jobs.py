@@ -51,15 +51,17 @@ def _month_bounds(month: dt.date):
     return dt.datetime.combine(month, dt.time.min, tz), dt.datetime.combine(end, dt.time.min, tz)
 
 
-def budgets_for(pairs: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Decimal]:
+def budgets_for(pairs: set[tuple[int, dt.date]], elders=None) -> dict[tuple[int, dt.date], Decimal]:
     """Each (elder, month)'s budget from the dated standards: resolved once per (division, month), then the
-    elder's categories (one query for all)."""
-    elder_ids = {e for e, _ in pairs}
-    cats: dict[int, list[str]] = defaultdict(list)
-    for eid, code in ElderCategory.objects.filter(elder_id__in=elder_ids).values_list("elder_id", "code").iterator(chunk_size=20000):
-        cats[eid].append(code)
+    elder's categories (one query for all). ``elders`` is a subquery of the elder ids (a long literal IN list
+    is slow); without it the ids of ``pairs`` are used."""
     from carenet.people.models import ElderProfile
-    div_of = dict(ElderProfile.objects.filter(pk__in=elder_ids).values_list("pk", "resident__division_id").iterator(chunk_size=20000))
+
+    ids = elders if elders is not None else {e for e, _ in pairs}
+    cats: dict[int, list[str]] = defaultdict(list)
+    for eid, code in ElderCategory.objects.filter(elder_id__in=ids).values_list("elder_id", "code").iterator(chunk_size=20000):
+        cats[eid].append(code)
+    div_of = dict(ElderProfile.objects.filter(pk__in=ids).values_list("pk", "resident__division_id").iterator(chunk_size=20000))
     divisions = {d.pk: d for d in Division.objects.filter(pk__in=set(div_of.values()))}
     rules_cache: dict[int, erules.RuleSet] = {}
     table_cache: dict[tuple[int, dt.date], tuple] = {}
@@ -67,13 +69,13 @@ def budgets_for(pairs: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], De
     for eid, month in pairs:
         did = div_of.get(eid)
         key = (did, month)
-        if key not in table_cache:
+        if did is not None and key not in table_cache:
             d = divisions[did]
             rules = rules_cache.get(did) or rules_cache.setdefault(did, services.rules_for(d))
             res = services.standard(d, "homecare_budget_monthly", month, rules=rules)
             table_cache[key] = (erules.as_mapping(res.value), res) if res else ({}, None)
-        table, _res = table_cache[key]
-        out[(eid, month)] = ee.budget_for(cats.get(eid, ()), table).amount
+        table, _res = table_cache.get(key, ({}, None))
+        out[(eid, month)] = ee.budget_for(cats.get(eid, ()), table).amount if did is not None else ee.ZERO
     return out
 
 
@@ -119,7 +121,8 @@ def execute(run_id: int) -> m.SettlementRun:
                                      month_of_line(c), c.delta, c.reason)
                        for c in m.Correction.objects.filter(line__isnull=True).select_related("order")]
         pairs = {(i.elder_id, i.service_month) for i in items}
-        budgets = budgets_for(pairs)
+        # the elders as a subquery (a superset: every confirmed order before the month's end)
+        budgets = budgets_for(pairs, elders=m.Order.objects.filter(state__in=eo.DONE, checked_out_at__lt=end).values("elder_id"))
         log(f"budgets of {len({p[0] for p in pairs})} elders", 45)
         earlier = {p for p in pairs if p[1] < month}
         used = {}
