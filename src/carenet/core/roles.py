@@ -142,6 +142,3 @@ CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.settle", "homecare.manage", "hom
 CAPABILITIES[Role.WORKER] |= {"homecare.visit", "homecare.meals"}
 CAPABILITIES[Role.REVIEWER] |= {"homecare.visit"}
 CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.visit", "homecare.meals"}
-
-# A helper's work is the task list on the phone.
-HOME_URL[Role.HELPER] = "homecare:phone"
