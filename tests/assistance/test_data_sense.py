@@ -82,3 +82,11 @@ def test_an_overdue_recheck_is_flagged_in_the_list_the_case_and_the_todo_list(aa
     m.Case.objects.filter(pk=case.pk).update(next_recheck_on=today + dt.timedelta(days=30))
     assert 'data-testid="recheck-overdue"' not in client.get(reverse("assistance:cases")).content.decode()
     assert not [i for i in todo.items_for(aa.reviewer) if "复核逾期" in str(i.title)]
+
+
+def test_each_case_page_says_what_the_step_is_and_what_comes_next(aa, client):
+    case = _intake(aa)
+    client.force_login(aa.reviewer)
+    page = client.get(reverse("assistance:case", args=[case.pk])).content.decode()
+    assert 'data-testid="state-help"' in page and "下一步：社区两名工作人员入户调查" in page
+    assert set(m.STATE_HELP) == set(m.State.values)

@@ -122,6 +122,20 @@ class State(models.TextChoices):
     CLOSED = ewf.CLOSED, _("Closed (终止)")
 
 
+# What the step is and what comes next, shown on the case page.
+STATE_HELP = {
+    State.ACCEPTED: _("The application is accepted. Next: the community visits the home (two staff) and records the survey."),
+    State.SURVEYED: _("The home survey is recorded. Next: the street reviewer checks the facts and gives an opinion."),
+    State.REVIEWED: _("The reviewer has given an opinion. Next: the case is put in public notice in the community."),
+    State.IN_NOTICE: _("The case is in public notice; objections are recorded and checked. Next: when the notice ends, it is submitted for approval."),
+    State.SUBMITTED: _("Submitted for approval. Next: an approver (not the reviewer) approves or rejects it with reasons."),
+    State.APPROVED: _("Approved. Next: the first monthly payroll run pays it, and the case moves to paying."),
+    State.REJECTED: _("Not approved; the applicant is told the written reasons and may apply again or appeal."),
+    State.PAYING: _("Being paid every month. Next: the periodic re-check on the date shown, or a change (raise, lower, stop)."),
+    State.RECHECK: _("Under re-check. Next: confirm no change, or decide a raise, lower or stop with written reasons."),
+    State.CLOSED: _("Closed; payments stopped. A new application starts a new case."),
+}
+
 ACTION_LABELS = {
     "accept": _("Accept"),
     "survey": _("Record home visit"),

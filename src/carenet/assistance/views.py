@@ -131,6 +131,7 @@ def case_detail(request, pk, *, form=None, form_action=None, error=None, status=
         "error": error,
         "conflicted_me": str(request.user.pk) in case.conflicted_staff,
         "recheck_overdue": case.recheck_overdue(services.today()),
+        "state_help": m.STATE_HELP.get(case.state, ""),
     }
     return render(request, "assistance/case_detail.html", ctx, status=status)
 
