@@ -7,16 +7,12 @@ notification backend of the call center (``callcenter.notify.get_backend``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
-import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -24,8 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carenet.civic import models as m
+# Home access codes and Open311 clients live in civic/access.py; callers may keep using services.
+from carenet.civic.access import (  # noqa: F401
+    LOCK_MINUTES, MAX_FAILURES, CivicServiceError, client_for_key, create_api_client, home_login, issue_home_access,
+    key_hash,
+)
 from carenet.civic.engine import deadlines, seven, service, wish
-from carenet.civic.engine.common import CivicError, Entry
+from carenet.civic.engine.common import CivicError, Entry  # noqa: F401  (services.CivicError for callers)
 from carenet.core import audit
 from carenet.core.engine.workdays import WorkCalendar
 from carenet.core.models import AuditLog, Division
@@ -56,12 +57,6 @@ ERROR_MESSAGES = {
         "The council did not pass this plan: revise it and submit it to the council again."),
     "civic.reopen_expired": gettext_lazy("The period in which this request could be reopened has ended."),
 }
-
-
-class CivicServiceError(CivicError):
-    """A refusal with a message for the user (not from the engine)."""
-
-    code = "civic.refused"
 
 
 def error_message(exc: Exception) -> str:
@@ -427,46 +422,6 @@ def notify(request_id: int, event_id: int, backend=None) -> int:
     return int(result.ok)
 
 
-# ------------------------------------------------------------------ home access (terminal or phone)
-
-MAX_FAILURES, LOCK_MINUTES = 5, 15
-
-
-@transaction.atomic
-def issue_home_access(user, resident: Resident) -> str:
-    """A new 6-digit code for the resident's home page (given to the elder on paper or set on the terminal)."""
-    require(user, "civic.apply")
-    require_in_area(user, resident.division)
-    if not resident.phone:
-        raise CivicServiceError(_("The resident has no phone number on file; add it first."))
-    code = f"{secrets.randbelow(10**6):06d}"
-    m.HomeAccess.objects.update_or_create(resident=resident, defaults={
-        "phone": resident.phone, "code_hash": make_password(code), "failures": 0, "locked_until": None,
-        "issued_by": user})
-    audit.record(AuditLog.Action.UPDATE, resident, actor=user, note="civic.home_access issued",
-                 division_path=resident.division.path)
-    return code
-
-
-def home_login(phone: str, code: str) -> Resident:
-    phone, code = (phone or "").strip(), (code or "").strip()
-    access = m.HomeAccess.objects.select_related("resident").filter(phone=phone).first()
-    if access is None:
-        raise CivicServiceError(_("Phone number or code is wrong."))
-    if access.locked_until and access.locked_until > now():
-        raise CivicServiceError(_("Too many wrong codes. Please try again in %(n)s minutes.") % {"n": LOCK_MINUTES})
-    if not check_password(code, access.code_hash):
-        access.failures += 1
-        if access.failures >= MAX_FAILURES:
-            access.locked_until, access.failures = now() + dt.timedelta(minutes=LOCK_MINUTES), 0
-        access.save(update_fields=["failures", "locked_until"])
-        raise CivicServiceError(_("Phone number or code is wrong."))
-    if access.failures:
-        access.failures = 0
-        access.save(update_fields=["failures"])
-    return access.resident
-
-
 # ------------------------------------------------------------------ community requests (七单)
 
 @transaction.atomic
@@ -586,26 +541,3 @@ def wish_act(user, w: m.Wish, action: str, *, reason: str = "", data: dict | Non
                  note=f"civic.wish {action}")
     return w
 
-
-# ------------------------------------------------------------------ Open311 clients
-
-def key_hash(api_key: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), api_key.encode(), hashlib.sha256).hexdigest()
-
-
-@transaction.atomic
-def create_api_client(user, name: str, division: Division) -> tuple[m.ApiClient, str]:
-    """A new Open311 client and its api_key (shown once; only its keyed hash is stored)."""
-    if user is not None:
-        require(user, "civic.catalogue")
-        require_in_area(user, division)
-    key = secrets.token_urlsafe(24)
-    client = m.ApiClient.objects.create(name=name[:60], key_hash=key_hash(key), division=division)
-    audit.record(AuditLog.Action.CREATE, client, actor=user, division_path=division.path, note="civic.open311 client")
-    return client, key
-
-
-def client_for_key(api_key: str) -> m.ApiClient | None:
-    if not api_key:
-        return None
-    return m.ApiClient.objects.select_related("division").filter(key_hash=key_hash(api_key), active=True).first()
