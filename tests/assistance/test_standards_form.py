@@ -82,3 +82,8 @@ def test_pairs_checkbox_lists_selects_and_booleans(area, client, approver):
                    "approval_delegated_to_township": True, "min_wage_monthly": None}
     r = _post(client, area, "notice_day_unit", value="weekly")
     assert r.status_code == 200 and m.Standard.objects.filter(key="notice_day_unit", division=area.street1).count() == 1
+
+
+def test_home_care_keys_read_as_words():
+    assert erules.describe_value("homecare_budget_monthly", (("tekun", Decimal("200")),)) == "特困 200.00 元/人·月"
+    assert erules.describe_value("homecare_over_budget", "self_pay") == "经同意自费"

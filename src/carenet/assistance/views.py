@@ -484,7 +484,7 @@ def standards(request):
     programs = dict(m.PROGRAM_CHOICES_WITH_ANY)
     table = [{"row": r, "label": erules.KEY_LABELS_ZH.get(r.key, r.key), "program": programs.get(r.program, r.program),
               "value": erules.describe_value(r.key, erules.decode_value(r.key, r.value))} for r in rows]
-    keys = [(k, erules.KEY_LABELS_ZH.get(k, k)) for k in erules.KEY_TYPES]
+    keys = [(k, erules.KEY_LABELS_ZH.get(k, k)) for k, kind in erules.KEY_TYPES.items() if kind != "json"]
     return render(request, "assistance/standards.html", {"form": form, "rows": table, "today": services.today(),
                                                          "paths": paths, "keys": keys})
 

@@ -408,7 +408,14 @@ VALUE_OPTIONS_ZH = {
                               "basic_pension_base": "城乡居民基础养老金", "maintenance": "赡养/抚养/扶养费",
                               "pension": "养老金", "other": "其他"},
     "rigid_expense_deductible": {"medical": "医疗", "education": "教育", "other": "其他"},
+    "homecare_over_budget": {"refuse": "拒绝超额订单", "self_pay": "经同意自费"},
 }
+ELDER_CATEGORIES_ZH = {"tekun": "特困", "dibao": "低保", "marginal": "低保边缘", "severe_disability": "重度残疾",
+                       "lost_only_child": "计生特殊家庭", "youfu": "优抚对象", "advanced_age": "高龄"}
+VALUE_OPTIONS_ZH["homecare_budget_monthly"] = ELDER_CATEGORIES_ZH
+VALUE_OPTIONS_ZH["homecare_meal_subsidy"] = ELDER_CATEGORIES_ZH
+KEY_UNITS_ZH.update({"homecare_budget_monthly": "元/人·月", "homecare_meal_subsidy": "元/餐", "homecare_meal_price": "元/餐",
+                     "homecare_geofence_m": "米"})
 
 
 def describe_value(key: str, value: Any) -> str:
@@ -438,6 +445,8 @@ def describe_value(key: str, value: Any) -> str:
         return "；".join(f"{words.get(k, k)} {int(v)} {unit}" for k, v in as_mapping(value).items())
     if kind == "str_list":
         return "、".join(words.get(v, v) for v in value) or "无"
+    if kind == "json":
+        return f"{len(value)} 条规则" if isinstance(value, (list, tuple)) else "已设置"
     return words.get(str(value), str(value))
 def _freeze(data):
     """JSON (lists, dicts) -> hashable tuples, so a rule value stays immutable inside a RuleSet."""
