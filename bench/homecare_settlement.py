@@ -16,7 +16,6 @@ Then it times `carenet.homecare.jobs.execute` - the same code the settlement pag
 """
 import argparse
 import datetime as dt
-import io
 import platform
 import random
 import time
@@ -41,7 +40,7 @@ def main():
     args = parser.parse_args()
     url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_bench_homecare")
 
-    from django.db import connection, transaction
+    from django.db import connection
     from django.db.models import Count, Sum
     from django.utils import timezone
 

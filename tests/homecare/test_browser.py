@@ -40,7 +40,7 @@ def wait_state(page, label):
     try:
         page.wait_for_function(f"document.getElementById('hc-state').textContent.trim() === '{label}'")
     except Exception:
-        raise AssertionError(page.inner_text("[data-testid=phone-msg]") + " / " + page.inner_text("#hc-state"))
+        raise AssertionError(page.inner_text("[data-testid=phone-msg]") + " / " + page.inner_text("#hc-state")) from None
 
 
 def order_from_screen_pop(page, base, hc, artifacts, prefix):

@@ -7,8 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from carenet.assistance import services as asv
-from carenet.homecare import models as m
-from carenet.homecare import services
+from carenet.homecare import community, services
 from tests.homecare.conftest import png
 
 pytestmark = pytest.mark.django_db
@@ -29,18 +28,18 @@ def test_meals_subsidy_capacity_and_statement(hc, point, client):
     from tests.factories import ElderFactory, ResidentFactory
 
     today = timezone.localdate()
-    meal = services.record_meal(hc.area.worker_a, facility=point, elder=hc.area.elder_a, date=today, kind="dine_in")
+    meal = community.record_meal(hc.area.worker_a, facility=point, elder=hc.area.elder_a, date=today, kind="dine_in")
     assert (meal.price, meal.subsidy, meal.share, meal.category) == (Decimal("15.00"), Decimal("10.00"), Decimal("5.00"), "tekun")
     with pytest.raises(services.HomecareError, match="已记录"):
-        services.record_meal(hc.area.worker_a, facility=point, elder=hc.area.elder_a, date=today, kind="dine_in")
+        community.record_meal(hc.area.worker_a, facility=point, elder=hc.area.elder_a, date=today, kind="dine_in")
     other = ElderFactory(resident=ResidentFactory(division=hc.area.comm_a, name="丁老人"))
-    m2 = services.record_meal(hc.area.worker_a, facility=point, elder=other, date=today, kind="delivered")
+    m2 = community.record_meal(hc.area.worker_a, facility=point, elder=other, date=today, kind="delivered")
     assert (m2.subsidy, m2.share) == (Decimal("0.00"), Decimal("15.00"))  # no category: pays the meal
     third = ElderFactory(resident=ResidentFactory(division=hc.area.comm_a, name="戊老人"))
     with pytest.raises(services.HomecareError, match="2"):
-        services.record_meal(hc.area.worker_a, facility=point, elder=third, date=today, kind="dine_in")  # capacity 2
+        community.record_meal(hc.area.worker_a, facility=point, elder=third, date=today, kind="dine_in")  # capacity 2
     with pytest.raises(PermissionDenied):
-        services.record_meal(hc.area.worker_b, facility=point, elder=third, date=today, kind="dine_in")  # other area
+        community.record_meal(hc.area.worker_b, facility=point, elder=third, date=today, kind="dine_in")  # other area
     client.force_login(hc.area.worker_a)
     page = client.get("/homecare/meals/").content.decode()
     assert "甲社区助餐点" in page
@@ -55,14 +54,14 @@ def test_meals_subsidy_capacity_and_statement(hc, point, client):
 
 
 def test_pairing_contacts_and_minimum(hc, client):
-    p = services.create_pairing(hc.area.worker_a, elder=hc.area.elder_a, helper_name="张书记", min_per_month=2)
-    services.log_pairing_contact(hc.area.worker_a, p, kind="visit", date=timezone.localdate())
+    p = community.create_pairing(hc.area.worker_a, elder=hc.area.elder_a, helper_name="张书记", min_per_month=2)
+    community.log_pairing_contact(hc.area.worker_a, p, kind="visit", date=timezone.localdate())
     with pytest.raises(services.HomecareError):
-        services.log_pairing_contact(hc.area.worker_a, p, kind="visit", date=timezone.localdate() + dt.timedelta(days=1))
+        community.log_pairing_contact(hc.area.worker_a, p, kind="visit", date=timezone.localdate() + dt.timedelta(days=1))
     client.force_login(hc.area.worker_a)
     page = client.get("/homecare/pairing/").content.decode()
     assert "张书记" in page and "table-warning" in page  # one contact of two this month
-    services.log_pairing_contact(hc.area.worker_a, p, kind="call", date=timezone.localdate())
+    community.log_pairing_contact(hc.area.worker_a, p, kind="call", date=timezone.localdate())
     assert "table-warning" not in client.get("/homecare/pairing/").content.decode()
     client.force_login(hc.area.worker_b)
     assert "张书记" not in client.get("/homecare/pairing/").content.decode()
@@ -71,17 +70,17 @@ def test_pairing_contacts_and_minimum(hc, client):
 def test_care_bed_project_needs_devices_and_photos(hc):
     from carenet.devices.models import Device
 
-    p = services.create_project(hc.area.worker_a, elder=hc.area.elder_a, kind="care_bed", description="床位改造+呼叫器")
+    p = community.create_project(hc.area.worker_a, elder=hc.area.elder_a, kind="care_bed", description="床位改造+呼叫器")
     for _ in range(3):
-        p = services.advance_project(hc.area.worker_a, p)
+        p = community.advance_project(hc.area.worker_a, p)
     assert p.stage == "works"
     with pytest.raises(services.HomecareError, match="设备"):
-        services.advance_project(hc.area.worker_a, p, photo=png())
+        community.advance_project(hc.area.worker_a, p, photo=png())
     Device.objects.create(device_id="BED-1", type=Device.Type.choices[0][0], elder=hc.area.elder_a)
-    p = services.advance_project(hc.area.worker_a, p, photo=png(), note="验收")
+    p = community.advance_project(hc.area.worker_a, p, photo=png(), note="验收")
     assert p.stage == "acceptance"
     with pytest.raises(services.HomecareError):
-        services.advance_project(hc.area.worker_a, p)
-    p = services.advance_project(hc.area.worker_a, p, subsidy="3000")
+        community.advance_project(hc.area.worker_a, p)
+    p = community.advance_project(hc.area.worker_a, p, subsidy="3000")
     assert (p.stage, p.subsidy) == ("paid", Decimal("3000.00"))
     assert list(p.steps.values_list("stage", flat=True)) == ["application", "assessment", "plan", "works", "acceptance", "paid"]

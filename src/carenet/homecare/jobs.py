@@ -194,6 +194,13 @@ def start(user, month: dt.date) -> m.SettlementRun:
     return run
 
 
+def requeue(run: m.SettlementRun) -> None:
+    """A failed run goes back to the queue before it is launched again (it resumes; settled lines never change)."""
+    if run.status == m.SettlementRun.Status.FAILED:
+        m.SettlementRun.objects.filter(pk=run.pk).update(status=m.SettlementRun.Status.QUEUED, progress=0)
+        run.status, run.progress = m.SettlementRun.Status.QUEUED, 0
+
+
 def launch(run: m.SettlementRun) -> threading.Thread:
     def target():
         try:

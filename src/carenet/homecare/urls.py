@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carenet.homecare import views
+from carenet.homecare import views, views_community
 
 app_name = "homecare"
 
@@ -21,12 +21,12 @@ urlpatterns = [
     path("settlement/", views.settlement, name="settlement"),
     path("settlement/<int:pk>/", views.settlement_run, name="settlement_run"),
     path("settlement/<int:pk>/statement.xlsx", views.statement_export, name="statement"),
-    path("figures/", views.figures, name="figures"),
-    path("followups/", views.followups, name="followups"),
-    path("plans/", views.plans, name="plans"),
-    path("visits/", views.visits, name="visits"),
-    path("visits/<int:pk>/", views.visit_record, name="visit_record"),
-    path("meals/", views.meals, name="meals"),
-    path("pairing/", views.pairings, name="pairings"),
-    path("projects/", views.projects, name="projects"),
+    path("figures/", views_community.figures, name="figures"),
+    path("followups/", views_community.followups, name="followups"),
+    path("plans/", views_community.plans, name="plans"),
+    path("visits/", views_community.visits, name="visits"),
+    path("visits/<int:pk>/", views_community.visit_record, name="visit_record"),
+    path("meals/", views_community.meals, name="meals"),
+    path("pairing/", views_community.pairings, name="pairings"),
+    path("projects/", views_community.projects, name="projects"),
 ]

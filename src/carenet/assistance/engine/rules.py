@@ -448,16 +448,19 @@ def describe_value(key: str, value: Any) -> str:
     if kind == "json":
         return f"{len(value)} 条规则" if isinstance(value, (list, tuple)) else "已设置"
     return words.get(str(value), str(value))
-def _freeze(data):
+
+
+def _freeze(data: Any) -> Any:
     """JSON (lists, dicts) -> hashable tuples, so a rule value stays immutable inside a RuleSet."""
     if isinstance(data, dict):
-        return ("__dict__",) + tuple((k, _freeze(v)) for k, v in sorted(data.items()))
+        items: tuple[Any, ...] = tuple((k, _freeze(v)) for k, v in sorted(data.items()))
+        return ("__dict__",) + items
     if isinstance(data, list):
         return tuple(_freeze(v) for v in data)
     return data
 
 
-def _thaw(value):
+def _thaw(value: Any) -> Any:
     """The inverse of _freeze: tuples -> lists, tagged tuples -> dicts."""
     if isinstance(value, tuple) and value[:1] == ("__dict__",):
         return {k: _thaw(v) for k, v in value[1:]}

@@ -19,7 +19,7 @@ SELF_PAY = "self_pay"
 OVER_BUDGET_POLICIES = (REFUSE, SELF_PAY)
 
 
-def money(v) -> Decimal:
+def money(v: object) -> Decimal:
     return Decimal(str(v)).quantize(CENT)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 CREATED = "created"
 ASSIGNED = "assigned"
@@ -140,6 +140,6 @@ def rank_candidates(candidates: Iterable[Candidate], *, service: str, elder_path
     return out
 
 
-def best_candidate(candidates: Iterable[Candidate], **kw) -> Candidate | None:
+def best_candidate(candidates: Iterable[Candidate], **kw: Any) -> Candidate | None:
     ranked = rank_candidates(candidates, **kw)
     return ranked[0][0] if ranked and not ranked[0][1] else None

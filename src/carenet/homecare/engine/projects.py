@@ -1,6 +1,8 @@
 """Home adaptation (适老化改造) and family care bed (家庭养老床位) projects: a fixed sequence of stages."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 ADAPTATION, CARE_BED = "adaptation", "care_bed"
 STAGES = ("application", "assessment", "plan", "works", "acceptance", "paid")
 
@@ -11,7 +13,7 @@ class StageError(Exception):
         self.code = code
 
 
-def advance(kind: str, stage: str, *, photos: int = 0, devices: int = 0, subsidy=None) -> str:
+def advance(kind: str, stage: str, *, photos: int = 0, devices: int = 0, subsidy: Decimal | None = None) -> str:
     """The next stage. Acceptance needs photos; a care bed's works need its devices registered in monitoring;
     paying needs the subsidy amount."""
     if stage not in STAGES:

@@ -18,7 +18,7 @@ def chinese_holiday(d: date) -> bool | None:
     import chinese_calendar
 
     try:
-        return chinese_calendar.is_holiday(d)
+        return bool(chinese_calendar.is_holiday(d))
     except NotImplementedError:
         return None
 

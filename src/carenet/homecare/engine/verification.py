@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 SHORT, GEOFENCE, OVERLAP, PHOTO_REUSE, ELDER_ABSENT, TOO_MANY, NO_LOCATION = (
     "short_visit", "outside_geofence", "helper_overlap", "photo_reused", "elder_absent", "too_many_visits",
@@ -130,7 +130,7 @@ def too_many(order_id: int, same_day_count: int, limit: int = TOO_MANY_PER_DAY) 
     return []
 
 
-def dhash(image, size: int = 8) -> int:
+def dhash(image: Any, size: int = 8) -> int:
     """64-bit difference hash of a PIL image (robust to re-encoding and resizing)."""
     g = image.convert("L").resize((size + 1, size))
     px = g.tobytes()

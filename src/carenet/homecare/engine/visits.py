@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 PERIOD_DAYS = {"week": 7, "month": 30}
 
@@ -84,7 +84,7 @@ def escalation(due: date, today: date, street_after_days: int = ESCALATE_STREET_
     return STREET if late > street_after_days else COMMUNITY
 
 
-def plan_for(elders: Iterable[tuple[int, ElderFacts]], rules: Sequence[Mapping] = DEFAULT_RULES):
+def plan_for(elders: Iterable[tuple[int, ElderFacts]], rules: Sequence[Mapping] = DEFAULT_RULES) -> Iterator[tuple[int, Any]]:
     """(elder id, Frequency) for every elder some rule matches."""
     for eid, facts in elders:
         f = frequency(facts, rules)

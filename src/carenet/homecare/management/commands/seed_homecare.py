@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from carenet.core.models import Division, User
 from carenet.core.roles import Role
-from carenet.homecare import jobs, services
+from carenet.homecare import community, jobs, services
 from carenet.homecare import models as m
 from carenet.homecare.engine import settlement as es
 from carenet.people.models import ElderProfile
@@ -168,7 +168,7 @@ class Command(BaseCommand):
                                    channel="worker", scheduled_at=now + dt.timedelta(hours=3), minutes=60, price=st.price,
                                    subsidy=st.price, split_note="额度内补贴")
         # visits (探访): plans from the registry, some visited, some overdue
-        services.generate_visit_plans(district, today=timezone.localdate() - dt.timedelta(days=40))
+        community.generate_visit_plans(district, today=timezone.localdate() - dt.timedelta(days=40))
         visitor = User.objects.filter(role=Role.WORKER).first()
         for i, p in enumerate(m.VisitPlan.objects.order_by("pk")[:300]):
             if i % 4 == 3 or visitor is None:
@@ -180,5 +180,5 @@ class Command(BaseCommand):
             p.last_visit = timezone.localtime(when).date()
             p.next_due = p.last_visit + dt.timedelta(days=p.days)
             p.save()
-        services.escalate_visits()
+        community.escalate_visits()
         return len(orders) + len(live)
