@@ -4,7 +4,6 @@ The monthly payroll itself is the job in jobs.py; services.start_payroll schedul
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from carenet.assistance.engine import eligibility as elig
 from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import rules as erules
 from carenet.assistance.engine import workflow as ewf
-from carenet.core import audit
+from carenet.core import audit, exports
 from carenet.core.models import AuditLog
 from carenet.core.scoping import subtree_q
 
@@ -212,7 +211,7 @@ def bank_table(run: m.PayrollRun) -> tuple[list[str], list[list]]:
 def bank_csv(run: m.PayrollRun) -> bytes:
     header, rows = bank_table(run)
     out = io.StringIO()
-    w = csv.writer(out)
+    w = exports.SafeCsvWriter(out)  # no formulas out of names or accounts (issue 9 §2)
     w.writerow(header)
     for row in rows:
         w.writerow([f"{v:.2f}" if isinstance(v, Decimal) else v for v in row])
@@ -226,9 +225,9 @@ def bank_xlsx(run: m.PayrollRun) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = f"{run.run_month:%Y-%m}"
-    ws.append(header)
+    exports.append(ws, header)
     for row in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        exports.append(ws, [float(v) if isinstance(v, Decimal) else v for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -22,6 +22,7 @@ from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import workflow as ewf
 from carenet.assistance.engine.rules import RuleNotFoundError
 from carenet.core import audit, idcard, pii
+from carenet.core.exports import append as xlsx_append
 from carenet.core.models import AuditLog, Division
 from carenet.core.permissions import needs, require
 from carenet.core.views import query_without_page
@@ -342,12 +343,12 @@ def notice_export(request):
     wb = Workbook()
     ws = wb.active
     ws.title = "公示"
-    ws.append(["社会救助对象公示"])
-    ws.append(enotice.NOTICE_HEADER_ZH)
+    xlsx_append(ws, ["社会救助对象公示"])
+    xlsx_append(ws, enotice.NOTICE_HEADER_ZH)
     for r in rows:
-        ws.append(r.as_list())
-    ws.append([])
-    ws.append(["公示期间如有异议，请向街道（乡镇）民政办反映。根据《社会救助暂行办法》第六十一条，申请人姓名已作脱敏处理。"])
+        xlsx_append(ws, r.as_list())
+    xlsx_append(ws, [])
+    xlsx_append(ws, ["公示期间如有异议，请向街道（乡镇）民政办反映。根据《社会救助暂行办法》第六十一条，申请人姓名已作脱敏处理。"])
     buf = io.BytesIO()
     wb.save(buf)
     audit.record(AuditLog.Action.EXPORT, actor=request.user, model="assistance.case",

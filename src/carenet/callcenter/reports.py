@@ -17,6 +17,7 @@ from carenet.callcenter.models import OnlineService
 from carenet.core.models import Division
 from carenet.core.scoping import subtree_q
 from carenet.monitoring.models import Alarm
+from carenet.core.exports import append as xlsx_append
 
 
 @dataclasses.dataclass
@@ -102,9 +103,9 @@ def excel(user, period: Period) -> bytes:
     ws.title = _("Summary")
     bold = Font(bold=True)
     area = period.area.full_name if period.area else (user.division.full_name if user.division_id else "")
-    ws.append([_("Call-center KPIs"), area])
-    ws.append([_("Period"), f"{period.start.isoformat()} – {period.end.isoformat()}"])
-    ws.append([])
+    xlsx_append(ws, [_("Call-center KPIs"), area])
+    xlsx_append(ws, [_("Period"), f"{period.start.isoformat()} – {period.end.isoformat()}"])
+    xlsx_append(ws, [])
     summary = [
         (_("Alarms"), r["total"]),
         (_("Alarms needing an answer"), r["needing_answer"]),
@@ -121,7 +122,7 @@ def excel(user, period: Period) -> bytes:
         (_("Offline services"), r["offline"]["total"]),
     ]
     for row in summary:
-        ws.append(list(row))
+        xlsx_append(ws, list(row))
     for c in ws["A"]:
         c.font = bold
     ws.column_dimensions["A"].width = 40
@@ -129,16 +130,16 @@ def excel(user, period: Period) -> bytes:
                                (_("By day"), [(d.isoformat(), n) for d, n in r["by_day"]], _("Day")),
                                (_("Online services"), r["online"]["by_kind"], _("Service"))):
         s = wb.create_sheet(title[:31])
-        s.append([head, _("Count")])
+        xlsx_append(s, [head, _("Count")])
         for label, n in pairs:
-            s.append([label, n])
+            xlsx_append(s, [label, n])
         s["A1"].font = s["B1"].font = bold
         s.column_dimensions["A"].width = 30
     s = wb.create_sheet(_("Alarms"))
-    s.append([_("Alarm"), _("Type"), _("Community"), _("Raised at"), _("Acknowledged after (s)"),
+    xlsx_append(s, [_("Alarm"), _("Type"), _("Community"), _("Raised at"), _("Acknowledged after (s)"),
               _("Dispatched after (s)"), _("Status"), _("Closing code")])
     for a in r["rows"]:
-        s.append([a.id, alarm_type_label(a.type), a.area, timezone.localtime(a.raised_at).strftime("%Y-%m-%d %H:%M:%S"),
+        xlsx_append(s, [a.id, alarm_type_label(a.type), a.area, timezone.localtime(a.raised_at).strftime("%Y-%m-%d %H:%M:%S"),
                   _fmt_s((a.acknowledged_at - a.raised_at).total_seconds()) if a.acknowledged_at else None,
                   _fmt_s((a.dispatched_at - a.raised_at).total_seconds()) if a.dispatched_at else None,
                   a.status, closing_label(a.closing_code) if a.closing_code else ""])

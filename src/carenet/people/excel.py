@@ -6,6 +6,7 @@ import io
 from openpyxl import Workbook
 
 from carenet.core import audit
+from carenet.core.exports import append as xlsx_append  # no formulas out of what people typed
 from carenet.core.models import AuditLog
 from carenet.people.importers import CARE, CATEGORY, LIVING, SCHEMA
 
@@ -19,12 +20,12 @@ def export(elders, user) -> bytes:
     """The elders a user can see, with masked ID numbers. The export itself is audited."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("老人名册")
-    ws.append(COLUMNS)
+    xlsx_append(ws, COLUMNS)
     n = 0
     for e in elders.prefetch_related("categories", "contacts"):
         r = e.resident
         first = next(iter(e.contacts.all()), None)
-        ws.append([r.name, "男" if r.sex == "M" else "女", r.id_masked, r.birth_date.isoformat(), r.phone, r.address,
+        xlsx_append(ws, [r.name, "男" if r.sex == "M" else "女", r.id_masked, r.birth_date.isoformat(), r.phone, r.address,
                    r.division.code, LIVING_LABEL.get(e.living, ""), CARE_LABEL.get(e.care_level, ""),
                    "、".join(CATEGORY_LABEL.get(c.code, c.code) for c in e.categories.all()),
                    first.name if first else "", first.relation if first else "", first.phone if first else ""])

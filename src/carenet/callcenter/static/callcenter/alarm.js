@@ -17,6 +17,8 @@
   clock();
   setInterval(clock, 1000);
 
+  // Tooltips are HTML: everything people typed (names, rooms) is escaped before it reaches them.
+  var esc = echarts.format.encodeHTML;
   var charts = [];
   // ---- location: communities of the street (centre of their residents) around the elder, no map tiles ----
   var mapEl = document.getElementById("cc-map");
@@ -33,7 +35,7 @@
     map.setOption({
       animation: false,
       grid: { left: 52, right: 12, top: 12, bottom: 24 },
-      tooltip: { formatter: function (p) { return p.name; } },
+      tooltip: { formatter: function (p) { return esc(p.name); } },
       xAxis: { type: "value", min: Math.min.apply(null, lons) - pad, max: Math.max.apply(null, lons) + pad, axisLabel: { fontSize: 9, color: "#999", formatter: function (v) { return v.toFixed(3); } }, splitLine: { lineStyle: { type: "dashed", color: "#eee" } }, scale: true },
       yAxis: { type: "value", min: Math.min.apply(null, lats) - pad, max: Math.max.apply(null, lats) + pad, axisLabel: { fontSize: 9, color: "#999", formatter: function (v) { return v.toFixed(3); } }, splitLine: { lineStyle: { type: "dashed", color: "#eee" } }, scale: true },
       series: [
@@ -56,7 +58,7 @@
     animation: false,
     grid: { left: 150, right: 20, top: 26, bottom: 50 },
     tooltip: { trigger: "item", formatter: function (p) {
-      return tl.categories[p.value[1]] + "<br>" + echarts.format.formatTime("MM-dd hh:mm:ss", p.value[0]) + " · " + (p.value[2] ? T.on : T.off);
+      return esc(tl.categories[p.value[1]]) + "<br>" + esc(echarts.format.formatTime("MM-dd hh:mm:ss", p.value[0]) + " · " + (p.value[2] ? T.on : T.off));
     } },
     dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
     xAxis: { type: "time", min: tl.start, max: tl.end },
