@@ -31,6 +31,7 @@ from carenet.core import audit
 from carenet.core.models import AuditLog, Division
 from carenet.core.permissions import require, require_in_area
 from carenet.people.models import Resident
+from carenet.people.selectors import resident_by_id_number_districtwide
 
 __all__ = [  # the case steps and helpers callers use through services
     "CALENDAR", "DECIDE", "PHOTO_TYPES", "AssistanceError", "actor_for", "approve", "change_payment", "close",
@@ -218,8 +219,20 @@ def update_referral(user, referral: m.Referral, *, status: str, response: str = 
 
 
 @transaction.atomic
+def declare_near_relative_by_number(user, *, number: str, relation: str) -> m.NearRelativeDeclaration | None:
+    """The declaration form's lookup by full ID number, across the district (a relative may live anywhere).
+    Nothing about the person goes back to the caller; every lookup leaves an audit row (none holds the number)."""
+    require(user, "assistance.declare")
+    resident = resident_by_id_number_districtwide(user, number, why="near-relative declaration")  # audited
+    if resident is None:
+        return None
+    return declare_near_relative(user, resident=resident, relation=relation)
+
+
+@transaction.atomic
 def declare_near_relative(user, *, resident: Resident, relation: str) -> m.NearRelativeDeclaration:
     """近亲属备案: a staff member declares a relative; open cases involving that person are flagged."""
+    require(user, "assistance.declare")
     decl, created = m.NearRelativeDeclaration.objects.get_or_create(staff=user, resident=resident,
                                                                     defaults={"relation": relation})
     if created:

@@ -25,10 +25,10 @@ from carenet.core import audit, idcard, pii
 from carenet.core.exports import append as xlsx_append
 from carenet.core.models import AuditLog, Division
 from carenet.core.permissions import needs, require
+from carenet.core.scoping import user_subtree_q
 from carenet.core.views import query_without_page
 from carenet.people import services as people_services
 from carenet.people.models import Resident
-from carenet.people.selectors import resident_by_id_number_districtwide
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -100,7 +100,8 @@ def case_new(request):
 @needs("assistance.intake")
 def resident_search(request):
     """htmx: residents in the user's area matching a name or the last 4 ID digits."""
-    people = selectors.residents_for_report(request.user, request.GET.get("q", ""))
+    # htmx posts the box (nothing typed goes into a URL or the access log); GET still works for old links.
+    people = selectors.residents_for_report(request.user, request.POST.get("q", request.GET.get("q", "")))
     return render(request, "assistance/_resident_results.html", {"people": people})
 
 
@@ -492,22 +493,25 @@ def standards(request):
 
 @needs("assistance.view")
 def relatives(request):
+    """近亲属备案. The answer is the same whether the number is registered in the user's area, elsewhere or not
+    at all, and the list shows only relatives inside the user's area: the form reveals no name and no existence
+    outside it (docs/architecture.md, Privacy). Filing needs `assistance.declare` (not the read-only supervisor)."""
     form = f.RelativeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            number = idcard.parse(d["id_number"]).number
-        except idcard.IdNumberError as exc:
-            form.add_error("id_number", exc.text(get_language()))
-        else:
-            r = resident_by_id_number_districtwide(request.user, number, why="near-relative declaration")
-            if r is None:
-                form.add_error("id_number", _("No resident with this ID number is registered."))
+    if request.method == "POST":
+        require(request.user, "assistance.declare")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                number = idcard.parse(d["id_number"]).number
+            except idcard.IdNumberError as exc:
+                form.add_error("id_number", exc.text(get_language()))
             else:
-                services.declare_near_relative(request.user, resident=r, relation=d["relation"])
-                messages.success(request, _("Declaration recorded; cases involving this person are flagged."))
+                services.declare_near_relative_by_number(request.user, number=number, relation=d["relation"])
+                messages.success(request, _("Declaration received. If this person is registered, cases involving "
+                                            "them are flagged and you cannot handle them."))
                 return redirect("assistance:relatives")
-    mine = m.NearRelativeDeclaration.objects.filter(staff=request.user).select_related("resident")
+    mine = (m.NearRelativeDeclaration.objects.filter(staff=request.user)
+            .filter(user_subtree_q(request.user, "resident__division__path")).select_related("resident"))
     return render(request, "assistance/relatives.html", {"form": form, "mine": mine})
 
 

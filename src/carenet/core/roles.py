@@ -142,3 +142,7 @@ CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.settle", "homecare.manage", "hom
 CAPABILITIES[Role.WORKER] |= {"homecare.visit", "homecare.meals"}
 CAPABILITIES[Role.REVIEWER] |= {"homecare.visit"}
 CAPABILITIES[Role.DISTRICT_ADMIN] |= {"homecare.visit", "homecare.meals"}
+
+# Near-relative declarations (近亲属备案): staff who act on assistance cases; not the read-only supervisor.
+for _role in (Role.DISTRICT_ADMIN, Role.APPROVER, Role.REVIEWER, Role.WORKER):
+    CAPABILITIES[_role] |= {"assistance.declare"}

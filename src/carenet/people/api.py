@@ -4,7 +4,7 @@ import datetime as dt
 from ninja import Router, Schema
 
 from carenet.core.permissions import require
-from carenet.people import selectors
+from carenet.people import selectors, services
 
 router = Router(tags=["people"])
 
@@ -49,7 +49,10 @@ def list_elders(request, q: str = "", division: str = "", category: str = "", li
     require(request.user, "people.view")
     limit = max(1, min(limit, 500))
     qs = selectors.search_elders(request.user, q=q, division=division, category=category).prefetch_related("categories")
-    return [_out(e) for e in qs[offset:offset + limit]]
+    rows = [_out(e) for e in qs[offset:offset + limit]]
+    # A page of names, phones and addresses is a bulk read, audited like the Excel export of the same data.
+    services.audit_bulk_read(request.user, "people.elderprofile", f"api list rows={len(rows)} offset={offset}")
+    return rows
 
 
 @router.get("/elders/{elder_id}", response=ElderDetailOut)

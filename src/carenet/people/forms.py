@@ -5,9 +5,11 @@ from django.forms import inlineformset_factory
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from carenet.core import idcard, pii
+from carenet.core import idcard
 from carenet.core.models import Division
 from carenet.people.models import Category, ElderProfile, EmergencyContact, HealthArchive, Resident
+from carenet.people.selectors import resident_by_id_number_districtwide
+from carenet.people.services import DUPLICATE_ID_MESSAGE
 
 
 ELDER_MIN_AGE = 60
@@ -35,6 +37,7 @@ class ElderForm(forms.Form):
     def __init__(self, *args, user, resident: Resident | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.resident = resident
+        self.user = user
         self.fields["division"].queryset = Division.objects.visible_to(user).filter(level__gte=Division.Level.COMMUNITY)
         if resident is None:
             self.fields["id_number"].required = True
@@ -49,11 +52,11 @@ class ElderForm(forms.Form):
             self.parsed_id = idcard.parse(raw)
         except idcard.IdNumberError as exc:
             raise forms.ValidationError(exc.text(get_language()), code=exc.code) from None
-        existing = Resident.objects.filter(id_number_hash=pii.lookup_hash(self.parsed_id.number))
-        if self.resident is not None:
-            existing = existing.exclude(pk=self.resident.pk)
-        if existing.exists():
-            raise forms.ValidationError(_("A resident with this ID number is already registered."), code="id_duplicate")
+        # One person, one record, so the check is district-wide (and audited); the answer tells nothing about
+        # the record found: no name, area or link (docs/architecture.md, Privacy).
+        found = resident_by_id_number_districtwide(self.user, self.parsed_id.number, why="elder form duplicate check")
+        if found is not None and (self.resident is None or found.pk != self.resident.pk):
+            raise forms.ValidationError(DUPLICATE_ID_MESSAGE, code="id_duplicate")
         return self.parsed_id.number
 
     def clean(self):

@@ -23,8 +23,10 @@ def get_elder(user, pk) -> ElderProfile:
 
 
 def search_elders(user, *, q: str = "", division: str = "", category: str = "", care_level: str = "",
-                  living: str = "") -> QuerySet[ElderProfile]:
+                  living: str = "", idh: str = "") -> QuerySet[ElderProfile]:
     qs = _elders(user)
+    if idh:  # the keyed hash of a full ID number (the search form never puts the number in a URL)
+        qs = qs.filter(resident__id_number_hash=idh)
     q = (q or "").strip()
     if q:
         qs = qs.filter(_text_filter(q))

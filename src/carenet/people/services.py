@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from carenet.core import audit
 from carenet.core.models import AuditLog
@@ -139,3 +140,17 @@ def save_elder_record(user, elder: ElderProfile | None, data: dict, *, archive: 
         contact.elder = elder
         save_contact(user, contact)
     return elder
+
+
+# What a duplicate ID number tells the person registering it (docs/architecture.md, Privacy): only that the
+# number is taken somewhere in the district. The same words whether the record is in the user's area or not,
+# never a name, an area or a link; the district-wide check itself is audited (selectors.*_districtwide).
+DUPLICATE_ID_MESSAGE = _("This ID number is already registered and cannot be registered twice. If you cannot "
+                         "find the person in your area, ask the district civil-affairs bureau.")
+DUPLICATE_ID_MESSAGE_ZH = "身份证号已登记，不能重复建档（如在本辖区查不到此人，请联系区民政局核实）"
+
+
+def audit_bulk_read(user, model: str, note: str) -> None:
+    """A list of personal data left the system (API page, export): one EXPORT row, like the Excel export."""
+    audit.record(AuditLog.Action.EXPORT, actor=user, model=model, note=note,
+                 division_path=user.division.path if user.division_id else "")

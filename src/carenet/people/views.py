@@ -52,12 +52,34 @@ def dashboard(request):
     })
 
 
+FILTERS = ("q", "division", "category", "care_level", "living", "idh")
+
+
 def _filters(request):
-    return {k: request.GET.get(k, "").strip() for k in ("q", "division", "category", "care_level", "living")}
+    return {k: request.GET.get(k, "").strip() for k in FILTERS}
+
+
+def _search_redirect(request):
+    """The search form posts, so a full ID number typed into it never reaches a URL (or the access log): it is
+    replaced by its keyed hash (`idh`), which finds the record and cannot be turned back into the number."""
+    from urllib.parse import urlencode
+
+    from carenet.core import idcard, pii
+
+    params = {k: request.POST.get(k, "").strip() for k in FILTERS if k != "idh"}
+    q = idcard.normalize(params["q"])
+    if len(q) == 18:
+        try:
+            params["idh"], params["q"] = pii.lookup_hash(idcard.parse(q).number), ""
+        except idcard.IdNumberError:
+            params["q"] = ""  # a mistyped number is not kept either
+    return redirect(request.path + "?" + urlencode({k: v for k, v in params.items() if v}))
 
 
 @needs("people.view")
 def elder_list(request):
+    if request.method == "POST":
+        return _search_redirect(request)
     f = _filters(request)
     qs = selectors.search_elders(request.user, **f).prefetch_related("categories")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
@@ -105,7 +127,8 @@ def elder_edit(request, pk=None):
                     "dementia": elder.dementia, "key_elder": elder.key_elder, "notes": elder.notes,
                     "categories": elder.category_codes}
     form = ElderForm(**_form_kwargs(request, resident), initial=initial)
-    archive = (HealthArchive.objects.filter(elder=elder).first() if elder else None) or HealthArchive()
+    # The form shows the health archive: reading it is audited like on the detail page (view_health).
+    archive = (services.read_health_archive(request.user, elder) if elder else None) or HealthArchive()
     hform = HealthArchiveForm(request.POST or None, instance=archive, prefix="h")
     contacts = ContactFormSet(request.POST or None, instance=elder or ElderProfile(), prefix="c")
     if request.method == "POST" and form.is_valid() and hform.is_valid() and contacts.is_valid():
