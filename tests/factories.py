@@ -126,3 +126,13 @@ class QAPairFactory(factory.django.DjangoModelFactory):
     question = factory.Sequence(lambda n: f"问题{n}？")
     answer = "依照有关规定办理。"
     citations = factory.LazyFunction(lambda: [{"law": "中华人民共和国老年人权益保障法", "article": "第十四条"}])
+
+def image_bytes(fmt: str = "JPEG", size=(8, 8)) -> bytes:
+    """A small real image (Pillow), for upload tests: uploads are verified as images before they are stored."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buf, fmt)
+    return buf.getvalue()

@@ -11,6 +11,7 @@ CARENET_MQTT_URL       the broker the ingest worker and simulator use (default m
 CARENET_HTTPS          1 behind a TLS proxy (secure cookies, X-Forwarded-Proto)
 CARENET_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://carenet.mzj.gov.local
 """
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "ninja",  # API docs from ninja's bundled (vendored) Swagger UI assets, never a CDN
+    "axes",
     "carenet.core",
     "carenet.people",
     "carenet.demo",
@@ -69,7 +72,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "carenet.core.middleware.RequestContextMiddleware",
+    "carenet.core.middleware.RejectControlCharactersMiddleware",
     "carenet.core.middleware.DenialAuditMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "carenet.urls"
@@ -118,7 +123,8 @@ AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
-AUTHENTICATION_BACKENDS = ["carenet.core.auth.LockoutModelBackend"]
+# django-axes first: it refuses a locked (account, address) pair before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "carenet.core.auth.LockoutModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -129,9 +135,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed-login lockout: this many failures lock the account for this many minutes.
+# Failed-login throttle (django-axes): this many failures for one account from one address lock that account
+# from that address only, for this many minutes. Wrong passwords typed elsewhere never lock an operator out.
 LOGIN_MAX_FAILURES = int(os.environ.get("CARENET_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("CARENET_LOGIN_LOCK_MINUTES", "15"))
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCK_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "carenet.core.auth.lockout_response"
+AXES_VERBOSE = False
+if os.environ.get("CARENET_HTTPS") == "1":  # the TLS proxy's X-Forwarded-For names the client
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 

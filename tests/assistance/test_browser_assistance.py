@@ -3,6 +3,7 @@ import base64
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import timezone
 
 from carenet.assistance import models as m
@@ -59,7 +60,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(base + "/assistance/report/")
     page.click("[data-testid=geo-button]")
-    page.wait_for_function("document.getElementById('id_lat').value !== ''")
+    expect(page.locator("#id_lat")).not_to_have_value("")  # no string predicate: the CSP forbids eval
     page.fill("[data-testid=report-search]", "王小")
     page.locator("[data-testid=resident-choice]").first.click()
     assert "王小明" in page.locator("[data-testid=chosen]").inner_text()

@@ -304,12 +304,12 @@ def test_window_intake_by_id_number_through_the_view(aa, client):
 def test_mobile_report_registers_a_new_person_with_photo_and_location(aa, client, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.factories import new_id_number
+    from tests.factories import image_bytes, new_id_number
 
     settings.VAR_DIR = tmp_path
     client.force_login(aa.worker_a)
     number = new_id_number(dt.date(1958, 2, 3), "F")
-    photo = SimpleUploadedFile("p.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    photo = SimpleUploadedFile("p.jpg", image_bytes("JPEG"), content_type="image/jpeg")
     r = client.post(reverse("assistance:report"), {
         "new_name": "赵新人", "new_id_number": number, "route": "temp_aid", "description": "家中失火",
         "requested_amount": "800", "lat": "30.5", "lon": "117.1", "photos": [photo]})

@@ -71,7 +71,7 @@ def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subpr
         assert "operator1" in page.locator("[data-testid=pop-owner]").inner_text()
         assert "氨氯地平" in page.locator("[data-testid=pop-health]").inner_text()
         assert page.locator("[data-testid=contact-row]").count() == 3
-        page.wait_for_function("document.querySelector('#cc-timeline canvas') !== null")
+        page.wait_for_selector("#cc-timeline canvas")  # a selector wait: string predicates need eval, which the CSP forbids
         assert page.locator("[data-testid=prompt]").get_attribute("data-step") == "call_elder"
         page.screenshot(path=str(artifacts / "callcenter-screen-pop.png"), full_page=True)
 

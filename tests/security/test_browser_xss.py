@@ -54,6 +54,11 @@ HOVER_CHARTS = """() => {
   return done;
 }"""
 
+# Resolves once every image has loaded or failed (page.evaluate runs over CDP; a string wait_for_function would
+# need eval, which the CSP forbids).
+IMAGES_SETTLED = """() => Promise.all([...document.images].map((i) => i.complete ? null : new Promise((r) => {
+  i.addEventListener('load', r); i.addEventListener('error', r); })))"""
+
 FIRST_POINT = """() => {
   const out = [];
   if (!window.echarts) return out;
@@ -150,7 +155,7 @@ def crawl(page, base, start, fired, violations):
             page.mouse.move(x, y)
         page.evaluate(HOVER_CHARTS)
         # img onerror fires when the image has failed: wait until every image settled (an event, not a sleep).
-        page.wait_for_function("[...document.images].every((i) => i.complete)", timeout=5000)
+        page.evaluate(IMAGES_SETTLED)
         for v in page.evaluate("window.__csp"):
             violations.append(f"{url}: {v}")
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):

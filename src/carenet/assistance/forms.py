@@ -20,10 +20,16 @@ class PhotosField(forms.FileField):
     widget = MultiFileInput
 
     def clean(self, data, initial=None):
+        from carenet.core.uploads import check_image
+
         single = super().clean
         if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
+            files = [single(d, initial) for d in data if d]
+        else:
+            files = [single(data, initial)] if data else []
+        for upload in files:  # size cap and a real image, before anything is stored
+            upload.verified_content_type = check_image(upload)
+        return files
 
 
 def _money(label, required=False):

@@ -137,7 +137,14 @@ PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/hei
 
 def add_photo(user, case: m.Case | None, upload, survey: m.SurveyRecord | None = None,
               report: m.GridReport | None = None) -> m.Photo:
-    ct = (getattr(upload, "content_type", "") or "").lower()
+    from django.core.exceptions import ValidationError
+
+    from carenet.core.uploads import check_image
+
+    try:  # size cap, and Pillow must read a real image; its format, not the browser's claim, gives the type
+        ct = check_image(upload)
+    except ValidationError as exc:
+        raise AssistanceError(exc.messages[0]) from None
     if ct not in PHOTO_TYPES:  # no SVG or HTML: the file is served back to staff browsers
         raise AssistanceError(_("Only photos can be attached."))
     photo = m.Photo.objects.create(case=case, survey=survey, report=report, file=upload, content_type=ct,

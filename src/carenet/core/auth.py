@@ -1,11 +1,8 @@
 """Login with lockout after repeated failures."""
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,20 +35,36 @@ class LoginForm(AuthenticationForm):
             if user is not None:
                 register_failure(user)
             raise
-        if user is not None and user.failed_logins:
-            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         audit.record(AuditLog.Action.LOGIN, actor=self.user_cache, model="core.user",
                      object_id=str(self.user_cache.pk), object_repr=self.user_cache.username)
         return cleaned
 
 
 def register_failure(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-    user.refresh_from_db(fields=["failed_logins"])
+    """Audit a failed login. Throttling is django-axes' job (per account AND address, settings.AXES_*): a
+    stranger's wrong passwords lock only that stranger's address out of that account, never the operator's own."""
     audit.record(AuditLog.Action.LOGIN_FAILED, actor=None, model="core.user", object_id=str(user.pk),
-                 object_repr=user.username, note=f"failures={user.failed_logins}")
-    if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-        until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-        User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-        audit.record(AuditLog.Action.LOCKED, actor=None, model="core.user", object_id=str(user.pk),
-                     object_repr=user.username, note=f"locked until {until.isoformat()}")
+                 object_repr=user.username)
+
+
+def lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
+    """What django-axes answers while an (account, address) pair is locked: the login page with a clear error."""
+    from django.shortcuts import render
+
+    form = LoginForm(request, initial={"username": (credentials or {}).get("username", "")})
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    message = LoginForm.error_messages["locked"] % {"minutes": minutes}
+    return render(request, "core/login.html", {"form": form, "locked_message": message},
+                  status=429)
+
+
+def _audit_lockout(sender, request, username=None, ip_address=None, **kwargs):
+    user = User.objects.filter(username=username).first() if username else None
+    audit.record(AuditLog.Action.LOCKED, actor=None, model="core.user", object_id=str(user.pk) if user else "",
+                 object_repr=(username or "")[:200], note="login throttled for this account from one address")
+
+
+def connect_signals():
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_audit_lockout, dispatch_uid="carenet_audit_lockout")

@@ -97,3 +97,37 @@ class ContentSecurityPolicyMiddleware:
             response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+class RejectControlCharactersMiddleware:
+    """A NUL byte (or another C0 control other than tab and line breaks) in a query parameter or form field gets
+    a clear 400 page, in the user's language, before any view runs: PostgreSQL cannot store or compare NUL in
+    text, and no field of ours takes control characters. One place for every search box, filter and form."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @staticmethod
+    def _bad(values) -> bool:
+        return any(_CONTROL.search(v) for v in values if isinstance(v, str))
+
+    def __call__(self, request):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        params = [v for key in request.GET for v in [key, *request.GET.getlist(key)]]
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            try:
+                params += [v for key in request.POST for v in [key, *request.POST.getlist(key)]]
+            except Exception:  # an unreadable body is the view's (or CSRF's) business; don't mask it here
+                pass
+        if self._bad(params) or "\x00" in request.path:
+            reason = _("The request contains a control character (such as NUL) that no field accepts. Remove it and try again.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": reason}, status=400)
+            return render(request, "400.html", {"reason": reason}, status=400)
+        return self.get_response(request)
+
+
+_CONTROL = __import__("re").compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

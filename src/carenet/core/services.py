@@ -30,5 +30,8 @@ def unlock_user(admin, user: User) -> None:
     if user.division_id:
         require_in_area(admin, user.division)
     User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
+    from axes.utils import reset
+
+    reset(username=user.username)  # the login throttle's (account, address) locks too
     audit.record(AuditLog.Action.UPDATE, user, actor=admin, after={"locked_until": None},
                  division_path=user.division.path if user.division_id else "", note="unlocked")

@@ -59,7 +59,8 @@ def user_list(request):
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(first_name__icontains=q))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "core/user_list.html", {"page": page, "q": q, "query": query_without_page(request)})
+    return render(request, "core/user_list.html", {"page": page, "q": q, "query": query_without_page(request),
+                                                   "throttled": throttled_usernames()})
 
 
 @needs("users.manage")
@@ -82,3 +83,12 @@ def user_unlock(request, pk):
     services.unlock_user(request.user, target)
     messages.success(request, _("Account %(name)s unlocked.") % {"name": target.username})
     return redirect("user_list")
+
+
+def throttled_usernames() -> set[str]:
+    """Accounts locked out from at least one address by the login throttle (django-axes)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    return set(AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+               .values_list("username", flat=True))

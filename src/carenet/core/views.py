@@ -1,8 +1,11 @@
+import datetime as dt
+
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from carenet.core import audit_text
 from carenet.core.models import AuditLog
@@ -28,10 +31,13 @@ def audit_log(request):
         qs = qs.filter(model=f["model"])
     if f["object_id"]:
         qs = qs.filter(object_id=f["object_id"])
-    if f["date_from"]:
-        qs = qs.filter(ts__date__gte=f["date_from"])
-    if f["date_to"]:
-        qs = qs.filter(ts__date__lte=f["date_to"])
+    errors = []
+    for key, lookup in (("date_from", "ts__date__gte"), ("date_to", "ts__date__lte")):
+        if f[key]:
+            try:
+                qs = qs.filter(**{lookup: dt.date.fromisoformat(f[key])})
+            except ValueError:
+                errors.append(_("“%(value)s” is not a date; use YYYY-MM-DD. This filter was not applied.") % {"value": f[key]})
     if f["q"]:
         qs = qs.filter(Q(object_repr__icontains=f["q"]) | Q(note__icontains=f["q"]))
     page = Paginator(qs.select_related("actor"), 50).get_page(request.GET.get("page"))
@@ -39,7 +45,7 @@ def audit_log(request):
     return render(request, "core/audit_log.html", {
         "page": page, "rows": audit_text.rows(page), "f": f, "actions": AuditLog.Action.choices,
         "models": sorted(((m, audit_text.model_label(m)) for m in models if m), key=lambda x: x[1]),
-        "query": query_without_page(request)})
+        "query": query_without_page(request), "errors": errors})
 
 
 def query_without_page(request) -> str:

@@ -1,12 +1,13 @@
 """People API: the same scoping as the UI (Model.objects.visible_to); out-of-area records are 404."""
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 
 from carenet.core.permissions import require
 from carenet.people import selectors, services
 
 router = Router(tags=["people"])
+MAX_OFFSET = 10_000_000  # far beyond any district; keeps OFFSET inside what every database accepts
 
 
 class ContactOut(Schema):
@@ -45,9 +46,11 @@ def _out(e) -> dict:
 
 
 @router.get("/elders", response=list[ElderOut])
-def list_elders(request, q: str = "", division: str = "", category: str = "", limit: int = 50, offset: int = 0):
+def list_elders(request, q: str = Query("", max_length=100), division: str = Query("", max_length=80),
+                category: str = Query("", max_length=30), limit: int = Query(50, ge=1, le=500),
+                offset: int = Query(0, ge=0, le=MAX_OFFSET)):
+    """Out-of-range limit or offset, over-long text or a control character: 422 (or 400), never a 500."""
     require(request.user, "people.view")
-    limit = max(1, min(limit, 500))
     qs = selectors.search_elders(request.user, q=q, division=division, category=category).prefetch_related("categories")
     rows = [_out(e) for e in qs[offset:offset + limit]]
     # A page of names, phones and addresses is a bulk read, audited like the Excel export of the same data.
@@ -56,7 +59,7 @@ def list_elders(request, q: str = "", division: str = "", category: str = "", li
 
 
 @router.get("/elders/{elder_id}", response=ElderDetailOut)
-def get_elder(request, elder_id: int):
+def get_elder(request, elder_id: int = Path(..., ge=1, le=2**63 - 1)):
     require(request.user, "people.view")
     e = selectors.get_elder(request.user, elder_id)
     return _out(e) | {"contacts": list(e.contacts.all())}

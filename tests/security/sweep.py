@@ -1,0 +1,132 @@
+"""Every URL pattern of the project, read from the URL resolver, with the objects to fill its ids.
+
+A new page is swept without anyone remembering it: a pattern without an object id is covered as it is; a
+pattern with one must name, in OBJECTS below, how to make an object of it in *another* area, or say in
+NOT_AREA_SCOPED why it has none. An unclassified pattern fails tests/security/test_url_sweep.py, with the
+pattern in the message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.urls import URLResolver, get_resolver
+from django.utils import timezone
+
+# Open without login, on purpose. Keep this list small; every entry says why.
+PUBLIC = {
+    "login/": "the login page",
+    "logout/": "logging out",
+    "i18n/setlang/": "the language switch (also on the public policy page)",
+    "healthz": "the load balancer's probe (no data)",
+    "favicon.ico": "an icon",
+    "policy/": "the public policy Q&A page (政策问答, published answers only)",
+    "policy/article/<str:article_id>/": "public law articles",
+    "policy/api/search": "the public policy search",
+    "api/": "django-ninja's API root: it serves nothing (404 for everyone)",
+    "api/devices/events": "devices post with a vendor token, not a staff session (tested in devices)",
+}
+# Any signed-in staff member, whatever the role.
+LOGIN_ONLY = {
+    "": "the home page (each role sees its own area's figures)",
+    "policy/staff/": "regulation search for all staff",
+    "api/docs": "API reference (login required, vendored assets)",
+    "api/openapi.json": "the API schema (login required)",
+}
+# Patterns with an id whose objects belong to no area: the capability is the whole check.
+NOT_AREA_SCOPED = {
+    "policy/qa/<int:pk>/edit/": "Q&A pairs are district-wide content, edited by policy.edit holders",
+    "policy/qa/<int:pk>/publish/": "Q&A pairs are district-wide content, published by policy.publish holders",
+}
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def all_patterns() -> list[str]:
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def params(route: str) -> list[str]:
+    return [m.group(2) for m in _PARAM.finditer(route)]
+
+
+def fill(route: str, values: dict) -> str:
+    return "/" + _PARAM.sub(lambda m: str(values[m.group(2)]), route)
+
+
+class Foreign:
+    """Objects in street 2 (community C), out of reach of anyone whose area is street 1."""
+
+    def __init__(self, area):
+        from carenet.assistance import models as am
+        from carenet.core.roles import Role
+        from carenet.people.models import ImportBatch
+        from carenet.policy.models import QAPair
+        from tests.callcenter.conftest import make_alarm
+        from tests.factories import ResidentFactory, UserFactory
+
+        self.area = area
+        self.user = UserFactory(username="sweep_c", role=Role.WORKER, division=area.comm_c)
+        self.elder = area.elder_c
+        self.alarm = make_alarm(area.elder_c)
+        applicant = ResidentFactory(division=area.comm_c, name="丙申请人", birth_date=dt.date(1970, 1, 1))
+        self.case = am.Case.objects.create(**_case_fields(am, applicant, area.comm_c, self.user))
+        self.photo = am.Photo.objects.create(case=self.case, file="assistance/x.jpg", content_type="image/jpeg",
+                                             uploaded_by=self.user)
+        self.report = am.GridReport.objects.create(reporter=self.user, resident=applicant, division=area.comm_c,
+                                                   route="dibao_urban", description="x")
+        self.run = am.PayrollRun.objects.create(run_month=dt.date(2026, 1, 1), area=area.street2,
+                                                started_by=self.user, status=am.PayrollRun.Status.DONE,
+                                                finished=timezone.now())
+        self.batch = ImportBatch.objects.create(user=self.user, filename="x.xlsx", report=b"x")
+        self.qa = QAPair.objects.create(question="x", answer="x")
+
+
+def _case_fields(am, applicant, division, user) -> dict:
+    return {"applicant": applicant, "division": division, "program": "dibao_urban", "household": applicant.household,
+            "created_by": user, "person_ids": [str(applicant.pk)]}
+
+
+# For each pattern with an id: the values that point at an object of another area.
+OBJECTS = {
+    "users/<int:pk>/": lambda o: {"pk": o.user.pk},
+    "users/<int:pk>/unlock/": lambda o: {"pk": o.user.pk},
+    "people/elders/import/<int:pk>/rejected.xlsx": lambda o: {"pk": o.batch.pk},
+    "people/elders/<int:pk>/": lambda o: {"pk": o.elder.pk},
+    "people/elders/<int:pk>/edit/": lambda o: {"pk": o.elder.pk},
+    "people/elders/<int:pk>/reveal-id/": lambda o: {"pk": o.elder.pk},
+    "monitoring/elders/<int:pk>/rules/": lambda o: {"pk": o.elder.pk},
+    "monitoring/elders/<int:pk>/devices/new/": lambda o: {"pk": o.elder.pk},
+    "callcenter/alarms/<int:pk>/": lambda o: {"pk": o.alarm.pk},
+    "callcenter/alarms/<int:pk>/claim/": lambda o: {"pk": o.alarm.pk},
+    "callcenter/alarms/<int:pk>/<slug:action>/": lambda o: {"pk": o.alarm.pk, "action": "close"},
+    "assistance/cases/<int:pk>/": lambda o: {"pk": o.case.pk},
+    "assistance/cases/<int:pk>/<slug:action>/": lambda o: {"pk": o.case.pk, "action": "survey"},
+    "assistance/photos/<int:pk>/": lambda o: {"pk": o.photo.pk},
+    "assistance/reports/<int:pk>/<slug:action>/": lambda o: {"pk": o.report.pk, "action": "dismiss"},
+    "assistance/payroll/<int:pk>/": lambda o: {"pk": o.run.pk},
+    "assistance/payroll/<int:pk>/resume/": lambda o: {"pk": o.run.pk},
+    "assistance/payroll/<int:pk>/bank.<str:fmt>": lambda o: {"pk": o.run.pk, "fmt": "csv"},
+    "api/people/elders/<elder_id>": lambda o: {"elder_id": o.elder.pk},
+    "policy/qa/<int:pk>/edit/": lambda o: {"pk": o.qa.pk},
+    "policy/qa/<int:pk>/publish/": lambda o: {"pk": o.qa.pk},
+    "policy/article/<str:article_id>/": lambda o: {"article_id": "x"},
+}
+
+
+def concrete_urls(area, foreign: Foreign | None = None) -> list[tuple[str, bool]]:
+    """(url, has_object_id) for every pattern; patterns with an id are filled with another area's objects."""
+    out = []
+    for route in all_patterns():
+        if not params(route):
+            out.append((fill(route, {}), False))
+        elif route in OBJECTS:
+            foreign = foreign or Foreign(area)
+            out.append((fill(route, OBJECTS[route](foreign)), True))
+    return out
