@@ -319,7 +319,8 @@ def test_first_aid_is_paid_this_month_and_approval_completes_the_paperwork(aa, c
     assert services.first_aid_possible(case)
     assert "first_aid" in selectors.allowed_actions(aa.reviewer, case)
     assert "first_aid" not in selectors.allowed_actions(aa.worker_a, case)
-    client.force_login(aa.reviewer)
+    # the approver pays it: whoever pays first aid has decided, and may not review the case (issue 9 §5)
+    client.force_login(aa.approver)
     assert client.post(reverse("assistance:action", args=[case.pk, "first_aid"]), {"opinion": "急难，先行救助"}).status_code == 302
     case.refresh_from_db()
     ent = case.entitlement

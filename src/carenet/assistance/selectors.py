@@ -90,9 +90,10 @@ def deadline_info(case: m.Case, today: dt.date | None = None, _rules_cache: dict
 def allowed_actions(user, case: m.Case) -> list[str]:
     """Buttons to offer: actions possible from the state for which the user has an engine role."""
     actor = adapter.actor_for(user)
+    snapshot = adapter.snapshot_of(case)
     out = []
     delegated = None
-    for action in ewf.allowed_actions(adapter.snapshot_of(case)):
+    for action in ewf.allowed_actions(snapshot):
         roles = set(ewf.ACTIONS[action].roles)
         if ewf.DECISION in roles:
             roles.add(ewf.APPROVER)
@@ -104,11 +105,21 @@ def allowed_actions(user, case: m.Case) -> list[str]:
                 roles.add(ewf.TOWNSHIP_APPROVER)
         if action in ("start_payment", "finding_recheck"):
             continue  # done by the payroll job / by a confirmed integrity finding (matching)
-        if roles & actor.roles:
+        if roles & actor.roles and _separated(snapshot, action, actor):
             out.append(action)
-    if workflow.first_aid_possible(case) and actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:
+    if (workflow.first_aid_possible(case) and actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}
+            and _separated(snapshot, "first_aid", actor)):
         out.insert(0, "first_aid")
     return out
+
+
+def _separated(snapshot, action: str, actor) -> bool:
+    """No button for an action the separation-of-duties rule would refuse (review after deciding, and back)."""
+    try:
+        ewf.check_separation(snapshot, action, actor)
+    except ewf.SeparationOfDutiesError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ payments

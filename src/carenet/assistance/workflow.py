@@ -286,6 +286,7 @@ def pay_first_aid(user, case: m.Case, *, opinion: str = "") -> m.Case:
             raise ewf.NearRelativeConflictError(f"{actor.user_id} declared a near relative in case {case.pk}")
         if not actor.roles & {ewf.REVIEWER, ewf.TOWNSHIP_APPROVER, ewf.APPROVER}:
             raise ewf.PermissionDeniedError(f"{actor.user_id} may not pay first aid")
+        ewf.check_separation(snapshot_of(case), "first_aid", actor)  # the payer decides: may not review too
         store_outcome(case, assess(case, adapter.today(), rules), adapter.today())
         if not first_aid_possible(case):
             raise AssistanceError(_("First aid (先行救助) is only for eligible temporary aid within the first-aid "

@@ -77,6 +77,20 @@ def offline_counts(user, period: Period) -> dict:
     return door_to_door_counts(user, period.start_dt, period.end_dt, period.area)
 
 
+def unverified_closures(user, period: Period) -> list[dict]:
+    """SOS and fall alarms closed without a call that reached anyone: the operator's written reason, flagged."""
+    from carenet.callcenter.models import CallLog
+    from carenet.monitoring.models import AlarmTransition
+
+    qs = (_in_area(Alarm.objects.visible_to(user), period.area)
+          .filter(raised_at__gte=period.start_dt, raised_at__lt=period.end_dt, type__in=["sos", "fall"],
+                  closed_at__isnull=False, closed_by__isnull=False)
+          .exclude(calls__outcome__in=CallLog.REACHED).select_related("elder__resident", "closed_by").distinct())
+    reasons = {t.alarm_id: t.data.get("unverified_reason", "") for t in AlarmTransition.objects.filter(
+        alarm__in=qs, to_status=Alarm.Status.RESOLVED)}
+    return [{"alarm": a, "reason": reasons.get(a.pk, "")} for a in qs.order_by("-closed_at")[:200]]
+
+
 def report(user, period: Period) -> dict:
     rows = alarm_rows(user, period)
     result = kpi.compute(rows, timezone.now(), day_of=lambda t: timezone.localtime(t).date())
@@ -85,6 +99,7 @@ def report(user, period: Period) -> dict:
     result["online"] = online_counts(user, period)
     result["offline"] = offline_counts(user, period)
     result["rows"] = rows
+    result["unverified"] = unverified_closures(user, period)
     return result
 
 

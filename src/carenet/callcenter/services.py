@@ -158,12 +158,29 @@ def add_note(user, alarm_id: int, text: str) -> AlarmNote:
     return n
 
 
+# Life-safety alarms: closing one needs a logged call that reached someone (the elder or a contact), or a
+# written reason why not, which the KPI page lists (reports.unverified_closures).
+VERIFY_BY_CALL = {"sos", "fall"}
+
+
+def verified_by_call(alarm: Alarm) -> bool:
+    return alarm.calls.filter(outcome__in=CallLog.REACHED).exists()
+
+
 @transaction.atomic
-def close(user, alarm_id: int, closing_code: str, note: str = "") -> Alarm:
+def close(user, alarm_id: int, closing_code: str, note: str = "", unverified_reason: str = "") -> Alarm:
     alarm = _locked_alarm(user, alarm_id)
     _require_owner(user, alarm)
-    alarm = monitoring_services.resolve(user, alarm.pk, closing_code, note=note)
-    if closing_code not in NOT_A_RESCUE:
+    data = {}
+    verified = alarm.type not in VERIFY_BY_CALL or verified_by_call(alarm)
+    if not verified:
+        reason = (unverified_reason or "").strip()
+        if len(reason) < 4:
+            raise ValidationError(_("An SOS or fall alarm is closed only after a call that reached the elder or a "
+                                    "contact is logged. If no such call was possible, write why (at least 4 characters)."))
+        data = {"unverified": True, "unverified_reason": reason[:300]}
+    alarm = monitoring_services.resolve(user, alarm.pk, closing_code, note=note, data=data)
+    if verified and closing_code not in NOT_A_RESCUE:
         first = alarm.calls.order_by("ts").first() if hasattr(alarm, "calls") else None
         svc = OnlineService.objects.create(
             elder=alarm.elder, division=alarm.division, kind=OnlineService.Kind.EMERGENCY,

@@ -107,6 +107,7 @@ def alarm_detail(request, pk):
         "recent_services": selectors.recent_services(elder),
         "callees": CallLog.Callee.choices, "outcomes": CallLog.Outcome.choices,
         "targets": DISPATCH_TARGETS, "closing_codes": CLOSING_CODES,
+        "needs_reason": alarm.type in services.VERIFY_BY_CALL and not services.verified_by_call(alarm),
         "charts": {"map": selectors.location_map(request.user, elder),
                    "timeline": selectors.sensor_timeline(elder, end=max(timezone.now(), alarm.raised_at)),
                    "alarmAt": int(alarm.raised_at.timestamp() * 1000),
@@ -151,7 +152,8 @@ def alarm_action(request, pk, action):
         elif action == "note":
             services.add_note(request.user, pk, p.get("text", ""))
         elif action == "close":
-            services.close(request.user, pk, p.get("closing_code", ""), p.get("note", ""))
+            services.close(request.user, pk, p.get("closing_code", ""), p.get("note", ""),
+                           unverified_reason=p.get("unverified_reason", ""))
             messages.success(request, _("Alarm closed. The family is told."))
         else:
             raise Http404

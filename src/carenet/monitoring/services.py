@@ -86,7 +86,7 @@ def dispatch(user, alarm_id: int, target: str, note: str = "") -> Alarm:
 
 
 @transaction.atomic
-def resolve(user, alarm_id: int, closing_code: str, note: str = "", *, allow=None) -> Alarm:
+def resolve(user, alarm_id: int, closing_code: str, note: str = "", *, allow=None, data: dict | None = None) -> Alarm:
     alarm = _locked(alarm_id)
     _may_handle(user, alarm, allow)
     if closing_code not in dict(CLOSING_CODES):
@@ -95,7 +95,7 @@ def resolve(user, alarm_id: int, closing_code: str, note: str = "", *, allow=Non
         raise ValidationError(_("This alarm is closed."))
     if alarm.status == Alarm.Status.RAISED:
         raise ValidationError(_("Acknowledge the alarm before closing it."))
-    record_transition(alarm, Alarm.Status.RESOLVED, actor=user, note=note, data={"closing_code": closing_code})
+    record_transition(alarm, Alarm.Status.RESOLVED, actor=user, note=note, data={"closing_code": closing_code, **(data or {})})
     alarm.status, alarm.closed_at, alarm.closed_by, alarm.closing_code = Alarm.Status.RESOLVED, timezone.now(), user, closing_code
     alarm.save(update_fields=["status", "closed_at", "closed_by", "closing_code", "updated"])
     audit.record(AuditLog.Action.UPDATE, alarm, actor=user, after={"status": alarm.status, "closing_code": closing_code},

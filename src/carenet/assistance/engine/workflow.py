@@ -37,7 +37,8 @@ Guards, each with its own exception:
 * ``InvalidTransitionError``   action not allowed from the current state;
 * ``PermissionDeniedError``    actor lacks the role, or the case is outside the actor's division;
 * ``SeparationOfDutiesError``  the same person may not both review and approve (审核与审批分离):
-                               deciders (approve/reject/raise/lower/stop) may not have done a
+                               deciders (approve/reject/raise/lower/stop, and paying first aid
+                               先行救助) may not have done a
                                review action on the case, and vice versa;
 * ``NearRelativeConflictError`` the actor declared a near relative among the case's persons, or
                                the case was flagged for that staff member (近亲属备案);
@@ -101,7 +102,9 @@ ACTIONS: dict[str, ActionSpec] = {
     "close": ActionSpec((REJECTED,), CLOSED, (REVIEWER, APPROVER, TOWNSHIP_APPROVER), False, "办结归档"),
 }
 REVIEW_ACTIONS = frozenset({"review", "complete_recheck"})
-DECISION_ACTIONS = frozenset({"approve", "reject", "raise", "lower", "stop"})
+# Paying first aid (先行救助) is a decision too: it creates an entitlement and pays money before the review, so
+# whoever pays it may not also review the case (and a reviewer may not pay it), like approve vs review.
+DECISION_ACTIONS = frozenset({"approve", "reject", "raise", "lower", "stop", "first_aid"})
 
 
 class WorkflowError(Exception):
@@ -204,6 +207,11 @@ def _check_actor(case: CaseSnapshot, action: str, spec: ActionSpec, actor: Actor
         raise PermissionDeniedError(f"{actor.user_id} needs one of {sorted(roles)} to {action}")
     if actor.division_code not in case.division_path:
         raise PermissionDeniedError(f"case {case.case_id} is outside {actor.user_id}'s division {actor.division_code}")
+    check_separation(case, action, actor)
+
+
+def check_separation(case: CaseSnapshot, action: str, actor: Actor) -> None:
+    """审核与审批分离: nobody both reviews and decides a case (deciding includes paying first aid)."""
     if action in DECISION_ACTIONS:
         reviewers = {e.actor_id for e in case.history if e.action in REVIEW_ACTIONS}
         if actor.user_id in reviewers:
@@ -374,7 +382,7 @@ def next_recheck_due(last_check: date, category: str, rules: RuleSet, division_p
 
 __all__ = [
     "STATES", "STATE_LABELS_ZH", "ACTIONS", "ActionSpec", "Actor", "HistoryEntry", "CaseSnapshot", "TransitionResult",
-    "WorkflowError", "InvalidTransitionError", "PermissionDeniedError", "SeparationOfDutiesError",
+    "WorkflowError", "InvalidTransitionError", "PermissionDeniedError", "SeparationOfDutiesError", "check_separation",
     "NearRelativeConflictError", "MissingReasonError", "NoticeNotElapsedError", "new_case", "transition",
     "allowed_actions", "near_relative_staff", "DeadlineStatus", "current_deadline", "deadline_status",
     "next_recheck_due", "add_months",
