@@ -24,6 +24,20 @@ PUBLIC = {
     "policy/article/<str:article_id>/": "public law articles",
     "policy/api/search": "the public policy search",
     "api/": "django-ninja's API root: it serves nothing (404 for everyone)",
+    "civic/home/": "residents' own pages: their access code (HomeAccess), not a staff session; scoped to the resident",
+    "civic/home/login/": "residents' own login (access code)",
+    "civic/home/logout/": "residents' own logout",
+    "civic/home/items/": "residents' own pages (the public service catalogue)",
+    "civic/home/apply/<str:code>/": "residents' own pages: apply for a catalogue item by its code",
+    "civic/home/requests/<int:pk>/": "residents' own pages: only the resident's own requests (404 otherwise, tested in civic)",
+    "civic/public/": "the public 晒单 board: published community requests only",
+    "civic/public/<int:pk>/": "the public 晒单 board: published community requests only (404 otherwise)",
+    # Open311 (GeoReport v2) for city systems: an API key per client system, not a staff session (tested in civic).
+    "open311/discovery.json": "Open311 discovery document (no data)",
+    r"open311/^v2/services\.(?P<fmt>\w+)$": "Open311 service list (the public catalogue)",
+    r"open311/^v2/services/(?P<code>[\w-]+)\.(?P<fmt>\w+)$": "Open311 service definition (the public catalogue)",
+    r"open311/^v2/requests\.(?P<fmt>\w+)$": "Open311 requests: API key of a client system, scoped to its division",
+    r"open311/^v2/requests/(?P<pk>\d+)\.(?P<fmt>\w+)$": "Open311 request: API key of a client system, scoped to its division",
     "api/devices/events": "devices post with a vendor token, not a staff session (tested in devices)",
 }
 # Any signed-in staff member, whatever the role.
@@ -35,11 +49,13 @@ LOGIN_ONLY = {
 }
 # Patterns with an id whose objects belong to no area: the capability is the whole check.
 NOT_AREA_SCOPED = {
+    "civic/catalogue/<int:pk>/": "the district's service catalogue, edited by civic.catalogue holders",
     "policy/qa/<int:pk>/edit/": "Q&A pairs are district-wide content, edited by policy.edit holders",
     "policy/qa/<int:pk>/publish/": "Q&A pairs are district-wide content, published by policy.publish holders",
 }
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_REGEX_GROUP = re.compile(r"\(\?P<(\w+)>")
 
 
 def all_patterns() -> list[str]:
@@ -53,6 +69,9 @@ def all_patterns() -> list[str]:
 
 
 def params(route: str) -> list[str]:
+    """Path converters (<int:pk>) and regex groups ((?P<pk>...)) alike."""
+    if _REGEX_GROUP.search(route):
+        return _REGEX_GROUP.findall(route)
     return [m.group(2) for m in _PARAM.finditer(route)]
 
 
@@ -86,6 +105,16 @@ class Foreign:
                                                 finished=timezone.now())
         self.batch = ImportBatch.objects.create(user=self.user, filename="x.xlsx", report=b"x")
         self.qa = QAPair.objects.create(question="x", answer="x")
+        from carenet.civic import models as cm
+
+        item = cm.ServiceItem.objects.create(code="SWEEP1", name="x", category="x", department="x")
+        self.civic_request = cm.ServiceRequest.objects.create(item=item, applicant=area.elder_c.resident,
+                                                              division=area.comm_c, created_by=self.user)
+        self.civic_photo = cm.Attachment.objects.create(request=self.civic_request, file="civic/x.jpg",
+                                                        content_type="image/jpeg")
+        self.community = cm.CommunityRequest.objects.create(division=area.comm_c, category=cm.Category.values[0],
+                                                            title="x", description="x", created_by=self.user)
+        self.wish = cm.Wish.objects.create(division=area.comm_c, title="x", created_by=self.user)
 
 
 def _case_fields(am, applicant, division, user) -> dict:
@@ -114,6 +143,14 @@ OBJECTS = {
     "assistance/payroll/<int:pk>/resume/": lambda o: {"pk": o.run.pk},
     "assistance/payroll/<int:pk>/bank.<str:fmt>": lambda o: {"pk": o.run.pk, "fmt": "csv"},
     "api/people/elders/<elder_id>": lambda o: {"elder_id": o.elder.pk},
+    "civic/requests/<int:pk>/": lambda o: {"pk": o.civic_request.pk},
+    "civic/requests/<int:pk>/<slug:action>/": lambda o: {"pk": o.civic_request.pk, "action": "accept"},
+    "civic/photos/<int:pk>/": lambda o: {"pk": o.civic_photo.pk},
+    "civic/catalogue/<int:pk>/": lambda o: {"pk": o.civic_request.item.pk},
+    "civic/community/<int:pk>/": lambda o: {"pk": o.community.pk},
+    "civic/community/<int:pk>/answer/": lambda o: {"pk": o.community.pk},
+    "civic/community/<int:pk>/<slug:action>/": lambda o: {"pk": o.community.pk, "action": "accept"},
+    "civic/wishes/<int:pk>/<slug:action>/": lambda o: {"pk": o.wish.pk, "action": "claim"},
     "policy/qa/<int:pk>/edit/": lambda o: {"pk": o.qa.pk},
     "policy/qa/<int:pk>/publish/": lambda o: {"pk": o.qa.pk},
     "policy/article/<str:article_id>/": lambda o: {"article_id": "x"},
@@ -124,6 +161,8 @@ def concrete_urls(area, foreign: Foreign | None = None) -> list[tuple[str, bool]
     """(url, has_object_id) for every pattern; patterns with an id are filled with another area's objects."""
     out = []
     for route in all_patterns():
+        if route in PUBLIC:
+            continue
         if not params(route):
             out.append((fill(route, {}), False))
         elif route in OBJECTS:

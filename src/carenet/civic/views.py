@@ -503,6 +503,7 @@ def ledger_export(request):
     from openpyxl.styles import Font
 
     from carenet.core import audit
+    from carenet.core.exports import append as xlsx_append  # no formulas out of what people typed
     from carenet.core.models import AuditLog
 
     start, end = _range(request)
@@ -510,13 +511,13 @@ def ledger_export(request):
     wb = Workbook()
     ws = wb.active
     ws.title = _("Ledger")
-    ws.append([_("民情账本 %(start)s to %(end)s") % {"start": start, "end": end}])
+    xlsx_append(ws, [_("民情账本 %(start)s to %(end)s") % {"start": start, "end": end}])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([str(label) for _k, label in LEDGER_COLUMNS])
+    xlsx_append(ws, [str(label) for _k, label in LEDGER_COLUMNS])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([r[k] if r[k] is not None else "" for k, _l in LEDGER_COLUMNS])
+        xlsx_append(ws, [r[k] if r[k] is not None else "" for k, _l in LEDGER_COLUMNS])
     ws.column_dimensions["A"].width = 18
     audit.record(AuditLog.Action.EXPORT, actor=request.user, model="civic.ledger", object_id=f"{start}..{end}",
                  note=f"civic ledger export, {len(rows)} communities",
