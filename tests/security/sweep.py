@@ -115,6 +115,18 @@ class Foreign:
         self.community = cm.CommunityRequest.objects.create(division=area.comm_c, category=cm.Category.values[0],
                                                             title="x", description="x", created_by=self.user)
         self.wish = cm.Wish.objects.create(division=area.comm_c, title="x", created_by=self.user)
+        from carenet.facilities import models as fm
+
+        self.facility = fm.Facility.objects.create(code="SWEEP-F1", name="x", type=fm.FacilityType.values[0],
+                                                   division=area.comm_c)
+        self.facility_change = fm.FacilityChange.objects.create(division=area.comm_c, kind="update",
+                                                                proposed_by=self.user)
+        inspection = fm.Inspection.objects.create(facility=self.facility, kind=fm.Inspection.Kind.values[0],
+                                                  inspected_on=dt.date(2026, 1, 5), inspector=self.user)
+        self.finding = fm.Finding.objects.create(inspection=inspection, facility=self.facility, description="x",
+                                                 severity=fm.Finding.Severity.values[0])
+        self.facility_photo = fm.Photo.objects.create(finding=self.finding, file="facilities/x.jpg",
+                                                      content_type="image/jpeg", uploaded_by=self.user)
 
 
 def _case_fields(am, applicant, division, user) -> dict:
@@ -143,6 +155,16 @@ OBJECTS = {
     "assistance/payroll/<int:pk>/resume/": lambda o: {"pk": o.run.pk},
     "assistance/payroll/<int:pk>/bank.<str:fmt>": lambda o: {"pk": o.run.pk, "fmt": "csv"},
     "api/people/elders/<elder_id>": lambda o: {"elder_id": o.elder.pk},
+    "facilities/changes/<int:pk>/decide/": lambda o: {"pk": o.facility_change.pk},
+    "facilities/<int:pk>/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/edit/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/status/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/evaluate/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/inspect/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/console/": lambda o: {"pk": o.facility.pk},
+    "facilities/findings/<int:pk>/": lambda o: {"pk": o.finding.pk},
+    "facilities/photos/<int:pk>/": lambda o: {"pk": o.facility_photo.pk},
+    "supervision/facilities/<int:pk>/": lambda o: {"pk": o.facility.pk},
     "civic/requests/<int:pk>/": lambda o: {"pk": o.civic_request.pk},
     "civic/requests/<int:pk>/<slug:action>/": lambda o: {"pk": o.civic_request.pk, "action": "accept"},
     "civic/photos/<int:pk>/": lambda o: {"pk": o.civic_photo.pk},

@@ -46,16 +46,18 @@ def home(request):
 def export(request):
     from openpyxl import Workbook
 
+    from carenet.core.exports import append as xlsx_append  # no formulas out of what people typed
+
     f = _filters(request)
     rows = sel.ranking(request.user, type_=f["type"], division=f["division"], status=f["status"], order=f["order"])
     wb = Workbook()
     ws = wb.active
     ws.title = "排名"
-    ws.append(["名次", "设施", "类型", "所属区划", "状态", "评估得分", "评估日期", "超期未评估", "年度运营补贴（元）",
+    xlsx_append(ws, ["名次", "设施", "类型", "所属区划", "状态", "评估得分", "评估日期", "超期未评估", "年度运营补贴（元）",
                "床位", "在住", "入住率", "护理人员", "护理人员配比（在住:护理员）", "未销号问题", "未办结投诉", "运营方"])
     for i, r in enumerate(rows, 1):
         x = r["facility"]
-        ws.append([i, x.name, x.get_type_display(), x.division.name, x.get_status_display(),
+        xlsx_append(ws, [i, x.name, x.get_type_display(), x.division.name, x.get_status_display(),
                    float(r["score"]) if r["score"] is not None else None, r["evaluated_on"], "是" if r["overdue"] else "否",
                    float(r["subsidy"]) if r["subsidy"] is not None else None, x.beds, r["occupied"],
                    round(r["occupancy"], 4) if r["occupancy"] is not None else None, r["care_staff"], r["ratio"],
@@ -88,7 +90,16 @@ def provider(request):
 
 @needs("bigscreen.view")
 def bigscreen(request):
-    return render(request, "supervision/bigscreen.html", {})
+    from django.templatetags.static import static
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    # Read by static/supervision/bigscreen.js (the CSP forbids inline script).
+    config = {"geojson": static("supervision/district.geojson"), "data": reverse("supervision:bigscreen_data"),
+              "labels": {"occupied": _("Occupied"), "beds": _("Beds"), "facilities": _("Facilities"),
+                         "none": _("No active alarms"), "ack": _("median to acknowledge"), "close": _("to close"),
+                         "min": _("min")}}
+    return render(request, "supervision/bigscreen.html", {"bigscreen_config": config})
 
 
 @never_cache
