@@ -9,7 +9,7 @@ ENGINES = ["core/engine", "monitoring/engine", "assistance/engine", "policy/engi
            "core/tabular", "matching/engine", "matching/linkage"]
 SHARED = "carenet.core.engine"  # pure helpers every engine may use (the working-day calendar)
 # Single pure modules an engine may import (themselves free of Django).
-PURE_MODULES = ["carenet.core.idcard"]
+PURE_MODULES = ["carenet.core.idcard", "carenet.core.exports"]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -49,6 +49,8 @@ LOGIN_ONLY = {
 }
 # Patterns with an id whose objects belong to no area: the capability is the whole check.
 NOT_AREA_SCOPED = {
+    "imports/<str:key>/": "no object: the importer's upload page (capability-checked)",
+    "imports/<str:key>/template.xlsx": "no object: the importer's template (capability-checked)",
     "civic/catalogue/<int:pk>/": "the district's service catalogue, edited by civic.catalogue holders",
     "policy/qa/<int:pk>/edit/": "Q&A pairs are district-wide content, edited by policy.edit holders",
     "policy/qa/<int:pk>/publish/": "Q&A pairs are district-wide content, published by policy.publish holders",
@@ -85,7 +87,6 @@ class Foreign:
     def __init__(self, area):
         from carenet.assistance import models as am
         from carenet.core.roles import Role
-        from carenet.people.models import ImportBatch
         from carenet.policy.models import QAPair
         from tests.callcenter.conftest import make_alarm
         from tests.factories import ResidentFactory, UserFactory
@@ -103,7 +104,15 @@ class Foreign:
         self.run = am.PayrollRun.objects.create(run_month=dt.date(2026, 1, 1), area=area.street2,
                                                 started_by=self.user, status=am.PayrollRun.Status.DONE,
                                                 finished=timezone.now())
+        from carenet.core.models import ImportRun, ImportUpload
+        from carenet.people.models import ImportBatch
+
         self.batch = ImportBatch.objects.create(user=self.user, filename="x.xlsx", report=b"x")
+
+        self.import_run = ImportRun.objects.create(importer="people.elders", user=self.user, filename="x.xlsx",
+                                                   report=b"x")
+        self.import_upload = ImportUpload.objects.create(importer="people.elders", user=self.user, filename="x.xlsx",
+                                                         data_enc=b"x")
         self.qa = QAPair.objects.create(question="x", answer="x")
         from carenet.civic import models as cm
 
@@ -139,6 +148,16 @@ OBJECTS = {
     "users/<int:pk>/": lambda o: {"pk": o.user.pk},
     "users/<int:pk>/unlock/": lambda o: {"pk": o.user.pk},
     "people/elders/import/<int:pk>/rejected.xlsx": lambda o: {"pk": o.batch.pk},
+    # Another user's import (uploads and runs are the uploader's own, whatever the area).
+    "imports/runs/<int:pk>/rejected.xlsx": lambda o: {"pk": o.import_run.pk},
+    "imports/<str:key>/<int:pk>/": lambda o: {"key": "people.elders", "pk": o.import_upload.pk},
+    "imports/<str:key>/<int:pk>/mapping/": lambda o: {"key": "people.elders", "pk": o.import_upload.pk},
+    "imports/<str:key>/<int:pk>/confirm/": lambda o: {"key": "people.elders", "pk": o.import_upload.pk},
+    "imports/<str:key>/<int:pk>/discard/": lambda o: {"key": "people.elders", "pk": o.import_upload.pk},
+    "imports/<str:key>/runs/<int:pk>/": lambda o: {"key": "people.elders", "pk": o.import_run.pk},
+    # Pages with a parameter that names no object: the importer's key.
+    "imports/<str:key>/": lambda o: {"key": "people.elders"},
+    "imports/<str:key>/template.xlsx": lambda o: {"key": "people.elders"},
     "people/elders/<int:pk>/": lambda o: {"pk": o.elder.pk},
     "people/elders/<int:pk>/edit/": lambda o: {"pk": o.elder.pk},
     "people/elders/<int:pk>/reveal-id/": lambda o: {"pk": o.elder.pk},

@@ -165,13 +165,15 @@ def template(request, key):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from carenet.core.exports import append as xlsx_append
+
     wb = Workbook()
     ws = wb.active
-    ws.append([c.label for c in importer.schema.columns])
+    xlsx_append(ws, [c.label for c in importer.schema.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     if importer.example:
-        ws.append([importer.example.get(c.key, "") for c in importer.schema.columns])
+        xlsx_append(ws, [importer.example.get(c.key, "") for c in importer.schema.columns])
     for i, col in enumerate(importer.schema.columns, start=1):
         if col.kind in ("id_number", "code", "phone"):  # typed as text, so Excel keeps every digit
             for row in range(2, 2000):

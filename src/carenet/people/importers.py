@@ -11,6 +11,7 @@ from carenet.core.imports import Column, Importer, Schema
 from carenet.core.models import Division
 from carenet.core.tabular import YearMonth
 from carenet.core.tabular.header import ALIASES
+from carenet.people.services import DUPLICATE_ID_MESSAGE_ZH
 from carenet.people import selectors, services
 from carenet.people.models import ElderProfile, EmergencyContact, HealthArchive, Resident
 
@@ -69,7 +70,7 @@ class ElderImporter(Importer):
         # Against people already registered anywhere in the district, in one query (named, audited).
         for h in selectors.registered_id_hashes_districtwide(ctx.user, list(hashes), why="elder import"):
             for row in hashes[h]:
-                row.error("身份证号已登记（重复）")
+                row.error(DUPLICATE_ID_MESSAGE_ZH)  # nothing about the record found (docs: Privacy)
 
     def write(self, rows, ctx):
         """Through the people services, like a record typed in by hand: each part audited."""

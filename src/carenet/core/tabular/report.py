@@ -10,15 +10,9 @@ from carenet.core import idcard
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{15,17}[0-9Xx]?(?![0-9A-Za-z])|\d(\.\d+)?[Ee]\+\d{2}")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
-
-def _safe(value):
-    """Text a spreadsheet would run as a formula (an uploaded cell "=HYPERLINK(...)") is written with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+# Text a spreadsheet would run as a formula (an uploaded cell "=HYPERLINK(...)") is written with an apostrophe:
+# the one shared guard, core.exports (pure Python, no Django).
+from carenet.core import exports  # noqa: E402
 
 
 def mask_text(text: str) -> str:
@@ -33,7 +27,7 @@ def rejects_xlsx(schema, rows) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "未导入行"
-    ws.append(["工作表", "行号", "错误原因", *schema.labels])
+    exports.append(ws, ["工作表", "行号", "错误原因", *schema.labels])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF2CC")
@@ -44,7 +38,7 @@ def rejects_xlsx(schema, rows) -> bytes:
         for col in schema.columns:
             raw = row.raw.get(col.key, "")
             cells.append(idcard.mask(raw) if col.masked and raw else mask_text(raw))
-        ws.append([_safe(v) for v in (row.sheet, row.number, mask_text("；".join(row.errors)), *cells)])
+        exports.append(ws, [row.sheet, row.number, mask_text("；".join(row.errors)), *cells])
         ws.cell(ws.max_row, 3).fill = fill
     ws.column_dimensions["C"].width = 60
     buf = io.BytesIO()
