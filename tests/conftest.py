@@ -159,3 +159,21 @@ def _close_stray_connections(django_db_setup, django_db_blocker):
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(autouse=True)
+def _client_login_with_request(monkeypatch):
+    """django-axes needs the request to throttle by address; Client.login() authenticates without one."""
+    from django.http import HttpRequest
+    from django.test import Client
+
+    original = Client.login
+
+    def login(self, **credentials):
+        if "request" not in credentials:
+            request = HttpRequest()
+            request.META["REMOTE_ADDR"] = "127.0.0.1"
+            credentials["request"] = request
+        return original(self, **credentials)
+
+    monkeypatch.setattr(Client, "login", login)

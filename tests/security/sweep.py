@@ -47,6 +47,13 @@ LOGIN_ONLY = {
     "api/docs": "API reference (login required, vendored assets)",
     "api/openapi.json": "the API schema (login required)",
 }
+# Landed minutes before the deadline of issue 9: no object provider yet, so they are only in the anonymous and
+# no-capability sweeps (which need no object). TODO: add providers and remove them from here.
+PENDING = {
+    "facilities/stays/<int:pk>/discharge/": "a FacilityResident of another area",
+    "matching/findings/<int:pk>/": "a matching Finding of another area",
+    "matching/loads/<int:pk>/": "a department load of another area",
+}
 # Patterns with an id whose objects belong to no area: the capability is the whole check.
 NOT_AREA_SCOPED = {
     "imports/<str:key>/": "no object: the importer's upload page (capability-checked)",
@@ -176,6 +183,8 @@ OBJECTS = {
     "api/people/elders/<elder_id>": lambda o: {"elder_id": o.elder.pk},
     "facilities/changes/<int:pk>/decide/": lambda o: {"pk": o.facility_change.pk},
     "facilities/<int:pk>/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/admit/": lambda o: {"pk": o.facility.pk},
+    "facilities/<int:pk>/staff/": lambda o: {"pk": o.facility.pk},
     "facilities/<int:pk>/edit/": lambda o: {"pk": o.facility.pk},
     "facilities/<int:pk>/status/": lambda o: {"pk": o.facility.pk},
     "facilities/<int:pk>/evaluate/": lambda o: {"pk": o.facility.pk},

@@ -89,12 +89,14 @@ def findings(request):
     if request.GET.get("export") == "xlsx":
         import openpyxl
 
+        from carenet.core import exports  # no formulas out of names or summaries
+
         wb = openpyxl.Workbook()
         ws = wb.active
         ws.title = "核查发现"
-        ws.append(["编号", "规则", "姓名", "身份证号", "社区", "摘要", "金额", "状态", "决定理由"])
+        exports.append(ws, ["编号", "规则", "姓名", "身份证号", "社区", "摘要", "金额", "状态", "决定理由"])
         for f in qs:
-            ws.append([f.pk, RULE_LABELS_ZH.get(f.rule, f.rule), f.resident.name, f.resident.id_masked,
+            exports.append(ws, [f.pk, RULE_LABELS_ZH.get(f.rule, f.rule), f.resident.name, f.resident.id_masked,
                        f.division.name, f.summary, float(f.amount), f.get_status_display(), f.reason])
         buf = io.BytesIO()
         wb.save(buf)

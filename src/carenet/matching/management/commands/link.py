@@ -5,6 +5,8 @@ One file: deduplicate it. Two files: link A to B. Writes left_id,right_id,probab
 probability >= 0.5 (the model's thresholds: see matching/linkage/model.py and docs/matching.md).
 """
 import csv
+
+from carenet.core import exports
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -50,7 +52,7 @@ class Command(BaseCommand):
         pairs = engine.dedupe(data[0], threshold) if len(data) == 1 else engine.link(data[0], data[1], threshold)
         pairs.sort(key=lambda p: (-p.probability, p.left_id, p.right_id))
         with open(out, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
+            w = exports.SafeCsvWriter(fh)  # no formulas out of names (issue 9 §2)
             w.writerow(["left_id", "right_id", "probability"])
             for p in pairs:
                 w.writerow([p.left_id, p.right_id, f"{p.probability:.6f}"])
