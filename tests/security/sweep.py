@@ -53,6 +53,15 @@ PENDING = {
     "facilities/stays/<int:pk>/discharge/": "a FacilityResident of another area",
     "matching/findings/<int:pk>/": "a matching Finding of another area",
     "matching/loads/<int:pk>/": "a department load of another area",
+    'homecare/anomalies/<int:pk>/decide/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/m/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/m/<int:pk>/act/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/orders/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/orders/<int:pk>/<slug:action>/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/photos/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/settlement/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/settlement/<int:pk>/statement.xlsx': "homecare landed at the issue-9 deadline: provider to add",
+    'homecare/visits/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
 }
 # Patterns with an id whose objects belong to no area: the capability is the whole check.
 NOT_AREA_SCOPED = {

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from carenet.core import exports  # no formulas out of what people typed (issue 9 §2)
 from carenet.core import audit
 from carenet.core.models import AuditLog
 from carenet.core.permissions import Denied, needs
@@ -36,11 +37,11 @@ def _xlsx(filename: str, title: str, head: list, rows) -> HttpResponse:
     wb = Workbook()
     ws = wb.active
     ws.title = title[:30]
-    ws.append(head)
+    exports.append(ws, head)
     for c in ws[1]:
         c.font = Font(bold=True)
     for r in rows:
-        ws.append(list(r))
+        exports.append(ws, list(r))
     buf = io.BytesIO()
     wb.save(buf)
     resp = HttpResponse(buf.getvalue(), content_type=XLSX)
@@ -397,21 +398,21 @@ def statement_export(request, pk):
     wb = Workbook()
     ws = wb.active
     ws.title = _("Statement")
-    ws.append([_("Home-care settlement statement"), f"{run.month:%Y-%m}", provider.name if provider else _("All providers")])
-    ws.append([])
+    exports.append(ws, [_("Home-care settlement statement"), f"{run.month:%Y-%m}", provider.name if provider else _("All providers")])
+    exports.append(ws, [])
     for t in selectors.statement_totals(lines):
-        ws.append([t["provider__name"], _("lines"), t["lines"], _("subsidy (yuan)"), t["subsidy"], _("self-paid (yuan)"),
+        exports.append(ws, [t["provider__name"], _("lines"), t["lines"], _("subsidy (yuan)"), t["subsidy"], _("self-paid (yuan)"),
                    t["self_pay"], _("disputed"), t["disputed"], _("rejected"), t["rejected"], _("adjustments"), t["adjustments"]])
-    ws.append([])
+    exports.append(ws, [])
     head = [_("Provider"), _("Kind"), _("Status"), _("Order"), _("Service"), _("Elder"), _("Service month"), _("Checked out"),
             _("Price"), _("Subsidy"), _("Self-paid"), _("Reason")]
-    ws.append(head)
+    exports.append(ws, head)
     for c in ws[ws.max_row]:
         c.font = Font(bold=True)
     kinds, statuses = dict(m.SettlementLine.Kind.choices), dict(m.SettlementLine.Status.choices)
     for ln in lines.iterator(chunk_size=5000):
         o = ln.order
-        ws.append([ln.provider.name, str(kinds[ln.kind]), str(statuses[ln.status]), ln.order_id,
+        exports.append(ws, [ln.provider.name, str(kinds[ln.kind]), str(statuses[ln.status]), ln.order_id,
                    o.service_type.name if o else "", ln.elder.resident.name, f"{ln.service_month:%Y-%m}",
                    timezone.localtime(o.checked_out_at).strftime("%Y-%m-%d %H:%M") if o and o.checked_out_at else "",
                    ln.price, ln.subsidy, ln.self_pay, ln.reason])
