@@ -38,7 +38,8 @@ def login(page, base, username):
 
 def wait_state(page, label):
     try:
-        page.wait_for_function(f"document.getElementById('hc-state').textContent.trim() === '{label}'")
+        # a selector wait, not wait_for_function: the Content-Security-Policy refuses eval
+        page.wait_for_selector(f"#hc-state:text-is('{label}')", timeout=30000)
     except Exception:
         raise AssertionError(page.inner_text("[data-testid=phone-msg]") + " / " + page.inner_text("#hc-state")) from None
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from carenet.assistance import models as am
 from carenet.assistance import services as asv
-from carenet.core.models import AuditLog
 from tests.factories import image_bytes
 from tests.security.sweep import concrete_urls
 

@@ -29,7 +29,8 @@ MACHINE = ("code", "path", "key", "hash", "token", "kind", "status", "type", "ev
            "action", "model", "object_id", "channel", "callee", "unit", "relation", "sex", "fmt", "closing",
            "id_masked", "id_number", "department", "level", "hukou", "living", "care", "session", "language", "rule")
 SKIP_MODELS = {"core.AuditLog"}  # append-only; its free text (notes) is written by code, shown escaped
-SKIP_LINKS = ("/logout", "/static/", "/api/", "/i18n/", "/reveal-id/", "/photos/", ".xlsx", ".csv", "/bank.", "/login")
+SKIP_LINKS = ("/logout", "/static/", "/api/", "/i18n/", "/reveal-id/", "/photos/", ".xlsx", ".csv", "/bank.", "/login",
+              "format=xlsx", "format=csv", "export")
 MAX_PAGES_PER_ROLE = 30
 
 INIT = """
@@ -160,7 +161,7 @@ def crawl(page, base, start, fired, violations):
             violations.append(f"{url}: {v}")
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
             target = urlparse(urljoin(base + url, href))
-            if target.netloc != urlparse(base).netloc or any(s in target.path for s in SKIP_LINKS):
+            if target.netloc != urlparse(base).netloc or any(s in f"{target.path}?{target.query}" for s in SKIP_LINKS):
                 continue
             link = target.path + (f"?{target.query}" if target.query else "")
             if link not in seen and "page=" not in target.query:

@@ -107,7 +107,7 @@ class Order(models.Model):
     class State(models.TextChoices):
         CREATED = eo.CREATED, _("Created")
         ASSIGNED = eo.ASSIGNED, _("Assigned")
-        ACCEPTED = eo.ACCEPTED, _("Accepted")
+        ACCEPTED = eo.ACCEPTED, pgettext_lazy("home-care order", "Accepted")
         ON_THE_WAY = eo.ON_THE_WAY, _("On the way")
         CHECKED_IN = eo.CHECKED_IN, _("Checked in")
         CHECKED_OUT = eo.CHECKED_OUT, _("Checked out")
