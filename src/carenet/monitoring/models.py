@@ -90,3 +90,39 @@ class AlarmTransition(models.Model):
 
     class Meta:
         ordering = ["ts", "id"]
+
+
+class IngestPartition(models.Model):
+    """One partition of the JetStream ingest stream (docs/scale-out.md): who holds it, and how far it is stored.
+
+    `last_seq` is the stream sequence of the last message whose events, states and alarms are committed; it is
+    written in the same transaction as them, so a redelivered message at or below it is skipped. The lease
+    (`owner`, `epoch`, `lease_until`) says which worker may process the partition; every data transaction locks
+    this row and checks owner and epoch first, so a worker whose lease was taken over cannot commit."""
+
+    stream = models.CharField(max_length=64)
+    partition = models.PositiveIntegerField()
+    last_seq = models.BigIntegerField(default=0)
+    owner = models.CharField(max_length=120, blank=True)
+    epoch = models.BigIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stream", "partition"], name="one_row_per_stream_partition")]
+
+    def __str__(self):
+        return f"{self.stream}[{self.partition}]"
+
+
+class IngestMember(models.Model):
+    """A live partitioned ingest worker (heartbeat every second); the live count sets each worker's share."""
+
+    stream = models.CharField(max_length=64)
+    name = models.CharField(max_length=120)
+    seen = models.DateTimeField()
+    started = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stream", "name"], name="one_member_per_stream_name")]
