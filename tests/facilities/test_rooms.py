@@ -69,3 +69,34 @@ def test_ordinary_home_alarms_are_not_held(area):
     Device.objects.create(device_id="H-smoke", type="smoke", elder=area.elder_b, room="kitchen", token_hash=hash_token(demo_token("H-smoke")))
     ingest([event("H-smoke", "smoke", {"alarm": True}, "h1")])
     assert Alarm.objects.get(elder=area.elder_b).held_until is None
+
+
+def test_held_room_alarm_does_not_run_the_call_center_escalation_clock(area, room):
+    from carenet.monitoring import alarms as malarms
+
+    result = ingest([event("R-smoke", "smoke", {"alarm": True}, "e9")])
+    alarm = Alarm.objects.get(pk=result.alarm_ids[0])
+    raised = alarm.raised_at
+    # hidden from the call center: long past the 60 s / 180 s escalation times, still level 0
+    assert malarms.escalate_unacknowledged(raised + dt.timedelta(seconds=rooms.hold_seconds() - 1)) == []
+    alarm.refresh_from_db()
+    assert alarm.escalation_level == 0
+    released = raised + dt.timedelta(seconds=rooms.hold_seconds() + 1)
+    assert rooms.hand_over_due(released) == [alarm.pk]
+    assert alarm.transitions.filter(data__has_key=malarms.HANDOVER).exists()
+    handed = alarm.transitions.get(data__has_key=malarms.HANDOVER).ts
+    assert handed == released                                   # the clock starts at the release
+    assert malarms.escalate_unacknowledged(handed + dt.timedelta(seconds=malarms.ESCALATE_AFTER_S - 5)) == []
+    assert malarms.escalate_unacknowledged(handed + dt.timedelta(seconds=malarms.ESCALATE_AFTER_S + 1)) == [alarm.pk]
+    alarm.refresh_from_db()
+    assert alarm.escalation_level == 1
+
+
+def test_ordinary_alarm_still_escalates_from_when_it_was_raised(area):
+    from carenet.monitoring import alarms as malarms
+
+    Device.objects.create(device_id="H-smoke2", type="smoke", elder=area.elder_b, room="kitchen",
+                          token_hash=hash_token(demo_token("H-smoke2")))
+    ingest([event("H-smoke2", "smoke", {"alarm": True}, "h9")])
+    alarm = Alarm.objects.get(elder=area.elder_b)
+    assert malarms.escalate_unacknowledged(alarm.raised_at + dt.timedelta(seconds=malarms.ESCALATE_AFTER_S + 1)) == [alarm.pk]

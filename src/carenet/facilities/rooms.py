@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from carenet.facilities import models as m
@@ -38,20 +37,9 @@ def is_room_staff(user, alarm) -> bool:
 
 
 def hand_over_due(now: dt.datetime | None = None) -> list[int]:
-    """Give the call center every room alarm still unacknowledged at its facility after the hold."""
+    """Give the call center every room alarm still unacknowledged at its facility after the hold. The release
+    (and the escalation clock that starts with it) belongs to monitoring: `alarms.release_holds`."""
     from carenet.monitoring import alarms as malarms
-    from carenet.monitoring.models import Alarm, AlarmTransition
 
-    now = now or timezone.now()
-    changed = []
-    with transaction.atomic():
-        for alarm in Alarm.objects.select_for_update(skip_locked=True).filter(held_until__lte=now, status=Alarm.Status.RAISED):
-            AlarmTransition.objects.create(alarm=alarm, from_status=alarm.status, to_status=alarm.status,
-                                           note=f"handed over to the call center: not acknowledged at the facility "
-                                                f"within {hold_seconds()} s", data={"handover": True})
-            alarm.held_until = None
-            alarm.save(update_fields=["held_until", "updated"])
-            changed.append(alarm.pk)
-        if changed:
-            transaction.on_commit(lambda: malarms.notify(changed))
-    return changed
+    return malarms.release_holds(now, note=f"handed over to the call center: not acknowledged at the facility "
+                                           f"within {hold_seconds()} s")

@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,10 +43,11 @@ def _dt(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
 
 
-def record_transition(alarm: Alarm, to_status: str, *, actor=None, note: str = "", data=None, from_status=None) -> None:
+def record_transition(alarm: Alarm, to_status: str, *, actor=None, note: str = "", data=None, from_status=None,
+                      ts: dt.datetime | None = None) -> None:
     AlarmTransition.objects.create(alarm=alarm, from_status=alarm.status if from_status is None else from_status,
                                    to_status=to_status, actor=actor, actor_name=getattr(actor, "username", "system"),
-                                   note=note[:300], data=data or {}, ts=timezone.now())
+                                   note=note[:300], data=data or {}, ts=ts or timezone.now())
 
 
 def apply_signals(signals, elders: dict) -> list[int]:
@@ -98,14 +100,24 @@ def apply_signals(signals, elders: dict) -> list[int]:
     return changed
 
 
+HANDOVER = "handover"   # transition data key: a held alarm was released to the call center at this transition
+
+
 def escalate_unacknowledged(now: dt.datetime | None = None) -> list[int]:
-    """Raise the escalation level of alarms nobody acknowledged in time (60 s, then 180 s by default)."""
+    """Raise the escalation level of alarms nobody acknowledged in time (60 s, then 180 s by default).
+
+    The call center's clock runs only while the call center can see the alarm: an alarm held by a local
+    responder (`held_until` set, e.g. a care home's console) is not escalated, and one released from a hold
+    counts its time from the release (`release_holds`), not from when it was raised."""
     now = now or timezone.now()
     changed = []
     for level, after in ((1, ESCALATE_AFTER_S), (2, ESCALATE_AGAIN_AFTER_S)):
+        cutoff = now - dt.timedelta(seconds=after)
+        released_late = AlarmTransition.objects.filter(alarm=OuterRef("pk"), data__has_key=HANDOVER, ts__gt=cutoff)
         with transaction.atomic():
             due = Alarm.objects.select_for_update().filter(
-                status=Alarm.Status.RAISED, escalation_level__lt=level, raised_at__lte=now - dt.timedelta(seconds=after))
+                status=Alarm.Status.RAISED, escalation_level__lt=level, raised_at__lte=cutoff,
+                held_until__isnull=True).exclude(Exists(released_late))
             for alarm in due:
                 record_transition(alarm, Alarm.Status.RAISED, note=f"escalated: not acknowledged within {after} s",
                             data={"escalation_level": level})
@@ -114,6 +126,24 @@ def escalate_unacknowledged(now: dt.datetime | None = None) -> list[int]:
                 changed.append(alarm.pk)
     if changed:
         notify(changed)
+    return changed
+
+
+def release_holds(now: dt.datetime | None = None, note: str = "handed over to the call center") -> list[int]:
+    """Give the call center every alarm still unacknowledged when its local hold ran out. The release is a
+    transition marked `HANDOVER`; the escalation clock starts there."""
+    now = now or timezone.now()
+    changed = []
+    with transaction.atomic():
+        for alarm in Alarm.objects.select_for_update(skip_locked=True).filter(held_until__lte=now,
+                                                                             status=Alarm.Status.RAISED):
+            record_transition(alarm, alarm.status, note=note, data={HANDOVER: True}, ts=now)
+            alarm.held_until = None
+            alarm.save(update_fields=["held_until", "updated"])
+            changed.append(alarm.pk)
+        if changed:
+            ids = list(changed)
+            transaction.on_commit(lambda: notify(ids))
     return changed
 
 

@@ -69,7 +69,9 @@ class Resident(models.Model):
 
     class Meta:
         verbose_name = _("resident")
-        indexes = [models.Index(fields=["division", "id"])]
+        # (division, birth_date): the big screen's elders-by-street-and-age-band count reads only this index
+        indexes = [models.Index(fields=["division", "id"]),
+                   models.Index(fields=["division", "birth_date"], name="people_resi_div_birth_idx")]
 
     def __str__(self):
         return f"{self.name} ({self.id_masked})"

@@ -93,12 +93,29 @@ def ranking(user, *, type_: str = "", division: str = "", status: str = "operati
     return out
 
 
+def homecare_anomaly_counts(user) -> dict[str, int] | None:
+    """Open home-care anomalies per provider name, in the user's area (None without the home-care app)."""
+    try:
+        from carenet.homecare import selectors as hsel  # noqa: PLC0415 (optional app)
+        from carenet.homecare.models import Anomaly  # noqa: PLC0415
+    except ImportError:
+        return None
+    counts = dict(hsel.anomalies_visible_to(user).filter(status=Anomaly.Status.OPEN).order_by()
+                  .values_list("order__provider__name").annotate(n=Count("pk")))
+    for name in hsel.providers_visible_to(user).values_list("name", flat=True):
+        counts.setdefault(name, 0)
+    counts.pop(None, None)
+    return counts
+
+
 def providers(user):
-    """Operators (providers) with their facilities' average score and open findings."""
+    """Providers: the operators of facilities (average score, open findings, complaints) and the home-care
+    providers (open service anomalies). A name that is both shows both."""
     rows = ranking(user, status="")
     by = defaultdict(list)
     for r in rows:
         by[r["facility"].operator or "—"].append(r)
+    anomalies = homecare_anomaly_counts(user)
     out = []
     for name, items in by.items():
         scores = [r["score"] for r in items if r["score"] is not None]
@@ -106,8 +123,13 @@ def providers(user):
                     "score": (sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores else None,
                     "open_findings": sum(r["open_findings"] for r in items),
                     "occupied": sum(r["occupied"] for r in items), "beds": sum(r["facility"].beds for r in items),
-                    "complaints": sum(r["complaints"] for r in items)})
-    return sorted(out, key=lambda x: (x["score"] is None, -(x["score"] or 0)))
+                    "complaints": sum(r["complaints"] for r in items),
+                    "anomalies": anomalies.get(name) if anomalies is not None else None})
+    for name, n in (anomalies or {}).items():
+        if name not in by:
+            out.append({"name": name, "facilities": 0, "score": None, "open_findings": 0, "occupied": 0, "beds": 0,
+                        "complaints": 0, "anomalies": n})
+    return sorted(out, key=lambda x: (x["score"] is None, -(x["score"] or 0), -(x["anomalies"] or 0)))
 
 
 # ------------------------------------------------------------------ big screen
@@ -176,7 +198,7 @@ def bigscreen_data(user) -> dict:
                      "door_today": door and door.get("today"), "door_month": door and door.get("month")},
         "assistance": {"households": assistance["n"] or 0, "persons": assistance["persons"] or 0,
                        "monthly": str(assistance["monthly"] or 0), "paid_month": str(paid["s"] or 0)},
-        "visits": elders_block["visits"],
+        "visits": visit_figures(user, today) or elders_block["visits"],
     }
 
 
@@ -214,7 +236,30 @@ def _elders_block(user, today: dt.date) -> dict:
     return {"elders": {"total": total, "by_area": sorted(([k, v] for k, v in by_area.items()), key=lambda x: -x[1]),
                        "by_age": [[f"{lo}-{hi}岁" if hi < 200 else f"{lo}岁以上", by_age[lo]] for lo, hi in AGE_BANDS],
                        "by_care": [[str(care_labels.get(k, k)), v] for k, v in by_care.items()]},
-            "visits": {"weekly_due": weekly, "monthly_due": monthly, "overdue": None}}
+            "visits": {"weekly_due": weekly, "monthly_due": monthly, "overdue": None, "escalated": None,
+                       "source": "registry"}}
+
+
+def visit_figures(user, today: dt.date) -> dict | None:
+    """Visits (探访) from home care's visit plans, in one grouped query: weekly plans due in the next 7 days,
+    monthly plans due by the end of the month, overdue plans and those escalated to the street. None when no
+    plan exists yet (the big screen then shows the registry's estimate)."""
+    try:
+        from carenet.homecare.models import VisitPlan  # noqa: PLC0415 (optional app)
+    except ImportError:
+        return None
+    week_end = today + dt.timedelta(days=6)
+    month_end = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    row = VisitPlan.objects.visible_to(user).aggregate(
+        plans=Count("pk"),
+        weekly_due=Count("pk", filter=Q(period="week", next_due__gte=today, next_due__lte=week_end)),
+        monthly_due=Count("pk", filter=Q(period="month", next_due__gte=today, next_due__lte=month_end)),
+        overdue=Count("pk", filter=Q(next_due__lt=today)),
+        escalated=Count("pk", filter=Q(next_due__lt=today, escalated_to="street")))
+    if not row["plans"]:
+        return None
+    return {"weekly_due": row["weekly_due"], "monthly_due": row["monthly_due"], "overdue": row["overdue"],
+            "escalated": row["escalated"], "source": "plans"}
 
 
 def _has(model, field):

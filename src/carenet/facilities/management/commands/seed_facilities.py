@@ -23,7 +23,9 @@ INDICATORS = [("fire", "safety", "消防设施与应急预案", 15, 10), ("food"
               ("activity", "services", "文化娱乐与精神慰藉", 10, 10), ("meal", "services", "助餐服务", 5, 10),
               ("files", "management", "制度、台账与档案", 10, 10), ("staffq", "management", "人员资质与培训", 10, 10),
               ("survey", "satisfaction", "老人及家属满意度", 15, 100)]
-OPERATORS = ["安康养老服务有限公司", "颐和居家养老服务中心", "福寿康养集团", "夕阳红社会工作服务社", "同心养老服务公司",
+# Two operators also run home care (the names of seed_homecare's providers): their facilities' supervision pages
+# show the provider's home-care anomalies.
+OPERATORS = ["安康居家养老服务社", "颐和居家养老服务中心", "福寿康养集团", "夕阳红居家服务中心", "同心养老服务公司",
              "仁爱护理院管理有限公司", "街道公办", "乡镇公办"]
 FINDINGS = [("fire", "灭火器压力不足"), ("fire", "疏散通道堆放杂物"), ("fire", "应急照明损坏"), ("food", "食品留样记录不全"),
             ("food", "厨师健康证过期"), ("service", "护理记录未按时填写"), ("service", "老人个人档案不完整")]

@@ -25,6 +25,8 @@
     document.getElementById('a-paid').textContent = fmt(Math.round(Number(d.assistance.paid_month)));
     document.getElementById('v-week').textContent = fmt(d.visits.weekly_due);
     document.getElementById('v-month').textContent = fmt(d.visits.monthly_due);
+    document.getElementById('v-overdue').textContent = fmt(d.visits.overdue);
+    document.getElementById('v-escalated').textContent = fmt(d.visits.escalated);
     const rows = d.alarms.active.map(a => `<tr class="sev-${esc(a.severity)}"><td>${esc(a.at)}</td><td>${esc(a.type)}</td><td>${esc(a.area)}</td><td>${esc(a.name)}</td></tr>`);
     document.getElementById('alarms').innerHTML = rows.join('') || `<tr><td>${esc(L.none)}</td></tr>`;
     const area = d.elders.by_area.slice().reverse();
