@@ -213,11 +213,20 @@ class VisitPhoto(models.Model):
 
 
 class HospitalStay(models.Model):
-    """An elder in hospital (recorded by a community worker or the call center): no home service then."""
+    """A registered absence of an elder (recorded by a community worker or the call center): in hospital, or away
+    from home (visiting family, travelling). No home service is expected then; a visit recorded during it is an
+    anomaly."""
+    class Kind(models.TextChoices):
+        HOSPITAL = "hospital", _("In hospital")
+        AWAY = "away", _("Away from home")
+
     elder = models.ForeignKey("people.ElderProfile", on_delete=models.CASCADE, related_name="hospital_stays")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.HOSPITAL)
     start = models.DateField(_("from"))
     end = models.DateField(_("until"), null=True, blank=True)
-    hospital = models.CharField(_("hospital"), max_length=100, blank=True)
+    hospital = models.CharField(_("where"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
 
 
 class Anomaly(models.Model):
@@ -416,6 +425,8 @@ class Meal(models.Model):
     category = models.CharField(max_length=20, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
+    settled_in = models.ForeignKey("MealSettlementRun", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="meals_settled")
 
     objects = ScopedManager()
     scope_path = "division__path"
@@ -467,6 +478,8 @@ class Project(models.Model):
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="homecare_projects")
+    devices = models.ManyToManyField("devices.Device", blank=True, related_name="+",
+                                     verbose_name=_("devices registered in home monitoring"))
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.APPLICATION)
     description = models.CharField(_("description"), max_length=300)
@@ -484,3 +497,83 @@ class ProjectStep(models.Model):
     photo = models.FileField(storage=_storage, upload_to="homecare/projects/%Y/%m/", blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
+
+
+class MealSettlementRun(models.Model):
+    """The month's settlement with the meal points: one run per month, which freezes the figures. Every meal
+    is settled exactly once (``Meal.settled_in``): a meal recorded for a month after its run is settled in the
+    next run as a late line; a settled run never changes."""
+    class Status(models.TextChoices):
+        DONE = "done", _("Settled")
+
+    month = models.DateField(_("month"), unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DONE)
+    meals = models.PositiveIntegerField(default=0)
+    subsidy = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    share = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month"]
+
+
+class MealSettlementLine(models.Model):
+    """One meal point's figures in a run: its own month's meals (``service``) or meals of an earlier, already
+    settled month recorded late (``late``). Immutable."""
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("Meals of the month")
+        LATE = "late", _("Recorded after the month was settled")
+
+    run = models.ForeignKey(MealSettlementRun, on_delete=models.PROTECT, related_name="line_set")
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    service_month = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    meals = models.PositiveIntegerField()
+    dine_in = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    subsidy = models.DecimalField(max_digits=12, decimal_places=2)
+    share = models.DecimalField(max_digits=12, decimal_places=2)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["facility_id", "service_month"]
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("a settled line never changes")
+        super().save(*args, **kwargs)
+
+
+class Reminder(models.Model):
+    """An SMS reminder handed to the call center's notification backend, once per (subject, level, address):
+    a helper's order coming due, a visit coming due, an overdue visit escalated to the community or street."""
+    class Kind(models.TextChoices):
+        ORDER_DUE = "order_due", _("Service due")
+        VISIT_DUE = "visit_due", _("Visit due")
+        VISIT_OVERDUE = "visit_overdue", _("Visit overdue")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    level = models.CharField(max_length=16, blank=True)
+    due = models.DateField()
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    recipient = models.CharField(max_length=50)
+    address = models.CharField(max_length=40)
+    text = models.CharField(max_length=300)
+    backend = models.CharField(max_length=30)
+    ok = models.BooleanField(default=True)
+    error = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id", "level", "due", "address"],
+                                               name="homecare_remind_once")]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carenet.homecare import views, views_community
+from carenet.homecare import views, views_community, views_manage
 
 app_name = "homecare"
 
@@ -29,4 +29,13 @@ urlpatterns = [
     path("meals/", views_community.meals, name="meals"),
     path("pairing/", views_community.pairings, name="pairings"),
     path("projects/", views_community.projects, name="projects"),
+    path("providers/", views_manage.providers, name="providers"),
+    path("providers/new/", views_manage.provider_edit, name="provider_new"),
+    path("providers/<int:pk>/", views_manage.provider_edit, name="provider"),
+    path("helpers/", views_manage.helpers, name="helpers"),
+    path("helpers/new/", views_manage.helper_edit, name="helper_new"),
+    path("helpers/<int:pk>/", views_manage.helper_edit, name="helper"),
+    path("service-types/", views_manage.service_types, name="service_types"),
+    path("service-types/new/", views_manage.service_type_edit, name="service_type_new"),
+    path("service-types/<int:pk>/", views_manage.service_type_edit, name="service_type"),
 ]
