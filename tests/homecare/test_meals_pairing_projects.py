@@ -84,3 +84,46 @@ def test_care_bed_project_needs_devices_and_photos(hc):
     p = community.advance_project(hc.area.worker_a, p, subsidy="3000")
     assert (p.stage, p.subsidy) == ("paid", Decimal("3000.00"))
     assert list(p.steps.values_list("stage", flat=True)) == ["application", "assessment", "plan", "works", "acceptance", "paid"]
+
+
+def test_meal_settlement_is_a_locked_run_per_month(hc, point, client):
+    from carenet.homecare import models as m
+    from tests.factories import ElderFactory, ResidentFactory
+
+    first = timezone.localdate().replace(day=1)
+    last = (first - dt.timedelta(days=1)).replace(day=1)
+    before = (last - dt.timedelta(days=1)).replace(day=1)
+    w = hc.area.worker_a
+    other = ElderFactory(resident=ResidentFactory(division=hc.area.comm_a, name="丁老人"))
+    community.record_meal(w, facility=point, elder=hc.area.elder_a, date=before + dt.timedelta(days=2), kind="dine_in")
+    community.record_meal(w, facility=point, elder=other, date=before + dt.timedelta(days=3), kind="delivered")
+    with pytest.raises(PermissionDenied):
+        community.settle_meals(w, before)  # a worker records meals; the district settles
+    with pytest.raises(services.HomecareError, match="尚未结束"):
+        community.settle_meals(hc.area.admin, first)
+    run1 = community.settle_meals(hc.area.admin, before)
+    assert (run1.meals, run1.subsidy, run1.share) == (2, Decimal("10.00"), Decimal("20.00"))
+    with pytest.raises(services.HomecareError, match="已结算"):
+        community.settle_meals(hc.area.admin, before)  # never twice
+    # a meal of the settled month recorded late, and one of the next month
+    community.record_meal(w, facility=point, elder=hc.area.elder_a, date=before + dt.timedelta(days=5), kind="dine_in")
+    community.record_meal(w, facility=point, elder=other, date=last + dt.timedelta(days=1), kind="dine_in")
+    run2 = community.settle_meals(hc.area.admin, last)
+    lines = {(ln.kind, ln.service_month): ln for ln in run2.line_set.all()}
+    assert set(lines) == {("service", last), ("late", before)}
+    assert (lines[("late", before)].meals, lines[("late", before)].subsidy) == (1, Decimal("10.00"))
+    run1.refresh_from_db()
+    assert run1.meals == 2 and [ln.meals for ln in run1.line_set.all()] == [2]  # the first run never changed
+    assert not m.Meal.objects.filter(settled_in__isnull=True).exists()
+    ln = run1.line_set.first()
+    ln.meals = 99
+    with pytest.raises(ValueError):
+        ln.save()
+    client.force_login(hc.area.admin)
+    r = client.post("/homecare/meals/", {"form": "settle", "month": f"{last:%Y-%m}"}, follow=True)
+    assert "已结算" in r.content.decode()
+    page = client.get(f"/homecare/meals/settlement/{run2.pk}/").content.decode()
+    assert "甲社区助餐点" in page and "结算后补录" in page
+    client.force_login(hc.area.worker_b)  # community B: the run exists, its lines are community A's
+    page = client.get(f"/homecare/meals/settlement/{run2.pk}/").content.decode()
+    assert "甲社区助餐点" not in page

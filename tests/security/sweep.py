@@ -53,15 +53,6 @@ PENDING = {
     "facilities/stays/<int:pk>/discharge/": "a FacilityResident of another area",
     "matching/findings/<int:pk>/": "a matching Finding of another area",
     "matching/loads/<int:pk>/": "a department load of another area",
-    'homecare/anomalies/<int:pk>/decide/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/m/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/m/<int:pk>/act/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/orders/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/orders/<int:pk>/<slug:action>/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/photos/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/settlement/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/settlement/<int:pk>/statement.xlsx': "homecare landed at the issue-9 deadline: provider to add",
-    'homecare/visits/<int:pk>/': "homecare landed at the issue-9 deadline: provider to add",
 }
 # Patterns with an id whose objects belong to no area: the capability is the whole check.
 NOT_AREA_SCOPED = {
@@ -70,6 +61,12 @@ NOT_AREA_SCOPED = {
     "civic/catalogue/<int:pk>/": "the district's service catalogue, edited by civic.catalogue holders",
     "policy/qa/<int:pk>/edit/": "Q&A pairs are district-wide content, edited by policy.edit holders",
     "policy/qa/<int:pk>/publish/": "Q&A pairs are district-wide content, published by policy.publish holders",
+    "homecare/service-types/<int:pk>/": "the district's service catalogue, edited by homecare.manage holders",
+    "homecare/settlement/<int:pk>/": "a month's settlement run is district-wide; its lines are filtered to the user's area "
+                                     "(tests/homecare: statement_lines)",
+    "homecare/settlement/<int:pk>/statement.xlsx": "a district-wide run; the statement's lines are filtered to the user's area",
+    "homecare/meals/settlement/<int:pk>/": "a month's meal settlement run is district-wide; its lines are filtered to the "
+                                          "user's area",
 }
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -152,6 +149,29 @@ class Foreign:
                                                  severity=fm.Finding.Severity.values[0])
         self.facility_photo = fm.Photo.objects.create(finding=self.finding, file="facilities/x.jpg",
                                                       content_type="image/jpeg", uploaded_by=self.user)
+        self._homecare(area)
+
+    def _homecare(self, area):
+        from decimal import Decimal
+
+        from carenet.homecare import models as hm
+
+        st = hm.ServiceType.objects.create(code="sweep", name="x", price=Decimal("10"))
+        self.hc_provider = hm.Provider.objects.create(name="x", division=area.street2, contract_start=dt.date(2024, 1, 1),
+                                                      contract_end=dt.date(2030, 1, 1))
+        self.hc_helper = hm.Helper.objects.create(provider=self.hc_provider, name="x", division=area.comm_c)
+        self.hc_order = hm.Order.objects.create(elder=self.elder, division=area.comm_c, service_type=st, state="assigned",
+                                                provider=self.hc_provider, helper=self.hc_helper, channel="call",
+                                                scheduled_at=timezone.now(), price=Decimal("10"), subsidy=Decimal("10"))
+        self.hc_photo = hm.VisitPhoto.objects.create(order=self.hc_order, stage="check_in", file="homecare/x.jpg",
+                                                     content_type="image/jpeg", uploaded_by=self.user)
+        self.hc_anomaly = hm.Anomaly.objects.create(order=self.hc_order, division=area.comm_c, kind="short_visit",
+                                                    detail="x")
+        self.hc_service_type = st
+        self.hc_run = hm.SettlementRun.objects.create(month=dt.date(2026, 1, 1), status="done")
+        self.hc_meal_run = hm.MealSettlementRun.objects.create(month=dt.date(2026, 1, 1))
+        self.hc_plan = hm.VisitPlan.objects.create(elder=self.elder, division=area.comm_c, period="week", days=7,
+                                                   rules="x", start=dt.date(2026, 1, 1), next_due=dt.date(2026, 1, 8))
 
 
 def _case_fields(am, applicant, division, user) -> dict:
@@ -213,6 +233,20 @@ OBJECTS = {
     "policy/qa/<int:pk>/edit/": lambda o: {"pk": o.qa.pk},
     "policy/qa/<int:pk>/publish/": lambda o: {"pk": o.qa.pk},
     "policy/article/<str:article_id>/": lambda o: {"article_id": "x"},
+    "homecare/orders/<int:pk>/": lambda o: {"pk": o.hc_order.pk},
+    "homecare/orders/<int:pk>/<slug:action>/": lambda o: {"pk": o.hc_order.pk, "action": "cancel"},
+    "homecare/m/<int:pk>/": lambda o: {"pk": o.hc_order.pk},
+    "homecare/m/<int:pk>/act/": lambda o: {"pk": o.hc_order.pk},
+    "homecare/photos/<int:pk>/": lambda o: {"pk": o.hc_photo.pk},
+    "homecare/anomalies/<int:pk>/decide/": lambda o: {"pk": o.hc_anomaly.pk},
+    "homecare/visits/<int:pk>/": lambda o: {"pk": o.hc_plan.pk},
+    "homecare/providers/<int:pk>/": lambda o: {"pk": o.hc_provider.pk},
+    "homecare/helpers/<int:pk>/": lambda o: {"pk": o.hc_helper.pk},
+    # district-wide (NOT_AREA_SCOPED): the catalogue and the months' settlement runs
+    "homecare/service-types/<int:pk>/": lambda o: {"pk": o.hc_service_type.pk},
+    "homecare/settlement/<int:pk>/": lambda o: {"pk": o.hc_run.pk},
+    "homecare/settlement/<int:pk>/statement.xlsx": lambda o: {"pk": o.hc_run.pk},
+    "homecare/meals/settlement/<int:pk>/": lambda o: {"pk": o.hc_meal_run.pk},
 }
 
 

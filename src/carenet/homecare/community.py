@@ -211,6 +211,51 @@ def record_meal(user, *, facility, elder: ElderProfile, date: dt.date, kind: str
     return meal
 
 
+def settle_meals(user, month: dt.date) -> "m.MealSettlementRun":
+    """The month's settlement with the meal points, as a locked run: one run per month (a unique row) that
+    freezes the figures. Every meal is settled exactly once: the month's meals, and earlier months' meals
+    recorded after their run (late lines). Running a month twice is refused; corrections go to the next month."""
+    from django.db import IntegrityError
+
+    from carenet.homecare.engine import meals as em
+    from carenet.homecare.engine import settlement as es
+
+    require(user, "homecare.settle")
+    month = es.month_start(month)
+    end = es.next_month(month)
+    if end > timezone.localdate():
+        raise HomecareError(_("%(month)s has not ended yet; a month is settled with the meal points after it ends.")
+                            % {"month": f"{month:%Y-%m}"})
+    already = _("%(month)s is already settled with the meal points; a meal recorded late is settled next month.") % {
+        "month": f"{month:%Y-%m}"}
+    if m.MealSettlementRun.objects.filter(month=month).exists():
+        raise HomecareError(already)
+    try:
+        with transaction.atomic():
+            run = m.MealSettlementRun.objects.create(month=month, created_by=user)
+            rows = list(m.Meal.objects.select_for_update().filter(settled_in__isnull=True, date__lt=end).values_list(
+                "pk", "facility_id", "facility__division_id", "date", "kind", "price", "subsidy", "share"))
+            lines = em.settle_month(month, (em.MealRow(f, d.replace(day=1), k, p, s_, sh)
+                                            for _pk, f, _div, d, k, p, s_, sh in rows))
+            division = {f: div for _pk, f, div, *_rest in rows}
+            m.MealSettlementLine.objects.bulk_create([m.MealSettlementLine(
+                run=run, facility_id=ln.facility_id, division_id=division[ln.facility_id], service_month=ln.service_month,
+                kind=ln.kind, meals=ln.meals, dine_in=ln.dine_in, delivered=ln.delivered, price=ln.price,
+                subsidy=ln.subsidy, share=ln.share) for ln in lines])
+            ids = [r[0] for r in rows]
+            for i in range(0, len(ids), 5000):
+                m.Meal.objects.filter(pk__in=ids[i:i + 5000]).update(settled_in=run)
+            run.meals = len(rows)
+            run.subsidy = sum((ln.subsidy for ln in lines), em.ZERO)
+            run.share = sum((ln.share for ln in lines), em.ZERO)
+            run.save(update_fields=["meals", "subsidy", "share"])
+            audit.record(AuditLog.Action.CREATE, run, actor=user, division_path=user.division.path if user.division_id else "",
+                         note=f"homecare.meal_settlement {month:%Y-%m}: {run.meals} meals, subsidy {run.subsidy}")
+    except IntegrityError:  # a second settlement of the same month, started at the same moment
+        raise HomecareError(already) from None
+    return run
+
+
 # ------------------------------------------------------------------ pairing (结对帮扶)
 
 @transaction.atomic

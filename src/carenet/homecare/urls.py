@@ -27,6 +27,7 @@ urlpatterns = [
     path("visits/", views_community.visits, name="visits"),
     path("visits/<int:pk>/", views_community.visit_record, name="visit_record"),
     path("meals/", views_community.meals, name="meals"),
+    path("meals/settlement/<int:pk>/", views_community.meal_run, name="meal_run"),
     path("pairing/", views_community.pairings, name="pairings"),
     path("projects/", views_community.projects, name="projects"),
     path("providers/", views_manage.providers, name="providers"),

@@ -146,6 +146,15 @@ def meals(request):
 
     today = timezone.localdate()
     points = list(community.meal_points_visible_to(request.user).order_by("name"))
+    if request.method == "POST" and request.POST.get("form") == "settle":
+        try:
+            run = community.settle_meals(request.user, _month(request.POST.get("month"), today))
+        except services.HomecareError as exc:
+            messages.error(request, str(exc))
+            return redirect("homecare:meals")
+        messages.success(request, _("%(month)s settled with the meal points: %(n)s meals, subsidy %(s)s yuan.")
+                         % {"month": f"{run.month:%Y-%m}", "n": run.meals, "s": run.subsidy})
+        return redirect("homecare:meal_run", pk=run.pk)
     if request.method == "POST":
         facility = next((p for p in points if str(p.pk) == request.POST.get("facility")), None)
         try:
@@ -170,8 +179,29 @@ def meals(request):
         return _xlsx(f"homecare-meals-{month:%Y-%m}.xlsx", _("Meals"), [_("Meal point"), _("Meals"), _("Dine-in"), _("Subsidy"), _("Elders' share")],
                      ((r["facility__name"], r["n"], r["dine"], r["subsidy"], r["share"]) for r in monthly))
     recent = qs.select_related("facility", "elder__resident").order_by("-created")[:30]
+    last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return render(request, "homecare/meals.html", {"rows": rows, "monthly": monthly, "month": month, "recent": recent,
-                                                   "kinds": m.Meal.Kind.choices, "can_record": can(request.user, "homecare.meals")})
+                                                   "kinds": m.Meal.Kind.choices, "can_record": can(request.user, "homecare.meals"),
+                                                   "runs": m.MealSettlementRun.objects.all()[:24], "last_month": f"{last:%Y-%m}",
+                                                   "can_settle": can(request.user, "homecare.settle")})
+
+
+@needs("homecare.view")
+def meal_run(request, pk):
+    """A settled month with the meal points: the frozen lines of the user's area (the run is district-wide)."""
+    run = m.MealSettlementRun.objects.filter(pk=pk).first()
+    if run is None:
+        raise Http404("run not found")
+    lines = m.MealSettlementLine.objects.visible_to(request.user).filter(run=run).select_related("facility")
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, run, actor=request.user, note="homecare.meal_settlement statement")
+        kinds = dict(m.MealSettlementLine.Kind.choices)
+        return _xlsx(f"homecare-meal-settlement-{run.month:%Y-%m}.xlsx", _("Meal settlement"),
+                     [_("Meal point"), _("Service month"), _("Kind"), _("Meals"), _("Dine-in"), _("Delivered"), _("Price"),
+                      _("Subsidy"), _("Elders' share")],
+                     ((ln.facility.name, f"{ln.service_month:%Y-%m}", str(kinds[ln.kind]), ln.meals, ln.dine_in, ln.delivered,
+                       ln.price, ln.subsidy, ln.share) for ln in lines))
+    return render(request, "homecare/meal_run.html", {"run": run, "lines": lines})
 
 
 @needs("homecare.view")

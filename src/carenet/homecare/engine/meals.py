@@ -3,6 +3,7 @@ daily capacity. The subsidy table (category -> yuan per meal) is a dated standar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Iterable, Mapping
 
@@ -41,3 +42,52 @@ def capacity_left(capacity: int, served_today: int) -> int | None:
     if capacity <= 0:
         return None
     return max(0, capacity - served_today)
+
+
+SERVICE, LATE = "service", "late"
+
+
+@dataclass(frozen=True)
+class MealRow:
+    facility_id: int
+    service_month: date      # first day of the meal's month
+    kind: str                # dine_in / delivered
+    price: Decimal
+    subsidy: Decimal
+    share: Decimal
+
+
+@dataclass
+class MealLine:
+    facility_id: int
+    service_month: date
+    kind: str                # SERVICE: the month's own meals; LATE: an earlier month's meals recorded late
+    meals: int = 0
+    dine_in: int = 0
+    delivered: int = 0
+    price: Decimal = ZERO
+    subsidy: Decimal = ZERO
+    share: Decimal = ZERO
+
+
+def settle_month(month: date, rows: Iterable[MealRow]) -> list[MealLine]:
+    """One line per (meal point, service month) for the settlement of ``month``: the month's meals, and the
+    meals of earlier months not yet settled (recorded after their month's run) as late lines."""
+    month = month.replace(day=1)
+    lines: dict[tuple[int, date], MealLine] = {}
+    for r in rows:
+        if r.service_month > month:
+            raise ValueError(f"a meal of {r.service_month} cannot be settled in {month}")
+        key = (r.facility_id, r.service_month)
+        ln = lines.get(key)
+        if ln is None:
+            ln = lines[key] = MealLine(r.facility_id, r.service_month, SERVICE if r.service_month == month else LATE)
+        ln.meals += 1
+        if r.kind == "delivered":
+            ln.delivered += 1
+        else:
+            ln.dine_in += 1
+        ln.price += r.price
+        ln.subsidy += r.subsidy
+        ln.share += r.share
+    return [lines[k] for k in sorted(lines)]
