@@ -10,3 +10,8 @@ class AssistanceConfig(AppConfig):
         from carenet.core import todo
 
         todo.register(assistance_todo.items_for)
+
+        from carenet.assistance import elder_file
+        from carenet.people import file_sections
+
+        file_sections.register(elder_file.cases)

@@ -13,7 +13,7 @@ from carenet.core import todo
 from carenet.core.roles import HOME_URL, can
 from carenet.core.scoping import subtree_q
 from carenet.core.views import query_without_page
-from carenet.people import excel, selectors, services
+from carenet.people import excel, file_sections, selectors, services
 from carenet.people.forms import ContactFormSet, ElderForm, HealthArchiveForm
 from carenet.people.models import Category, ElderProfile, HealthArchive, ImportBatch, Resident
 
@@ -98,9 +98,11 @@ def elder_detail(request, pk):
     household = []
     if elder.resident.household_id:
         household = Resident.objects.visible_to(request.user).filter(household_id=elder.resident.household_id)
+    sections = file_sections.sections_for(request.user, elder)
     return render(request, "people/elder_detail.html", {
         "elder": elder, "r": elder.resident, "health": health, "contacts": elder.contacts.all(),
         "household": household, "lines": HealthArchive.lines,
+        "sections": sections, "profile_notes": [s.profile_note for s in sections if s.profile_note],
     })
 
 
