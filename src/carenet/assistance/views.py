@@ -22,6 +22,7 @@ from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import workflow as ewf
 from carenet.assistance.engine.rules import RuleNotFoundError
 from carenet.core import audit, idcard, pii
+from carenet.core import list_export
 from carenet.core.exports import append as xlsx_append
 from carenet.core.models import AuditLog, Division
 from carenet.core.permissions import needs, require
@@ -49,6 +50,15 @@ def case_list(request):
     overdue = request.GET.get("overdue") == "1"
     recheck_due = request.GET.get("recheck_due") == "1"
     qs = selectors.search_cases(request.user, overdue=overdue, recheck_due=recheck_due, **flt)
+    if list_export.wanted(request):
+        return list_export.xlsx_response(
+            request.user, title=_("Assistance cases"), model="assistance.case",
+            filters={**flt, "overdue": overdue, "recheck_due": recheck_due},
+            headers=[_("No."), _("Applicant"), _("ID number"), _("Program"), _("Community"), _("Channel"), _("State"),
+                     _("Monthly amount"), _("One-off grant"), _("Deadline"), _("Next re-check")],
+            rows=([c.number, c.applicant.name, c.applicant.id_masked, c.get_program_display(), c.area_name,
+                   c.get_channel_display(), c.get_state_display(), c.monthly_amount, c.grant_amount, c.due_on,
+                   c.next_recheck_on] for c in qs.select_related("applicant", "division__parent").iterator()))
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     cache: dict = {}
     today = services.today()
@@ -434,6 +444,14 @@ def ledger(request):
         qs = qs.filter(run_month=_month(flt["run_month"], services.today()))
     if flt["q"]:
         qs = qs.filter(entitlement__payee_name__contains=flt["q"])
+    if list_export.wanted(request):
+        return list_export.xlsx_response(
+            request.user, title=_("Payment ledger"), model="assistance.ledgerline", filters=flt,
+            headers=[_("Payroll month"), _("Period"), _("Payee"), _("Program"), _("Township"), _("Community"), _("Kind"),
+                     _("Persons"), _("Amount")],
+            rows=([f"{ln.run_month:%Y-%m}", f"{ln.period:%Y-%m}", ln.entitlement.payee_name, ln.get_program_display(),
+                   ln.township.name, ln.entitlement.division.label, ln.get_kind_display(), ln.persons, ln.amount]
+                  for ln in qs.order_by("-run_month", "-id").iterator()))
     page = Paginator(qs.order_by("-run_month", "-id"), 50).get_page(request.GET.get("page"))
     return render(request, "assistance/ledger.html", {"page": page, "f": flt, "programs": m.Program.choices,
                                                       "kinds": m.LedgerLine.Kind.choices,
@@ -447,6 +465,13 @@ def figures(request):
     adj = selectors.adjustments(request.user, month)
     for r in data["rows"]:
         r["label"] = epay.GROUP_LABELS_ZH.get(r["program"], r["program"])
+    if list_export.wanted(request):
+        return list_export.xlsx_response(
+            request.user, title=_("Assistance figures"), model="assistance.ledgerline", filters={"month": f"{month:%Y-%m}"},
+            headers=[_("Month"), _("Township"), _("Program"), _("Households"), _("Persons"), _("Cumulative amount (yuan)"),
+                     _("Report line")],
+            rows=([f"{month:%Y-%m}", r["township"], r["label"], r["summary"].households, r["summary"].persons,
+                   r["summary"].amount, r["text"]] for r in data["rows"]))
     chart = {"labels": [epay.GROUP_LABELS_ZH.get(r["summary"].program, r["summary"].program) for r in data["overall"]],
              "amounts": [float(r["summary"].amount) for r in data["overall"]]}
     return render(request, "assistance/figures.html", {"month": month, "data": data, "adj": adj, "chart": chart})

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from carenet.callcenter import reports, selectors, services
 from carenet.callcenter.labels import ALARM_TYPES, CLOSING_CODES, DISPATCH_TARGETS, alarm_type_label, closing_label
 from carenet.callcenter.models import CallLog, Dispatch, OnlineService
-from carenet.core import audit
+from carenet.core import audit, list_export
 from carenet.core.models import AuditLog
 from carenet.core.permissions import needs
 from carenet.core.roles import can
+from carenet.monitoring import list_exports
 from carenet.monitoring.feed import alarm_row
 from carenet.monitoring.models import Alarm
 from carenet.people import services as people_services
@@ -169,6 +170,8 @@ def alarm_list(request):
     status = request.GET.get("status", "")
     if status:
         qs = qs.filter(status=status)
+    if list_export.wanted(request):
+        return list_exports.alarms(request, qs, {"status": status})
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     rows = [(a, alarm_type_label(a.type), closing_label(a.closing_code) if a.closing_code else "") for a in page]
     return render(request, "callcenter/alarm_list.html", {"page": page, "rows": rows, "status": status,

@@ -42,7 +42,8 @@ class Change:
 def model_label(label: str) -> str:
     """"people.resident" → "居民" (the model's translated verbose name)."""
     try:
-        return str(apps.get_model(label)._meta.verbose_name)
+        # Models without a verbose_name get Django's English default ("settlement run"): translated here.
+        return _(str(apps.get_model(label)._meta.verbose_name))
     except (LookupError, ValueError):
         return _("record")
 

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from carenet.core import audit_text
+from carenet.core import audit_text, list_export
 from carenet.core.models import AuditLog
 from carenet.core.permissions import needs
 
@@ -40,6 +40,12 @@ def audit_log(request):
                 errors.append(_("“%(value)s” is not a date; use YYYY-MM-DD. This filter was not applied.") % {"value": f[key]})
     if f["q"]:
         qs = qs.filter(Q(object_repr__icontains=f["q"]) | Q(note__icontains=f["q"]))
+    if list_export.wanted(request):
+        return list_export.xlsx_response(
+            request.user, title=_("Audit log"), model="core.auditlog", filters=f,
+            headers=[_("Time"), _("What happened"), _("Note"), _("Details"), _("IP address")],
+            rows=([r["ts"], r["sentence"], r["note"], "；".join(f"{c.field}：{c.before} → {c.after}" for c in r["changes"]),
+                   r["e"].ip or ""] for r in audit_text.rows(qs.select_related("actor").iterator(chunk_size=2000))))
     page = Paginator(qs.select_related("actor"), 50).get_page(request.GET.get("page"))
     models = AuditLog.objects.values_list("model", flat=True).distinct().order_by("model")
     return render(request, "core/audit_log.html", {

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -66,7 +67,10 @@ def facility_detail(request, pk):
         "changes": fac.changes.select_related("proposed_by", "decided_by")[:10], "rooms": fac.rooms.all(),
         "status_form": StatusForm(), "targets": estatus.allowed_targets(fac.status),
         "status_labels": dict(m.Facility.Status.choices), "inspection_form": InspectionForm(initial={"inspected_on": timezone.localdate()}),
+        # linked facilities outside the user's area are named, not linked (their page would answer 404)
         "severities": m.Finding.Severity.choices, "stations": fac.stations.all(),
+        "linkable": set(sel.facilities_visible_to(request.user).filter(
+            Q(pk=fac.parent_center_id) | Q(parent_center=fac)).values_list("pk", flat=True)),
         "templates": m.EvaluationTemplate.objects.filter(active=True), "staff_roles": m.Staff.Role.choices,
         "today": timezone.localdate(),
     }

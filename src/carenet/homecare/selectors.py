@@ -62,7 +62,7 @@ def providers_visible_to(user) -> QuerySet[m.Provider]:
     qs = m.Provider.objects.all()
     if user.is_superuser or getattr(user, "role", None) != Role.HELPER:
         return qs  # providers are public registry entries (their coverage may cross the user's area)
-    return _narrow(user, qs, "helpers__user", "pk").distinct()
+    return _narrow(user, qs, "helpers", "pk").distinct()
 
 
 def filter_timeliness(qs: QuerySet[m.Order], which: str, now: dt.datetime | None = None) -> QuerySet[m.Order]:

@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carenet.core import list_export
 from carenet.core.permissions import needs, require
 from carenet.core.views import query_without_page
 from carenet.devices.models import Device, Quarantine
-from carenet.monitoring import engine, services
+from carenet.monitoring import engine, list_exports, services
 from carenet.monitoring.state import config_for
 from carenet.monitoring.models import Alarm, MonitorState
 from carenet.people import selectors
@@ -30,6 +31,8 @@ def alarm_list(request):
         qs = qs.filter(type=f["type"])
     if f["q"]:
         qs = qs.filter(elder__resident__name__contains=f["q"])
+    if list_export.wanted(request):
+        return list_exports.alarms(request, qs.order_by("severity_rank", "-raised_at"), f)
     page = Paginator(qs.order_by("severity_rank", "-raised_at"), 30).get_page(request.GET.get("page"))
     types = Alarm.objects.visible_to(request.user).values_list("type", flat=True).distinct().order_by("type")
     return render(request, "monitoring/alarm_list.html", {"page": page, "f": f, "types": types,
@@ -64,6 +67,8 @@ def device_list(request):
         qs = qs.filter(battery__lt=20)
     totals = qs.aggregate(total=Count("id"), offline=Count("id", filter=Q(online=False)),
                           low=Count("id", filter=Q(battery__lt=20)))
+    if list_export.wanted(request):
+        return list_exports.devices(request, qs.order_by("online", "battery", "device_id"), {"state": state})
     page = Paginator(qs.order_by("online", "battery", "device_id"), 50).get_page(request.GET.get("page"))
     return render(request, "monitoring/device_list.html", {"page": page, "state": state, "totals": totals,
                                                            "query": query_without_page(request)})

@@ -224,7 +224,7 @@ KEY_LABELS_ZH = {
     "tekun_income_standard_program": "特困无生活来源认定参照标准",
     # home-care services (homecare app), program "*"
     "homecare_budget_monthly": "居家养老服务月度额度（按对象类别，元/人·月）",
-    "homecare_over_budget": "超额度订单处理（refuse 拒绝 / self_pay 经同意自费）",
+    "homecare_over_budget": "超额度订单处理（拒绝，或经老人同意自费补差）",
     "homecare_geofence_m": "上门签到电子围栏半径（米）",
     "homecare_followup_share": "服务回访抽样比例",
     "homecare_visit_rules": "探访频次规则",
