@@ -63,4 +63,4 @@ def test_the_elder_page_renders_the_sections(area, records, login):
     assert page.status_code == 200
     for key in ("alarms", "cases", "services", "visits"):
         assert f'data-testid="file-{key}"' in html
-    assert "在办救助" in html and "探访已逾期" in html
+    assert "在办救助" in html and "探访逾期" in html
