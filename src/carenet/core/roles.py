@@ -113,6 +113,12 @@ for _role in (Role.HELPER, Role.DISTRICT_ADMIN, Role.REVIEWER):
     CAPABILITIES[_role] |= {"facilities.rectify", "facilities.staff"}
 for _role in (Role.HELPER, Role.DISTRICT_ADMIN, Role.OPERATOR):
     CAPABILITIES[_role] |= {"facilities.console"}
+# Complaints about facilities: the call center, community and street staff take them in; street reviewers and
+# district staff route, answer and close them.
+for _role in (Role.OPERATOR, Role.WORKER, Role.REVIEWER, Role.APPROVER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"facilities.complaints"}
+for _role in (Role.REVIEWER, Role.APPROVER, Role.DISTRICT_ADMIN):
+    CAPABILITIES[_role] |= {"facilities.complaints_handle"}
 for _role in (Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.APPROVER):
     CAPABILITIES[_role] |= {"supervision.view", "supervision.export", "bigscreen.view"}
 for _role in (Role.OPERATOR, Role.REVIEWER):  # the call center and a street see their own area on the screen

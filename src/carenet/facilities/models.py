@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carenet.core.models import Division
 from carenet.core.scoping import ScopedManager
@@ -339,13 +340,70 @@ class FindingStep(models.Model):
 
 
 class Complaint(models.Model):
+    """A complaint about a facility: taken in (phone, visit, letter, 12345 hotline...), routed to the street or
+    district office that handles it, answered within a working-day deadline, then closed. Every step is kept."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        VISIT = "visit", _("In person")
+        LETTER = "letter", _("Letter")
+        HOTLINE = "hotline", _("12345 hotline")
+        ONLINE = "online", _("Online")
+        INSPECTION = "inspection", _("Found on an inspection")
+
+    class Category(models.TextChoices):
+        CARE = "care", _("Care and service quality")
+        SAFETY = "safety", _("Safety")
+        FOOD = "food", _("Meals and food")
+        FEES = "fees", _("Fees")
+        STAFF = "staff", _("Staff conduct")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", pgettext_lazy("complaint", "Received")
+        ROUTED = "routed", pgettext_lazy("complaint", "Routed for handling")
+        REPLIED = "replied", pgettext_lazy("complaint", "Answered")
+        CLOSED = "closed", pgettext_lazy("complaint", "Closed")
+
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="complaints")
     received_on = models.DateField(_("received on"))
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.PHONE)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.OTHER)
+    complainant = models.CharField(_("complainant"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     summary = models.CharField(_("summary"), max_length=300)
-    resolved = models.BooleanField(_("resolved"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED,
+                              db_index=True)
+    routed_to = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("handled by"))
+    handler = models.CharField(_("handler"), max_length=50, blank=True)
+    due = models.DateField(_("answer due"), null=True, blank=True)
+    reply = models.TextField(_("answer"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager()
     scope_path = "facility__division__path"
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+
+    @property
+    def resolved(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class ComplaintStep(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="steps")
+    ts = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["ts", "id"]
 
 
 class SmartRoom(models.Model):

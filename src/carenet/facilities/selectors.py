@@ -90,3 +90,50 @@ def room_of(facility: m.Facility) -> dict[int, str]:
 def staffed_facilities(user):
     """Facilities where the user is staff in post (for the facility console)."""
     return m.Facility.objects.filter(staff__user=user, staff__active=True).distinct()
+
+
+# ------------------------------------------------------------------ subsidy rules, complaints
+
+def subsidy_rules_visible_to(user):
+    """Subsidy rule rows on the user's path: the district's and those of streets inside the user's area."""
+    from carenet.core.scoping import user_subtree_q
+
+    codes = user.division.path.split("/") if getattr(user, "division_id", None) else []
+    q = user_subtree_q(user, "division__path")
+    if codes:
+        q |= Q(division__code__in=codes)
+    return m.SubsidyRule.objects.filter(q).select_related("division", "created_by").order_by(
+        "key", "facility_type", "division__path", "-effective_from")
+
+
+def subsidy_in_force(division, on: dt.date) -> list[dict]:
+    """For each facility type: the yearly cap and the score bands in force on `on` for `division`, with their
+    source (the same RuleSet resolution the evaluations use)."""
+    from carenet.assistance.engine import rules as erules
+    from carenet.facilities import services
+    from carenet.facilities.engine import subsidy as esub
+
+    rs = services.rules_for(division)
+    path = division.path.split("/")
+    out = []
+    for t, label in m.FacilityType.choices:
+        row = {"type": t, "label": label, "cap": None, "bands": None}
+        for key, field in ((esub.CAP_KEY, "cap"), (esub.BANDS_KEY, "bands")):
+            try:
+                std = rs.resolve(key, t, path, on)
+            except erules.RuleNotFoundError:
+                continue
+            row[field] = std
+        out.append(row)
+    return out
+
+
+def complaints_visible_to(user):
+    return m.Complaint.objects.visible_to(user).select_related("facility__division", "routed_to", "created_by")
+
+
+def get_complaint(user, pk) -> m.Complaint:
+    c = complaints_visible_to(user).filter(pk=pk).first()
+    if c is None:
+        raise Http404("complaint not found")
+    return c

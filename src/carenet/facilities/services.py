@@ -389,3 +389,140 @@ def resolve_room_alarm(user, alarm_id: int, closing_code: str, note: str = ""):
 
     require(user, "facilities.console")
     return monitoring_services.resolve(user, alarm_id, closing_code, note, allow=is_room_staff)
+
+
+# ------------------------------------------------------------------ staff records
+
+STAFF_FIELDS = ("name", "role", "certificates", "training_hours", "user", "active")
+
+
+@transaction.atomic
+def update_staff(actor, staff_id: int, **fields) -> m.Staff:
+    """Edit a staff record (post, certificates, training hours, login account `user`, in post or left)."""
+    user = actor
+    s = m.Staff.objects.select_for_update().select_related("facility__division").get(pk=staff_id)
+    require(user, "facilities.staff")
+    require_in_area(user, s.facility.division)
+    unknown = set(fields) - set(STAFF_FIELDS)
+    if unknown:
+        raise FacilityError(_("Unknown field."))
+    if "role" in fields and fields["role"] not in m.Staff.Role.values:
+        raise FacilityError(_("Unknown post."))
+    if "training_hours" in fields and not 0 <= int(fields["training_hours"]) <= 2000:
+        raise FacilityError(_("Enter a name, a post and training hours (0 to 2000)."))
+    if "name" in fields and not str(fields["name"]).strip():
+        raise FacilityError(_("Enter a name, a post and training hours (0 to 2000)."))
+    account = fields.get("user")
+    if account is not None:
+        if account.division_id is None:
+            raise FacilityError(_("This login account has no area."))
+        require_in_area(user, account.division)
+    before = audit.snapshot(s)
+    for k, v in fields.items():
+        setattr(s, k, v)
+    s.save()
+    after = audit.snapshot(s)
+    b, a = audit.diff(before, after)
+    if a:
+        audit.record(AuditLog.Action.UPDATE, s, actor=user, before=b, after=a, division_path=s.facility.division.path,
+                     note="facilities.staff")
+    return s
+
+
+# ------------------------------------------------------------------ complaints (intake → routing → answer → closed)
+
+COMPLAINT_ANSWER_DAYS = 15   # working days from routing to the answer
+COMPLAINT_LOOP = {"received": {"routed", "closed"}, "routed": {"routed", "replied"}, "replied": {"closed", "routed"},
+                  "closed": set()}
+
+
+def street_of(facility: m.Facility) -> Division:
+    """The street / township office that handles a facility's matters by default."""
+    codes = facility.division.path.split("/")
+    return Division.objects.get(code=codes[1]) if len(codes) > 1 else facility.division
+
+
+def _complaint_step(user, c: m.Complaint, target: str, note: str) -> None:
+    if target not in COMPLAINT_LOOP[c.status]:
+        raise FacilityError(_("This step is not possible now."))
+    m.ComplaintStep.objects.create(complaint=c, actor=user, from_status=c.status, to_status=target, note=note[:300])
+    before = c.status
+    c.status = target
+    c.save()
+    audit.record(AuditLog.Action.UPDATE, c, actor=user, before={"status": before}, after={"status": target, "note": note},
+                 division_path=c.facility.division.path, note="facilities.complaint")
+
+
+def _locked_complaint(pk) -> m.Complaint:
+    return m.Complaint.objects.select_for_update().select_related("facility__division", "routed_to").get(pk=pk)
+
+
+@transaction.atomic
+def take_complaint(user, facility: m.Facility, *, summary: str, category: str = "other", channel: str = "phone",
+                   complainant: str = "", phone: str = "", received_on: dt.date | None = None) -> m.Complaint:
+    require(user, "facilities.complaints")
+    require_in_area(user, facility.division)
+    summary = (summary or "").strip()
+    if not summary:
+        raise FacilityError(_("Describe the complaint."))
+    if category not in m.Complaint.Category.values or channel not in m.Complaint.Channel.values:
+        raise FacilityError(_("Choose the channel and the category."))
+    received_on = received_on or today()
+    if received_on > today():
+        raise FacilityError(_("The date received cannot be in the future."))
+    c = m.Complaint.objects.create(facility=facility, summary=summary[:300], category=category, channel=channel,
+                                   complainant=complainant.strip()[:50], phone=phone.strip()[:20],
+                                   received_on=received_on, created_by=user)
+    m.ComplaintStep.objects.create(complaint=c, actor=user, to_status=c.status, note=summary[:300])
+    audit.record(AuditLog.Action.CREATE, c, actor=user, after={"facility": facility.pk, "category": category,
+                                                               "channel": channel},
+                 division_path=facility.division.path, note="facilities.complaint")
+    return c
+
+
+@transaction.atomic
+def route_complaint(user, complaint_id: int, to: Division, handler: str = "", on: dt.date | None = None) -> m.Complaint:
+    """Route (or re-route) a complaint to the office that handles it, inside the user's area; the answer is due
+    COMPLAINT_ANSWER_DAYS working days later."""
+    c = _locked_complaint(complaint_id)
+    require(user, "facilities.complaints_handle")
+    require_in_area(user, c.facility.division)
+    require_in_area(user, to)
+    c.routed_to, c.handler = to, handler.strip()[:50]
+    c.due = einsp.add_working_days(on or today(), COMPLAINT_ANSWER_DAYS)
+    _complaint_step(user, c, m.Complaint.Status.ROUTED,
+                    _("routed to %(to)s %(who)s, answer due %(due)s") % {"to": to.name, "who": c.handler, "due": c.due})
+    return c
+
+
+def _handling_area(c: m.Complaint) -> Division:
+    return c.routed_to or c.facility.division
+
+
+@transaction.atomic
+def answer_complaint(user, complaint_id: int, reply: str) -> m.Complaint:
+    c = _locked_complaint(complaint_id)
+    require(user, "facilities.complaints_handle")
+    require_in_area(user, _handling_area(c))
+    if not (reply or "").strip():
+        raise FacilityError(_("Write the answer given to the complainant."))
+    c.reply = reply.strip()
+    _complaint_step(user, c, m.Complaint.Status.REPLIED, reply)
+    return c
+
+
+@transaction.atomic
+def close_complaint(user, complaint_id: int, note: str) -> m.Complaint:
+    """Close an answered complaint, or one received that is no complaint (duplicate, out of scope) with a reason."""
+    c = _locked_complaint(complaint_id)
+    require(user, "facilities.complaints_handle")
+    require_in_area(user, _handling_area(c))
+    if not (note or "").strip():
+        raise FacilityError(_("Give a reason for closing."))
+    c.closed_at = timezone.now()
+    _complaint_step(user, c, m.Complaint.Status.CLOSED, note)
+    return c
+
+
+def complaint_overdue(c: m.Complaint, on: dt.date | None = None) -> bool:
+    return c.status == m.Complaint.Status.ROUTED and c.due is not None and c.due < (on or today())

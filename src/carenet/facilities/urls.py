@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carenet.facilities import views
+from carenet.facilities import views, views_admin
 
 app_name = "facilities"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     path("stays/<int:pk>/discharge/", views.discharge, name="discharge"),
     path("findings/<int:pk>/", views.finding_step, name="finding_step"),
     path("photos/<int:pk>/", views.photo, name="photo"),
+    path("subsidy-rules/", views_admin.subsidy_rules, name="subsidy_rules"),
+    path("staff/<int:pk>/edit/", views_admin.staff_edit, name="staff_edit"),
+    path("complaints/", views_admin.complaints, name="complaints"),
+    path("complaints/<int:pk>/", views_admin.complaint, name="complaint"),
+    path("complaints/<int:pk>/step/", views_admin.complaint_step, name="complaint_step"),
 ]

@@ -54,7 +54,7 @@ def facility_panel(user, facility) -> dict:
         "findings": findings, "alarms": alarm_stats(alarms, since),
         "recent_alarms": alarms.select_related("elder__resident").order_by("-raised_at")[:10],
         "complaints": facility.complaints.order_by("-received_on")[:10],
-        "open_complaints": facility.complaints.filter(resolved=False).count(),
+        "open_complaints": facility.complaints.exclude(status="closed").count(),
         "homecare": _homecare_anomalies(user, facility=facility),
     }
 
@@ -63,7 +63,7 @@ def ranking(user, *, type_: str = "", division: str = "", status: str = "operati
     """Facilities with score, occupancy, open findings, staffing and complaints, for the district ranking."""
     qs = fsel.with_figures(fsel.facilities_visible_to(user)).annotate(
         care_staff=fsel._count(fm.Staff, Q(active=True, role__in=["nurse", "caregiver"])),
-        open_complaints=fsel._count(fm.Complaint, Q(resolved=False)))
+        open_complaints=fsel._count(fm.Complaint, ~Q(status="closed")))
     if type_:
         qs = qs.filter(type=type_)
     if division:

@@ -189,10 +189,22 @@ class Command(BaseCommand):
                 m.FindingStep.objects.create(finding=finding, actor=inspector, from_status="rectified", to_status="closed",
                                              note="验收合格，销号")
             finding.save()
-        m.Complaint.objects.bulk_create([
-            m.Complaint(facility=rng.choice(operating), received_on=today - dt.timedelta(days=rng.randint(1, 90)),
-                        summary=rng.choice(["饭菜偏咸", "护理员态度不好", "房间空调不制冷", "探视时间太短", "收费不透明"]),
-                        resolved=rng.random() < 0.6) for _ in range(40)])
+        # complaints in every state, through the real services (intake, routing to the street, answer, close)
+        taker = User.objects.filter(role="operator").first() or inspector
+        handler = User.objects.filter(role="district_admin").first() or inspector
+        for i in range(40):
+            fac = rng.choice(operating)
+            cat, text = rng.choice([("food", "饭菜偏咸"), ("staff", "护理员态度不好"), ("care", "房间空调不制冷"),
+                                    ("other", "探视时间太短"), ("fees", "收费不透明")])
+            c = services.take_complaint(taker, fac, summary=text, category=cat, channel=rng.choice(["phone", "hotline", "visit"]),
+                                        complainant=rng.choice(STAFF_NAMES) + "女士", phone=f"139{rng.randint(10000000, 99999999)}",
+                                        received_on=today - dt.timedelta(days=rng.randint(1, 60)))
+            if i % 5:
+                services.route_complaint(handler, c.pk, services.street_of(fac), handler="街道民政办")
+            if i % 5 > 1:
+                services.answer_complaint(handler, c.pk, "已约谈运营方，限期整改，并回访投诉人。")
+            if i % 5 > 2:
+                services.close_complaint(handler, c.pk, "投诉人对处理结果表示满意")
 
         # smart rooms: care-home rooms of simulated elders, with a mattress, smoke detector and air monitor
         helper_path = User.objects.filter(username="helper").values_list("division__path", flat=True).first() or ""
