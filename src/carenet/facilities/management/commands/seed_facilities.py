@@ -190,8 +190,8 @@ class Command(BaseCommand):
                                              note="验收合格，销号")
             finding.save()
         # complaints in every state, through the real services (intake, routing to the street, answer, close)
-        taker = User.objects.filter(role="operator").first() or inspector
-        handler = User.objects.filter(role="district_admin").first() or inspector
+        taker = User.objects.filter(role=Role.OPERATOR, division__level=1).order_by("id").first() or admin
+        handler = admin
         for i in range(40):
             fac = rng.choice(operating)
             cat, text = rng.choice([("food", "饭菜偏咸"), ("staff", "护理员态度不好"), ("care", "房间空调不制冷"),
