@@ -78,7 +78,7 @@ cmd_test() {
   mkdir -p test-artifacts
   local status=0
   if [ "${CI:-}" = "true" ]; then
-    export CARENET_REQUIRE_SERVICES="${CARENET_REQUIRE_SERVICES:-postgres,mqtt,browser}"
+    export CARENET_REQUIRE_SERVICES="${CARENET_REQUIRE_SERVICES:-postgres,mqtt,nats,browser}"
   fi
   local pg_url="${CARENET_TEST_DATABASE_URL:-}"
   if [ -z "$pg_url" ] && pg_answers; then

@@ -1,7 +1,7 @@
 """Shared fixtures, and the rules for tests that need real services.
 
-Tests marked `postgres`, `mqtt` or `browser` run when the service is there and are skipped with a clear
-reason when it is not. With CI=true (or CARENET_REQUIRE_SERVICES=postgres,mqtt,browser) a missing service
+Tests marked `postgres`, `mqtt`, `nats` or `browser` run when the service is there and are skipped with a clear
+reason when it is not. With CI=true (or CARENET_REQUIRE_SERVICES=postgres,mqtt,nats,browser) a missing service
 is a failure instead of a skip, so CI cannot pass while quietly skipping them.
 """
 import os
@@ -29,7 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def required_services() -> set[str]:
     raw = os.environ.get("CARENET_REQUIRE_SERVICES")
     if raw is None and os.environ.get("CI") == "true":
-        raw = "postgres,mqtt,browser"
+        raw = "postgres,mqtt,nats,browser"
     return {s.strip() for s in (raw or "").split(",") if s.strip()}
 
 
@@ -54,6 +54,11 @@ def service_missing(name: str) -> str | None:
                     "postgres://postgres@127.0.0.1:5432/carenet (the README test command does this when PostgreSQL answers).")
     if name == "mqtt" and mqtt_url() is None:
         return "MQTT tests skipped: no broker on 127.0.0.1:1883 and CARENET_TEST_MQTT_URL is not set."
+    if name == "nats":
+        from carenet.monitoring.localnats import nats_server_binary
+
+        if nats_server_binary() is None:
+            return "NATS tests skipped: no nats-server binary (apt-get install nats-server); they start a private one."
     if name == "browser" and not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return f"Browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)."
     return None
@@ -62,7 +67,7 @@ def service_missing(name: str) -> str | None:
 def pytest_collection_modifyitems(config, items):
     required = required_services()
     for item in items:
-        for name in ("postgres", "mqtt", "browser"):
+        for name in ("postgres", "mqtt", "nats", "browser"):
             if item.get_closest_marker(name) is None:
                 continue
             reason = service_missing(name)

@@ -1,0 +1,310 @@
+"""The partitioned ingest worker on NATS JetStream (docs/scale-out.md; `manage.py ingest_worker`).
+
+Each worker holds a share of the stream's partitions through leases in PostgreSQL (partitioned.py). For each
+partition it holds, it (re)creates the partition's durable pull consumer starting right after the sequence
+committed in the database, then loops: fetch a batch → store it with the offset in one transaction
+(partitioned.ingest_batch) → acknowledge. Because the consumer restarts from the database's offset whenever a
+partition changes hands, the messages a dead worker had fetched but not committed come again, in order, and
+anything it had committed but not acknowledged is skipped by sequence.
+
+Threads: the event loop speaks NATS; the database work runs in thread pools (Django connections are per
+thread): `bulk` (partition batches), `urgent` (life-safety messages taken out of a batch first, in a small
+transaction of their own), `lease` (the 1 s lease heartbeat, never queued behind a batch) and `tick` (timer
+rules and escalations, claimed with SKIP LOCKED so every worker may run them).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import close_old_connections, connection
+
+from carenet.monitoring import partitioned, timers
+from carenet.monitoring.partitioned import Item, LeaseLost
+from carenet.monitoring.worker import database_unavailable, is_urgent
+
+log = logging.getLogger("carenet.ingest")
+
+DEFAULT_PARTITIONS = 16
+LEASE_EVERY_S = 1.0
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def stream_config(stream: str, max_age_s: float):
+    from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+    # Limits retention: acknowledged messages stay for max_age, so a partition can be replayed from the
+    # database's offset (a restored database, a new consumer) without the devices sending again.
+    return StreamConfig(name=stream, subjects=[f"{partitioned.SUBJECT_PREFIX}.>"], retention=RetentionPolicy.LIMITS,
+                        storage=StorageType.FILE, max_age=max_age_s, discard=DiscardPolicy.OLD,
+                        duplicate_window=120.0)
+
+
+async def ensure_stream(js, stream: str = partitioned.STREAM, max_age_s: float = 24 * 3600):
+    from nats.js.errors import NotFoundError
+
+    try:
+        return await js.stream_info(stream)
+    except NotFoundError:
+        return await js.add_stream(stream_config(stream, max_age_s))
+
+
+class NatsIngestWorker:
+    def __init__(self, nats_url: str, name: str | None = None, partitions: int = DEFAULT_PARTITIONS,
+                 stream: str = partitioned.STREAM, batch: int = 100, ttl: float = partitioned.LEASE_TTL_S,
+                 tick_every: float = 1.0, eligible: set[int] | None = None, accept_old: bool = False,
+                 bulk_threads: int = 2, fetch_wait: float = 0.5, max_age_s: float = 24 * 3600):
+        self.url = nats_url
+        self.name = name or default_name()
+        self.partitions = partitions
+        self.stream = stream
+        self.batch = batch
+        self.ttl = ttl
+        self.tick_every = tick_every
+        self.eligible = eligible
+        self.accept_old = accept_old
+        self.fetch_wait = fetch_wait
+        self.max_age_s = max_age_s
+        self.held: dict[int, int] = {}               # partition → epoch of our lease
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "skipped": 0, "alarms": 0,
+                      "urgent": 0, "db_retries": 0, "taken": 0, "lost": 0}
+        self.pools = {"bulk": ThreadPoolExecutor(bulk_threads, "bulk"), "urgent": ThreadPoolExecutor(1, "urgent"),
+                      "lease": ThreadPoolExecutor(1, "lease"), "tick": ThreadPoolExecutor(1, "tick")}
+        self.stop: asyncio.Event | None = None
+        self.nc = self.js = None
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    async def db(self, pool: str, fn, *args, **kw):
+        """Run a database function in one of the pools; a lost connection is closed so the next call reconnects."""
+        def call():
+            try:
+                return fn(*args, **kw)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    connection.close()
+                raise
+            finally:
+                close_old_connections()
+        return await asyncio.get_running_loop().run_in_executor(self.pools[pool], call)
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+
+    # -- main -------------------------------------------------------------------------------------------
+    def run(self, max_seconds: float | None = None) -> dict:
+        return asyncio.run(self.main(max_seconds))
+
+    async def main(self, max_seconds: float | None = None, signals: bool = True) -> dict:
+        import nats
+
+        self.stop = asyncio.Event()
+        if signals:
+            self.install_signal_handlers()
+
+        async def disconnected():
+            log.warning("NATS disconnected; reconnecting")
+
+        async def reconnected():
+            log.info("NATS reconnected")
+
+        async def error(exc):
+            log.warning("NATS: %s", exc.__class__.__name__)
+
+        self.nc = await nats.connect(self.url, name=self.name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                                     disconnected_cb=disconnected, reconnected_cb=reconnected, error_cb=error)
+        self.js = self.nc.jetstream()
+        while not self.stop.is_set():
+            try:
+                await ensure_stream(self.js, self.stream, self.max_age_s)
+                break
+            except Exception as exc:
+                log.warning("stream %s not ready (%s); retrying", self.stream, exc)
+                await asyncio.sleep(1)
+        await self.db("lease", partitioned.ensure_partitions, self.stream, self.partitions)
+        log.info("worker %s connected to %s: stream %s, %d partitions", self.name, self.url, self.stream,
+                 self.partitions)
+        background = [asyncio.create_task(self.lease_loop()), asyncio.create_task(self.tick_loop())]
+        try:
+            if max_seconds is None:
+                await self.stop.wait()
+            else:
+                try:
+                    await asyncio.wait_for(self.stop.wait(), max_seconds)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            self.stop.set()
+            for t in background:
+                t.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            try:
+                await self.db("lease", partitioned.release_all, self.stream, self.name, self.partitions, self.held)
+            except Exception as exc:  # the leases then expire by themselves
+                log.warning("could not release the leases (%s); they expire in %.0f s", exc, self.ttl)
+            await self.nc.close()
+            for pool in self.pools.values():
+                pool.shutdown(wait=True)
+        log.info("worker %s stopped: %s", self.name, self.stats)
+        return self.stats
+
+    # -- leases -----------------------------------------------------------------------------------------
+    async def lease_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                changes = await self.db("lease", partitioned.lease_round, self.stream, self.name, self.partitions,
+                                        dict(self.held), ttl=self.ttl, eligible=self.eligible)
+            except Exception as exc:
+                log.warning("lease heartbeat failed (%s); our leases expire in %.0f s without it", exc, self.ttl)
+            else:
+                for p in changes.released | changes.lost:
+                    self.held.pop(p, None)
+                    self.stats["lost"] += p in changes.lost
+                for p, (epoch, last_seq) in changes.acquired.items():
+                    old = self.tasks.pop(p, None)
+                    if old is not None:
+                        old.cancel()
+                    self.held[p] = epoch
+                    self.stats["taken"] += 1
+                    self.tasks[p] = asyncio.create_task(self.consume(p, epoch, last_seq))
+            try:
+                await asyncio.wait_for(self.stop.wait(), LEASE_EVERY_S)
+            except asyncio.TimeoutError:
+                pass
+
+    async def tick_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.stats["alarms"] += await self.db("tick", timers.run_tick)
+            except Exception as exc:
+                log.warning("timer tick failed (%s); the next tick tries again", exc.__class__.__name__)
+            try:
+                await asyncio.wait_for(self.stop.wait(), self.tick_every)
+            except asyncio.TimeoutError:
+                pass
+
+    # -- one partition ----------------------------------------------------------------------------------
+    def durable(self, p: int) -> str:
+        return f"{self.stream}_p{p}"
+
+    async def reset_consumer(self, p: int, last_seq: int) -> None:
+        """The partition's durable pull consumer, (re)created to start right after the committed sequence."""
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        from nats.js.errors import NotFoundError
+
+        try:
+            await self.js.delete_consumer(self.stream, self.durable(p))
+        except NotFoundError:
+            pass
+        await self.js.add_consumer(self.stream, ConsumerConfig(
+            durable_name=self.durable(p), deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last_seq + 1,
+            filter_subject=f"{partitioned.SUBJECT_PREFIX}.{p}.>", ack_policy=AckPolicy.ALL, ack_wait=60.0,
+            max_ack_pending=-1, max_deliver=-1))
+
+    def holds(self, p: int, epoch: int) -> bool:
+        return not self.stop.is_set() and self.held.get(p) == epoch
+
+    async def consume(self, p: int, epoch: int, last_seq: int) -> None:
+        import nats.errors
+
+        sub = None
+        try:
+            while self.holds(p, epoch) and sub is None:
+                try:
+                    await self.reset_consumer(p, last_seq)
+                    sub = await self.js.pull_subscribe_bind(durable=self.durable(p), stream=self.stream)
+                except Exception as exc:
+                    log.warning("partition %d: consumer not ready (%s); retrying", p, exc)
+                    await asyncio.sleep(0.5)
+            while self.holds(p, epoch):
+                try:
+                    msgs = await sub.fetch(self.batch, timeout=self.fetch_wait)
+                except (asyncio.TimeoutError, nats.errors.TimeoutError):
+                    continue
+                except Exception as exc:  # broker restarting, connection lost: the durable consumer waits for us
+                    log.warning("partition %d: fetch failed (%s); retrying", p, exc.__class__.__name__)
+                    await asyncio.sleep(0.5)
+                    continue
+                if not msgs:  # a status reply (e.g. after the broker restarted), not messages
+                    continue
+                if not await self.handle(p, epoch, msgs):
+                    break
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if self.held.get(p) == epoch and not self.stop.is_set():
+                self.held.pop(p, None)
+            if sub is not None:
+                try:
+                    await sub.unsubscribe()
+                except Exception:
+                    pass
+
+    async def handle(self, p: int, epoch: int, msgs) -> bool:
+        """Store a fetched batch and acknowledge it. False when the lease is lost (nothing acknowledged)."""
+        items = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
+        urgent = [i for i in items if is_urgent(i.payload)]
+        rest = items
+        if urgent:  # life-safety first, in a small transaction of its own (the offset moves with the rest)
+            try:
+                out = await self.db("urgent", partitioned.ingest_batch, self.stream, p, self.name, epoch, urgent,
+                                    advance=False, accept_old=self.accept_old, ttl=self.ttl)
+                self.count(out)
+                self.stats["urgent"] += len(urgent)
+                done = {i.seq for i in urgent}
+                rest = [i for i in items if i.seq not in done]
+            except LeaseLost:
+                return self.lost(p)
+            except Exception as exc:
+                log.warning("partition %d: urgent lane failed (%s); the batch carries them", p, exc)
+        attempt = 0
+        while self.holds(p, epoch) or (self.stop.is_set() and self.held.get(p) == epoch):
+            try:
+                out = await self.db("bulk", partitioned.ingest_batch, self.stream, p, self.name, epoch, rest,
+                                    upto=items[-1].seq, accept_old=self.accept_old, ttl=self.ttl)
+                break
+            except LeaseLost:
+                return self.lost(p)
+            except Exception as exc:
+                attempt += 1
+                self.stats["db_retries"] += 1
+                if not database_unavailable(exc):
+                    log.exception("partition %d: batch failed; retrying", p)
+                else:
+                    log.warning("partition %d: database unavailable (%s); keeping %d messages, retry %d", p,
+                                exc.__class__.__name__, len(rest), attempt)
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** min(attempt, 5)))
+        else:
+            return False
+        self.count(out)
+        self.stats["messages"] += len(items)
+        try:
+            await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+        except Exception as exc:  # committed anyway: a redelivery is skipped by sequence
+            log.warning("partition %d: ack failed (%s); a redelivery will be skipped", p, exc.__class__.__name__)
+        return True
+
+    def count(self, out) -> None:
+        r = out.result
+        self.stats["accepted"] += r.accepted
+        self.stats["duplicates"] += r.duplicates
+        self.stats["rejected"] += r.rejected_total - r.duplicates
+        self.stats["alarms"] += len(r.alarm_ids)
+        self.stats["skipped"] += out.skipped
+
+    def lost(self, p: int) -> bool:
+        log.warning("partition %d: lease taken over by another worker; stopping it here", p)
+        self.held.pop(p, None)
+        self.stats["lost"] += 1
+        return False
+
