@@ -101,33 +101,19 @@ def stamp(body, now):
         e["ts"] = now
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--homes", type=int, default=10_000)
-    p.add_argument("--events", type=int, default=60_000)
-    p.add_argument("--rate", type=int, default=5000)
-    p.add_argument("--seconds", type=int, default=20, help="length of the paced latency run")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--per-message", type=int, default=10)
-    p.add_argument("--batch", type=int, default=100, help="messages per bulk transaction in the worker")
-    args = p.parse_args()
-    url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_ingest_bench")
-
+def prepare_district(n_homes):
+    """The bench district: n_homes elders, each with 4 PIRs, an SOS button and a gateway. Returns
+    (homes as (gateway, [pir ids]) in a fixed shuffled order, [(sos device id, elder id)])."""
     from django.core.management import call_command
-    from django.db import connection
 
-    from carenet.devices.models import Device, DeviceEvent, hash_token, demo_token
-    from carenet.monitoring.localbroker import PrivateBroker, mosquitto_available
-    from carenet.monitoring.models import Alarm, MonitorState
+    from carenet.devices.models import Device, demo_token, hash_token
     from carenet.people.models import ElderProfile
 
-    if not mosquitto_available():
-        raise SystemExit("mosquitto is not installed")
-    if ElderProfile.objects.count() < args.homes:
+    if ElderProfile.objects.count() < n_homes:
         if ElderProfile.objects.exists():
             raise SystemExit("bench database holds another district; drop carenet_ingest_bench")
-        call_command("seed", elders=args.homes, seed=11, no_users=True)
-    elders = list(ElderProfile.objects.order_by("id").values_list("id", flat=True)[:args.homes])
+        call_command("seed", elders=n_homes, seed=11, no_users=True)
+    elders = list(ElderProfile.objects.order_by("id").values_list("id", flat=True)[:n_homes])
     if not Device.objects.exists():
         rows = []
         for e in elders:
@@ -148,6 +134,33 @@ def main():
     homes = [(f"B{e}-gw", pirs) for e, pirs in by_home.items()]
     random.Random(1).shuffle(homes)
     soses = list(Device.objects.filter(type="sos_button").values_list("device_id", "elder_id"))
+    return homes, soses
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--homes", type=int, default=10_000)
+    p.add_argument("--events", type=int, default=60_000)
+    p.add_argument("--rate", type=int, default=5000)
+    p.add_argument("--seconds", type=int, default=20, help="length of the paced latency run")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--per-message", type=int, default=10)
+    p.add_argument("--batch", type=int, default=100, help="messages per bulk transaction in the worker")
+    args = p.parse_args()
+    url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_ingest_bench")
+
+
+    from django.db import connection
+
+    from carenet.devices.models import Device, DeviceEvent
+    from carenet.monitoring.localbroker import PrivateBroker, mosquitto_available
+    from carenet.monitoring.models import Alarm, MonitorState
+    from carenet.people.models import ElderProfile
+
+    if not mosquitto_available():
+        raise SystemExit("mosquitto is not installed")
+    homes, soses = prepare_district(args.homes)
+    elders = list(ElderProfile.objects.order_by("id").values_list("id", flat=True)[:args.homes])
     print(f"database {url.split('@')[-1]}: {len(elders)} homes, {Device.objects.count()} devices")
 
     def reset():

@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -70,3 +72,43 @@ def test_a_late_commit_inside_the_overlap_is_still_sent_once(area, home):
     assert [r["id"] for r in sent.fresh(rows)] == [alarm.pk]
     rows, cursor = changed_since(area.operator, cursor)
     assert sent.fresh(rows) == []
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_feed_is_woken_by_notify_not_by_polling(area, home, monkeypatch):
+    """With both re-read intervals set to 30 s, only the worker's NOTIFY can bring the alarm within 5 s."""
+    from carenet.monitoring import consumers
+
+    monkeypatch.setattr(consumers, "POLL_SECONDS", 30.0)
+    monkeypatch.setattr(consumers, "SAFETY_SECONDS", 30.0)
+
+    async def run():
+        comm = _communicator(area.operator)
+        assert (await _first(comm))["alarms"] == []
+        hub = consumers.listener()
+        await asyncio.wait_for(hub.live.wait(), 10)
+        await sync_to_async(ingest)([message(home.device("sos_button"), "sos")])
+        pushed = await comm.receive_json_from(timeout=5)
+        assert [a["type"] for a in pushed["alarms"]] == ["sos"]
+        await comm.disconnect()
+        assert not hub.waiters and hub.task is None  # the last console closed the LISTEN connection
+    async_to_sync(run)()
+
+
+@pytest.mark.postgres
+def test_a_missed_notify_is_caught_by_the_safety_re_read(area, home, monkeypatch):
+    """A change committed without NOTIFY still reaches the console, by the periodic re-read."""
+    from carenet.monitoring import alarms, consumers
+
+    monkeypatch.setattr(consumers, "SAFETY_SECONDS", 0.5)
+    monkeypatch.setattr(alarms, "notify", lambda ids: None)
+
+    async def run():
+        comm = _communicator(area.operator)
+        assert (await _first(comm))["alarms"] == []
+        await asyncio.wait_for(consumers.listener().live.wait(), 10)
+        await sync_to_async(ingest)([message(home.device("sos_button"), "sos")])
+        pushed = await comm.receive_json_from(timeout=5)
+        assert [a["type"] for a in pushed["alarms"]] == ["sos"]
+        await comm.disconnect()
+    async_to_sync(run)()

@@ -124,17 +124,22 @@ def test_http_batch_answers_every_event(home, client):
 
 
 @pytest.mark.django_db
-def test_a_database_data_error_is_isolated_to_its_event(home, monkeypatch):
+@pytest.mark.parametrize("path", ["fast", "old"])
+def test_a_database_data_error_is_isolated_to_its_event(home, monkeypatch, settings, path):
     """The storage step fails for one event (a DataError, as PostgreSQL raises for bad text): that event is
     quarantined with the error, the events before and after it land, and the SOS raises its alarm."""
-    real = ingest_mod._update_devices
+    from carenet.monitoring import fastpath
+
+    settings.CARENET_INGEST_PATH = path
+    module, name = (fastpath, "write_contacts") if path == "fast" else (ingest_mod, "_update_devices")
+    real = getattr(module, name)
 
     def failing(fresh, received):
         if any(c.event_id == "poison" for c, _ in fresh):
             raise DataError("invalid byte sequence for encoding \"UTF8\": 0x00")
         return real(fresh, received)
 
-    monkeypatch.setattr(ingest_mod, "_update_devices", failing)
+    monkeypatch.setattr(module, name, failing)
     pir, sos = home.device("pir", "living"), home.device("sos_button")
     msgs = [RawMessage(json.dumps({"token": demo_token(d.device_id),
                                    "id": eid, "ts": time.time(), "kind": kind}).encode(),
@@ -210,11 +215,16 @@ def test_is_urgent_survives_deep_nesting_and_garbage():
 
 
 @pytest.mark.django_db
-def test_lock_contention_is_retried_not_quarantined(home, monkeypatch):
+@pytest.mark.parametrize("path", ["fast", "old"])
+def test_lock_contention_is_retried_not_quarantined(home, monkeypatch, settings, path):
     """An OperationalError while the database still answers (SQLite's "database is locked", a deadlock) is
     retried as it is: the valid SOS lands and nothing is quarantined."""
+    from carenet.monitoring import fastpath
+
+    settings.CARENET_INGEST_PATH = path
+    module, name = (fastpath, "write_contacts") if path == "fast" else (ingest_mod, "_update_devices")
     monkeypatch.setattr(ingest_mod, "TRANSIENT_RETRIES", (0, 0, 0))
-    real, calls = ingest_mod._update_devices, {"n": 0}
+    real, calls = getattr(module, name), {"n": 0}
 
     def locked_twice(fresh, received):
         calls["n"] += 1
@@ -222,7 +232,7 @@ def test_lock_contention_is_retried_not_quarantined(home, monkeypatch):
             raise OperationalError("database is locked")
         return real(fresh, received)
 
-    monkeypatch.setattr(ingest_mod, "_update_devices", locked_twice)
+    monkeypatch.setattr(module, name, locked_twice)
     sos = home.device("sos_button")
     result = ingest([RawMessage(sos_payload(sos, "sos-1"), "mqtt", f"carenet/v1/dev/{sos.device_id}/up")])
     assert result.accepted == 1 and calls["n"] == 3 and not Quarantine.objects.exists()

@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -282,10 +283,16 @@ def _ts(raw) -> float:
     return value
 
 
-def decode(msg: RawMessage) -> list[Candidate | Rejection]:
+# Only a \u0000 or \uD800-\uDFFF escape can put NUL or a lone surrogate into parsed text (both parsers refuse raw
+# control characters and invalid UTF-8), so without one of these the per-text walk can be skipped (fast path).
+_SUSPECT_TEXT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def decode(msg: RawMessage, parse=parse_json, fast: bool = False) -> list[Candidate | Rejection]:
     """Turn one raw message into candidate events (or rejections, one per bad event).
     Raises Rejection when the whole message is unreadable; never anything else for any input."""
-    body = parse_json(msg.payload)
+    body = parse(msg.payload)
+    check_texts = not fast or _SUSPECT_TEXT.search(msg.payload) is not None
     if not isinstance(body, dict):
         raise Rejection("malformed", "payload must be a JSON object")
     topic_device = device_from_topic(msg.topic) if msg.source == "mqtt" else None
@@ -309,7 +316,8 @@ def decode(msg: RawMessage) -> list[Candidate | Rejection]:
             raw_ref, raw_id = ev.get("device_id"), ev.get("id")
             device_ref = raw_ref if isinstance(raw_ref, str) else (topic_device or "")
             event_id = raw_id if isinstance(raw_id, str) else str(raw_id) if isinstance(raw_id, int) else ""
-            _check_texts(ev)
+            if check_texts:
+                _check_texts(ev)
             if raw_ref is not None and not isinstance(raw_ref, str):
                 raise Rejection("malformed", "device_id must be a string")
             ref = raw_ref or topic_device
@@ -373,16 +381,26 @@ class _Batch:
         self.quarantine.append(quarantine_row(msg, reason, detail, device_ref, event_id))
 
 
-def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False) -> IngestResult:
-    """Store what is valid, quarantine the rest. Raises only when the database connection is lost."""
-    now = now or time.time()
-    batch = _Batch()
-    reject = batch.reject
+def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False,
+           path: str | None = None) -> IngestResult:
+    """Store what is valid, quarantine the rest. Raises only when the database connection is lost.
 
+    path: "fast" (monitoring/fastpath.py, the default) or "old" (ingest_old below, the path before issue 15,
+    kept runnable so bench/ingest_throughput.py compares both in one run); settings.CARENET_INGEST_PATH."""
+    if (path or getattr(settings, "CARENET_INGEST_PATH", "fast")) == "old":
+        return ingest_old(messages, now=now, accept_old=accept_old)
+    from carenet.monitoring.fastpath import ingest_fast
+
+    return ingest_fast(messages, now=now, accept_old=accept_old)
+
+
+def decode_all(messages: list[RawMessage], batch: "_Batch", parse=parse_json, fast=False) -> list[Candidate]:
+    """Decode every message; rejections go to the batch, the candidate events are returned."""
+    reject = batch.reject
     candidates: list[Candidate] = []
     for mi, msg in enumerate(messages):
         try:
-            decoded = decode(msg)
+            decoded = decode(msg, parse, fast)
         except Rejection as rej:
             reject(msg, rej.reason, rej.detail, device_from_topic(msg.topic) or "", index=(mi, None))
             continue
@@ -397,11 +415,13 @@ def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: 
             else:
                 item.index = (mi, ei)
                 candidates.append(item)
+    return candidates
 
-    devices = {d.device_id: d for d in Device.objects.filter(
-        device_id__in={c.device_ref for c in candidates} | {c.via for c in candidates if c.via},
-        active=True).select_related("elder__resident")}
-    accepted: list[tuple[Candidate, Device]] = []
+
+def validate(candidates: list[Candidate], devices: dict, now: float, accept_old: bool, batch: "_Batch") -> list:
+    """(candidate, device) pairs that pass the registry, token, kind, clock and value checks; the rest rejected.
+    `devices` maps device ids to Device rows, or to any object with the same attributes (the fast path's)."""
+    accepted = []
     for cand in candidates:
         device = devices.get(cand.device_ref)
         try:
@@ -419,10 +439,21 @@ def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: 
                 raise Rejection("too_old", f"ts is {(now - cand.ts) / 86400:.1f} days old")
             _check_value(cand.kind, cand.value)
         except Rejection as rej:
-            reject(cand.msg, rej.reason, rej.detail, cand.device_ref, cand.event_id, cand.index)
+            batch.reject(cand.msg, rej.reason, rej.detail, cand.device_ref, cand.event_id, cand.index)
             continue
         accepted.append((cand, device))
+    return accepted
 
+
+def ingest_old(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False) -> IngestResult:
+    """The path before issue 15: stdlib json, ORM objects per event and device, bulk_create, one UPDATE per row."""
+    now = now or time.time()
+    batch = _Batch()
+    candidates = decode_all(messages, batch)
+    devices = {d.device_id: d for d in Device.objects.filter(
+        device_id__in={c.device_ref for c in candidates} | {c.via for c in candidates if c.via},
+        active=True).select_related("elder__resident")}
+    accepted = validate(candidates, devices, now, accept_old, batch)
     _store_isolating(accepted, batch)
     write_quarantine(batch.quarantine)
     return batch.result
@@ -431,7 +462,7 @@ def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: 
 TRANSIENT_RETRIES = (0.2, 0.5, 1.0, 2.0)  # seconds; a deadlock, lock timeout or SQLite "database is locked"
 
 
-def _store_isolating(items: list[tuple[Candidate, Device]], batch: _Batch, top: bool = True) -> None:
+def _store_isolating(items: list[tuple[Candidate, Device]], batch: _Batch, top: bool = True, store=None) -> None:
     """Store the events in one transaction; if that fails for any reason but a lost connection, store each half
     on its own, down to the single event that fails, which is quarantined. The others land.
 
@@ -439,13 +470,14 @@ def _store_isolating(items: list[tuple[Candidate, Device]], batch: _Batch, top: 
     locked") is first retried as it is, so lock contention never quarantines a valid event."""
     if not items:
         return
+    store = store or _store
     retries = list(TRANSIENT_RETRIES) if top or len(items) == 1 else []
     error: Exception | None = None
     while True:
         try:
             part = _Batch()
             with transaction.atomic():
-                _store(items, part)
+                store(items, part)
             break
         except Exception as exc:
             if connection_lost(exc):
@@ -459,8 +491,8 @@ def _store_isolating(items: list[tuple[Candidate, Device]], batch: _Batch, top: 
     if error is not None:
         if len(items) > 1:
             mid = len(items) // 2
-            _store_isolating(items[:mid], batch, top=False)
-            _store_isolating(items[mid:], batch, top=False)
+            _store_isolating(items[:mid], batch, top=False, store=store)
+            _store_isolating(items[mid:], batch, top=False, store=store)
             return
         exc = error
         cand, device = items[0]

@@ -60,12 +60,19 @@ HEARTBEAT_INTERVAL_S = 1800
 
 def config_for(elder, overrides: dict | None):
     resident = elder.resident
+    return profile_config({"care_level": elder.care_level, "living": elder.living, "dementia": elder.dementia,
+                           "resident__lat": resident.lat, "resident__lon": resident.lon}, overrides)
+
+
+def profile_config(elder: dict, overrides: dict | None):
+    """The engine configuration from an elder's values (care_level, living, dementia, resident__lat/lon)."""
     profile = {
-        "care_level": CARE_LEVEL_FOR_ENGINE.get(elder.care_level, 0),
-        "living_alone": elder.living == "alone",
-        "dementia": elder.dementia,
+        "care_level": CARE_LEVEL_FOR_ENGINE.get(elder["care_level"], 0),
+        "living_alone": elder["living"] == "alone",
+        "dementia": elder["dementia"],
         "heartbeat_interval_s": HEARTBEAT_INTERVAL_S,
     }
-    if elder.dementia and resident.lat is not None and resident.lon is not None:
-        profile["geofence"] = {"lat": resident.lat, "lon": resident.lon, "radius_m": 500}
+    lat, lon = elder["resident__lat"], elder["resident__lon"]
+    if elder["dementia"] and lat is not None and lon is not None:
+        profile["geofence"] = {"lat": lat, "lon": lon, "radius_m": 500}
     return engine.config_from_profile(profile, overrides or None)

@@ -65,6 +65,9 @@ def is_urgent(payload: bytes, now: float | None = None) -> bool:
         return False  # malformed: the bulk lane quarantines it with the reason
 
 
+INGEST_PATHS = ("fast", "old")  # ingest(path=...): the fast path of issue 15, or the old one for comparison
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """What ingest() lets escape when the database cannot be reached. Every other failure ingest() has already
     isolated to its message (quarantined); a DataError or a bug that still escapes is handled one message at
@@ -80,6 +83,7 @@ def parse_mqtt_url(url: str) -> tuple[str, int]:
 EXIT_WEDGED = 3           # the process exits with this when it can no longer make progress
 STALL_TIMEOUT_S = 120.0   # messages waiting and no batch finished for this long: restart
 HEALTH_EVERY_S = 1.0
+PARTITIONS_EVERY_S = 3600.0
 
 
 def default_health_file(client_id: str) -> str:
@@ -101,7 +105,7 @@ class IngestWorker:
     def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 100,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
                  subscription: str = SUBSCRIPTION, accept_old: bool = False, health_file: str | None = None,
-                 stall_timeout: float = STALL_TIMEOUT_S):
+                 stall_timeout: float = STALL_TIMEOUT_S, path: str | None = None):
         self.host, self.port = parse_mqtt_url(mqtt_url)
         self.client_id = client_id
         self.batch_size = batch_size
@@ -117,6 +121,7 @@ class IngestWorker:
         self.tick_gate.set()
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
         self.accept_old = accept_old
+        self.path = path
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -250,7 +255,7 @@ class IngestWorker:
         while True:
             try:
                 try:
-                    result = ingest(raws, accept_old=self.accept_old)
+                    result = ingest(raws, accept_old=self.accept_old, path=self.path)
                 except Exception as exc:
                     if database_unavailable(exc):
                         raise
@@ -285,7 +290,7 @@ class IngestWorker:
         total = IngestResult()
         for raw in raws:
             try:
-                part = ingest([raw], accept_old=self.accept_old)
+                part = ingest([raw], accept_old=self.accept_old, path=self.path)
             except Exception as exc:
                 if database_unavailable(exc):
                     raise
@@ -306,7 +311,11 @@ class IngestWorker:
                 total.rejected[reason] += n
         return total
 
+    partitions_checked = 0.0
+
     def _tick(self) -> None:
+        if time.monotonic() - self.partitions_checked > PARTITIONS_EVERY_S:
+            self._ensure_partitions()
         if not self.tick_gate.is_set():
             return
         try:
@@ -317,6 +326,19 @@ class IngestWorker:
                 connection.close()
             else:
                 log.exception("timer tick failed; the next tick tries again")
+
+    def _ensure_partitions(self) -> None:
+        """The coming months of the event table exist before events need them (PostgreSQL; see partitions.py)."""
+        from carenet.devices.partitions import ensure_partitions
+
+        self.partitions_checked = time.monotonic()
+        try:
+            for name in ensure_partitions():
+                log.info("created event partition %s", name)
+        except Exception as exc:  # the default partition takes the events meanwhile; try again next hour
+            log.warning("could not create the coming event partitions (%s)", exc.__class__.__name__)
+            if database_unavailable(exc):
+                connection.close()
 
     # -- liveness -------------------------------------------------------------------------------
     def waiting(self) -> int:
