@@ -52,8 +52,9 @@ class PrivateBroker:
     """A Mosquitto process with on-disk persistence, so a stop and start keeps queued QoS 1 messages.
     `settings` are extra mosquitto.conf lines (e.g. shipped_durability_settings())."""
 
-    def __init__(self, workdir: Path, settings: str = ""):
-        self.port = free_port()
+    def __init__(self, workdir: Path, settings: str = "", port: int | None = None):
+        self.fixed_port = port is not None  # a port range given to this process (benchmarks): never another
+        self.port = port or free_port()
         self.dir = workdir
         self.conf = workdir / "mosquitto.conf"
         base = (f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
@@ -91,7 +92,7 @@ class PrivateBroker:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-            if self.started_once:  # a restart must keep its port (clients reconnect to it)
+            if self.started_once or self.fixed_port:  # a restart must keep its port (clients reconnect to it)
                 break
             old = self.port
             self.port = free_port()

@@ -101,6 +101,7 @@ class IngestWorker:
     urgent_thread: threading.Thread | None = None
     loop_started = False
     health_file: str | None = None
+    path: str | None = None  # the ingest implementation (None: settings.CARENET_INGEST_PATH)
 
     def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 100,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
