@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from carenet.monitoring import alarms, engine
-from carenet.monitoring.ingest import (MAX_BYTES, MAX_DEPTH, LAST_SEEN_RESOLUTION, IngestResult, RawMessage,
+from carenet.monitoring.ingest import (MAX_BYTES, PATHS, MAX_DEPTH, LAST_SEEN_RESOLUTION, IngestResult, RawMessage,
                                        _Batch, _store_isolating, decode_all, nesting_depth, parse_json, validate,
                                        write_quarantine)
 from carenet.monitoring.state import profile_config
@@ -91,6 +91,9 @@ def ingest_fast(messages: list[RawMessage], *, now: float | None = None, accept_
     _store_isolating(accepted, batch, store=store_fast)
     write_quarantine(batch.quarantine)
     return batch.result
+
+
+PATHS["fast"] = ingest_fast
 
 
 def store_fast(items, part: _Batch) -> None:
@@ -258,7 +261,7 @@ def write_contacts(fresh, received: dt.datetime) -> None:
 # ---- rules ---------------------------------------------------------------------------------------------
 CONFIG_TTL_S = 30.0  # a staff change to an elder's profile reaches the rules within this (overrides at once)
 _profiles: dict[int, tuple[float, dict]] = {}
-_configs: dict[tuple[int, str], tuple[float, object]] = {}
+_configs: dict[tuple, tuple[float, object]] = {}
 
 
 def elder_profiles(elder_ids) -> dict[int, dict]:
@@ -277,12 +280,15 @@ def elder_profiles(elder_ids) -> dict[int, dict]:
 
 
 def config_for_elder(elder_id: int, profile: dict, overrides: dict):
-    key = (elder_id, _json(overrides) if overrides else "")
-    now = time.monotonic()
+    """The engine configuration, shared by every elder with the same profile values and overrides (the rules
+    never change a configuration)."""
+    geo = (profile["resident__lat"], profile["resident__lon"]) if profile["dementia"] else None
+    key = (profile["care_level"], profile["living"], profile["dementia"], geo, _json(overrides) if overrides else "")
     hit = _configs.get(key)
-    if hit is None or hit[0] < now:
-        hit = (now + CONFIG_TTL_S, profile_config(profile, overrides))
-        _configs[key] = hit
+    if hit is None:
+        if len(_configs) > 100_000:
+            _configs.clear()
+        hit = _configs[key] = (0.0, profile_config(profile, overrides))
     return hit[1]
 
 

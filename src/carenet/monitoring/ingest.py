@@ -383,15 +383,13 @@ class _Batch:
 
 def ingest(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False,
            path: str | None = None) -> IngestResult:
-    """Store what is valid, quarantine the rest. Raises only when the database connection is lost.
+    """Store what is valid, quarantine the rest. Raises only when the database connection is lost. path: "fast"
+    (fastpath.py, default) or "old" (ingest_old, before issue 15, kept for benchmarks); CARENET_INGEST_PATH."""
+    impl = PATHS[path or getattr(settings, "CARENET_INGEST_PATH", "fast")]
+    return impl(messages, now=now, accept_old=accept_old)
 
-    path: "fast" (monitoring/fastpath.py, the default) or "old" (ingest_old below, the path before issue 15,
-    kept runnable so bench/ingest_throughput.py compares both in one run); settings.CARENET_INGEST_PATH."""
-    if (path or getattr(settings, "CARENET_INGEST_PATH", "fast")) == "old":
-        return ingest_old(messages, now=now, accept_old=accept_old)
-    from carenet.monitoring.fastpath import ingest_fast
 
-    return ingest_fast(messages, now=now, accept_old=accept_old)
+PATHS: dict = {}  # "old": ingest_old (below); "fast": registered by monitoring/fastpath.py (imported by apps.py)
 
 
 def decode_all(messages: list[RawMessage], batch: "_Batch", parse=parse_json, fast=False) -> list[Candidate]:
@@ -459,6 +457,7 @@ def ingest_old(messages: list[RawMessage], *, now: float | None = None, accept_o
     return batch.result
 
 
+PATHS["old"] = ingest_old
 TRANSIENT_RETRIES = (0.2, 0.5, 1.0, 2.0)  # seconds; a deadlock, lock timeout or SQLite "database is locked"
 
 
