@@ -39,6 +39,35 @@ def _storage():
     return media_storage
 
 
+class Department(models.Model):
+    """A department or office that handles convenience-service items (民政、医保、人社、公安户政…), with its own
+    logins (`DepartmentMember`, role `department`). Requests are routed to a department record, not to a name."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("division"))
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        verbose_name = _("department")
+        ordering = ["division__path", "code"]
+        constraints = [models.UniqueConstraint(fields=["division", "name"], name="civic_department_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class DepartmentMember(models.Model):
+    """A login that works for one department: it sees and handles only requests routed there."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="members")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="civic_department")
+
+
 class ServiceItem(models.Model):
     """One convenience service item (便民服务事项), editable by the district. Open311: a service."""
 
@@ -46,6 +75,8 @@ class ServiceItem(models.Model):
     name = models.CharField(_("name"), max_length=60)
     category = models.CharField(_("category"), max_length=30, db_index=True)
     department = models.CharField(_("department"), max_length=60)
+    unit = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="items",
+                             verbose_name=_("responsible department"))
     documents = models.JSONField(_("documents needed"), default=list, blank=True)
     fields = models.JSONField(_("form fields"), default=list, blank=True)
     deadline_days = models.PositiveSmallIntegerField(_("deadline (working days)"), default=5)
@@ -98,6 +129,8 @@ class ServiceRequest(models.Model):
     state = models.CharField(_("status"), max_length=12, choices=RequestState.choices,
                              default=RequestState.SUBMITTED, db_index=True)
     routed_to = models.CharField(_("handled by"), max_length=60, blank=True)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="requests", verbose_name=_("department"))
     clock_from = models.DateField(null=True, blank=True)
     due_on = models.DateField(_("due"), null=True, blank=True, db_index=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)

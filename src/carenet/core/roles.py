@@ -11,6 +11,7 @@ class Role:
     HELPER = "helper"
     SUPERVISOR = "supervisor"
     EVALUATOR = "evaluator"
+    DEPARTMENT = "department"
 
     CHOICES = [
         (DISTRICT_ADMIN, _("District administrator")),
@@ -21,6 +22,7 @@ class Role:
         (HELPER, _("Helper / provider staff")),
         (SUPERVISOR, _("Supervisor / auditor")),
         (EVALUATOR, _("Facility evaluator (third party)")),
+        (DEPARTMENT, _("Department staff (convenience services)")),
     ]
 
 
@@ -38,6 +40,9 @@ CAPABILITIES = {
     Role.HELPER: {"people.view"},
     Role.SUPERVISOR: {"people.view", "people.export", "health.view", "audit.view", "assistance.view"},
     Role.EVALUATOR: set(),
+    # A department's own login (民政、医保、人社…, civic.Department): sees and handles only the convenience-service
+    # requests routed to its department (civic.selectors narrows every read; civic.services checks every act).
+    Role.DEPARTMENT: {"civic.view", "civic.handle"},
 }
 
 
