@@ -57,7 +57,7 @@ def upload(request, key):
             messages.error(request, _("The file is larger than 20 MB. Import it in parts."))
         else:
             try:
-                staged = imports.stage(importer, request.user, file.name, file.read())
+                staged = imports.stage(importer, request.user, file.name, file.read(), params=request.GET.dict())
             except FileError as exc:
                 messages.error(request, str(exc))
             else:
@@ -115,7 +115,7 @@ def save_mapping(request, key, pk):
             labels = "、".join(importer.schema.column(k).label for k in dupes)
             messages.error(request, _("Each field can come from one column only: %(labels)s.") % {"labels": labels})
             return redirect(reverse("import_preview", kwargs={"key": importer.key, "pk": staged.pk}) + "?map=1")
-        imports.save_mapping(importer, request.user, lay, mapping, source_name=staged.filename)
+        imports.save_mapping(importer, request.user, lay, mapping, source_name=staged.filename, params=staged.params)
     return redirect("import_preview", key=importer.key, pk=staged.pk)
 
 
@@ -124,12 +124,8 @@ def save_mapping(request, key, pk):
 def confirm(request, key, pk):
     importer = _importer(request, key)
     staged = _upload(request, importer, pk)
-    try:
-        run = imports.run(importer, staged, request.user)
-    except FileError as exc:
-        messages.error(request, str(exc))
-        return redirect("import_preview", key=importer.key, pk=staged.pk)
-    return redirect("import_result", key=importer.key, pk=run.pk)
+    queued = imports.start(importer, staged, request.user)  # a background job; the result page follows it
+    return redirect("import_result", key=importer.key, pk=queued.pk)
 
 
 @login_required
@@ -144,7 +140,11 @@ def discard(request, key, pk):
 def result(request, key, pk):
     importer = _importer(request, key)
     run = get_object_or_404(ImportRun, pk=pk, importer=importer.key, user=request.user)
-    return render(request, "core/import_result.html", {**_common(importer), "run": run})
+    done = run.status == ImportRun.Status.DONE
+    context = {**_common(importer), "run": run, "next": importer.result_url(run) if done else ""}
+    if request.headers.get("HX-Request"):
+        return render(request, "core/_import_progress.html", context)
+    return render(request, "core/import_result.html", context)
 
 
 @login_required

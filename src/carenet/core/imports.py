@@ -24,7 +24,7 @@ from carenet.core.tabular import (IGNORE, CellError, Column, FileError, Layout, 
 from carenet.core.tabular.header import header_key
 
 __all__ = ["Column", "Schema", "Row", "Importer", "Context", "FileError", "MappingNeeded", "CellError", "register",
-           "get", "stage", "preview", "save_mapping", "run", "import_file"]
+           "get", "stage", "preview", "save_mapping", "start", "run", "import_file"]
 
 log = logging.getLogger(__name__)
 STAGED_FOR = dt.timedelta(days=1)
@@ -38,7 +38,9 @@ class Context:
     importer: "Importer"
     filename: str = ""
     run: ImportRun | None = None      # set during write()
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=timezone.localdate)
+    params: dict = field(default_factory=dict)    # the importer's cleaned params (check_params), e.g. a source id
+    outcome: dict = field(default_factory=dict)   # write() may leave ids here; kept on ImportRun.outcome
 
 
 class Importer:
@@ -60,6 +62,20 @@ class Importer:
         """Write the rows that passed, through your app's services (each write audited). It runs inside one
         transaction with the others: raise to roll the whole import back."""
         raise NotImplementedError
+
+    def check_params(self, user, params: dict) -> dict:
+        """Clean the upload page's query parameters (e.g. ?source=12) for this user; raise FileError (or Denied)
+        to refuse. Called when the file is staged and again when the job runs. Unknown parameters are dropped."""
+        return {}
+
+    def mapping_scope(self, params: dict) -> str:
+        """Saved column mappings are kept per (importer, scope, header signature): return e.g. "source:12" to keep
+        one department source's choices apart from another's with the same headers."""
+        return ""
+
+    def result_url(self, run: ImportRun) -> str:
+        """A page to show after the import (the result page links to it), e.g. the load it created."""
+        return ""
 
     def display(self, row: Row, column: Column) -> str:
         """A normalised value as the preview shows it (ID numbers masked)."""
@@ -152,28 +168,30 @@ class DivisionLookup:
 
 # --- the pipeline ---------------------------------------------------------------------------------------------
 
-def _saved_mapping(importer: Importer, sheets) -> tuple[dict, list[ColumnMapping]]:
+def _saved_mapping(importer: Importer, sheets, params: dict | None = None) -> tuple[dict, list[ColumnMapping]]:
     signatures = {lay.signature for s in sheets if (lay := layout(s, importer.schema))}
-    saved = list(ColumnMapping.objects.filter(importer=importer.key, signature__in=signatures))
+    saved = list(ColumnMapping.objects.filter(importer=importer.key, scope=importer.mapping_scope(params or {}),
+                                              signature__in=signatures))
     mapping: dict = {}
     for m in saved:
         mapping.update(m.mapping)
     return mapping, saved
 
 
-def _parse(importer: Importer, sheets, user, *, require_mapping: bool) -> Parsed:
-    mapping, _ = _saved_mapping(importer, sheets)
+def _parse(importer: Importer, sheets, user, *, require_mapping: bool, params: dict | None = None) -> Parsed:
+    mapping, _ = _saved_mapping(importer, sheets, params)
     return parse(sheets, importer.schema, mapping, kinds={"division": DivisionLookup(user)},
                  require_mapping=require_mapping)
 
 
-def stage(importer: Importer, user, filename: str, data: bytes) -> ImportUpload:
+def stage(importer: Importer, user, filename: str, data: bytes, params: dict | None = None) -> ImportUpload:
     """Keep an upload (encrypted) for its preview. Refuses, with FileError, a file that cannot be read at all."""
     require(user, importer.capability)
+    clean = importer.check_params(user, params or {})
     read_file(data, filename)
     ImportUpload.objects.filter(created__lt=timezone.now() - STAGED_FOR).delete()
     return ImportUpload.objects.create(importer=importer.key, user=user, filename=filename[:200],
-                                       data_enc=pii.encrypt_bytes(data))
+                                       data_enc=pii.encrypt_bytes(data), params=clean)
 
 
 @dataclass
@@ -191,10 +209,10 @@ def preview(importer: Importer, upload: ImportUpload, user) -> Preview:
     """The file as it would be imported, with nothing written: layouts, first rows, counts."""
     require(user, importer.capability)
     sheets = read_file(pii.decrypt_bytes(upload.data_enc), upload.filename)
-    parsed = _parse(importer, sheets, user, require_mapping=False)
+    parsed = _parse(importer, sheets, user, require_mapping=False, params=upload.params)
     needs = bool(parsed.missing)
     if not needs:
-        importer.validate(parsed.rows, Context(user, importer, upload.filename))
+        importer.validate(parsed.rows, Context(user, importer, upload.filename, params=upload.params))
     from carenet.core.tabular.normalise import as_text
     samples = {}
     for sheet in sheets:
@@ -214,13 +232,14 @@ def _mask_sample(text: str) -> str:
 
 
 @transaction.atomic
-def save_mapping(importer: Importer, user, lay: Layout, mapping: dict[str, str], source_name: str = "") -> ColumnMapping:
+def save_mapping(importer: Importer, user, lay: Layout, mapping: dict[str, str], source_name: str = "",
+                 params: dict | None = None) -> ColumnMapping:
     """Save the staff's choice of which header feeds which column, for every later file of this source."""
     require(user, importer.capability)
     known = {c.key for c in importer.schema.columns}
     clean = {h: (k if k in known else IGNORE) for h, k in mapping.items() if h}
     obj, created = ColumnMapping.objects.update_or_create(
-        importer=importer.key, signature=lay.signature,
+        importer=importer.key, scope=importer.mapping_scope(params or {}), signature=lay.signature,
         defaults={"headers": lay.headers, "mapping": clean, "source_name": source_name[:100], "created_by": user})
     audit.record(AuditLog.Action.CREATE if created else AuditLog.Action.UPDATE, obj, actor=user,
                  after={"importer": importer.key, "mapping": clean},
@@ -228,45 +247,39 @@ def save_mapping(importer: Importer, user, lay: Layout, mapping: dict[str, str],
     return obj
 
 
+def start(importer: Importer, upload: ImportUpload, user) -> ImportRun:
+    """Queue the import of a staged upload as a background job (core.import_jobs): the run is created now and
+    the job starts once this transaction has committed. The result page follows its progress."""
+    from carenet.core import import_jobs
+
+    require(user, importer.capability)
+    with transaction.atomic():
+        queued = ImportRun.objects.create(
+            importer=importer.key, user=user, division_path=user.division.path if user.division_id else "",
+            filename=upload.filename, params=upload.params, upload=upload, status=ImportRun.Status.QUEUED)
+        import_jobs.launch(queued)
+    return queued
+
+
 def run(importer: Importer, upload: ImportUpload, user) -> ImportRun:
-    """Import a staged upload: every valid row in one transaction, or none. The upload is deleted afterwards."""
+    """Import a staged upload now, in this thread (commands, tests). The upload is deleted afterwards."""
     data = pii.decrypt_bytes(upload.data_enc)
-    imported = import_file(importer, data, upload.filename, user)
+    imported = import_file(importer, data, upload.filename, user, params=upload.params)
     upload.delete()
     return imported
 
 
-def import_file(importer: Importer, data: bytes, filename: str, user) -> ImportRun:
-    """Read, validate and write a file in one go (the confirm step, commands and tests).
+def import_file(importer: Importer, data: bytes, filename: str, user, params: dict | None = None) -> ImportRun:
+    """Read, validate and write a file in one go, in this thread (commands, scripts, tests).
 
     Raises FileError / MappingNeeded when the file as a whole cannot be read. A failure while writing rolls
     everything back and returns a FAILED run that says nothing was imported."""
+    from carenet.core import import_jobs
+
     require(user, importer.capability)
-    parsed = _parse(importer, read_file(data, filename), user, require_mapping=True)
-    ctx = Context(user, importer, filename)
-    importer.validate(parsed.rows, ctx)
-    good, bad = parsed.accepted, parsed.rejected
-    division_path = user.division.path if user.division_id else ""
-    sheets = [{"sheet": lay.sheet, "header_row": lay.header_row, "mapping": lay.mapping()} for lay in parsed.layouts]
-    report = rejects_xlsx(importer.schema, bad) if bad else None
-    try:
-        with transaction.atomic():
-            ctx.run = ImportRun.objects.create(importer=importer.key, user=user, division_path=division_path,
-                                               filename=filename[:200], sheets=sheets, total=len(parsed.rows),
-                                               accepted=len(good), rejected=len(bad), report=report)
-            if good:
-                importer.write(good, ctx)
-            audit.record(AuditLog.Action.IMPORT, actor=user, model="core.importrun", object_id=str(ctx.run.pk),
-                         object_repr=f"{importer.key}: {filename}"[:200], division_path=division_path,
-                         note=f"rows={len(parsed.rows)} accepted={len(good)} rejected={len(bad)}")
-            return ctx.run
-    except Exception as exc:
-        log.exception("import %s of %s failed; rolled back", importer.key, filename)
-        failed = ImportRun.objects.create(
-            importer=importer.key, user=user, division_path=division_path, filename=filename[:200], sheets=sheets,
-            status=ImportRun.Status.FAILED, total=len(parsed.rows), accepted=0, rejected=len(bad), report=report,
-            message=f"写入时出错（{exc.__class__.__name__}），已全部撤销，没有导入任何一行。请稍后重试或联系管理员。")
-        audit.record(AuditLog.Action.IMPORT, actor=user, model="core.importrun", object_id=str(failed.pk),
-                     object_repr=f"{importer.key}: {filename}"[:200], division_path=division_path,
-                     note=f"failed and rolled back: {exc.__class__.__name__}")
-        return failed
+    params = importer.check_params(user, params or {})
+    parsed = _parse(importer, read_file(data, filename), user, require_mapping=True, params=params)
+    started = ImportRun.objects.create(
+        importer=importer.key, user=user, division_path=user.division.path if user.division_id else "",
+        filename=filename[:200], params=params, status=ImportRun.Status.RUNNING, started=timezone.now())
+    return import_jobs.write_run(importer, parsed, Context(user, importer, filename, params=params), started)

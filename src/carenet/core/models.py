@@ -131,6 +131,7 @@ class ColumnMapping(models.Model):
     """The column mapping a user chose for one source layout (importer + header signature), reused next time."""
 
     importer = models.CharField(max_length=60)
+    scope = models.CharField(max_length=60, blank=True, default="")  # Importer.mapping_scope(params), e.g. a source
     signature = models.CharField(max_length=32)
     headers = models.JSONField(default=list)   # the header texts, to show which layout this was
     mapping = models.JSONField(default=dict)   # header text → column key ("" = not imported)
@@ -139,7 +140,8 @@ class ColumnMapping(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["importer", "signature"], name="columnmapping_unique_source")]
+        constraints = [models.UniqueConstraint(fields=["importer", "scope", "signature"],
+                                               name="columnmapping_unique_scoped_source")]
 
 
 class ImportUpload(models.Model):
@@ -149,6 +151,7 @@ class ImportUpload(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=200)
     data_enc = models.BinaryField()
+    params = models.JSONField(default=dict, blank=True)  # the importer's cleaned params (e.g. a source id)
     created = models.DateTimeField(auto_now_add=True)
 
 
@@ -157,6 +160,8 @@ class ImportRun(models.Model):
     (ID numbers masked) for the uploader to download."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed, nothing imported")
 
@@ -172,6 +177,14 @@ class ImportRun(models.Model):
     accepted = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     report = models.BinaryField(null=True, blank=True)
+    # The background job (core.imports.execute): the staged file it reads, its progress and a log staff can read.
+    upload = models.ForeignKey(ImportUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    params = models.JSONField(default=dict, blank=True)
+    outcome = models.JSONField(default=dict, blank=True)   # what the importer's write() wants to remember
+    progress = models.PositiveSmallIntegerField(default=0)
+    log = models.TextField(blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

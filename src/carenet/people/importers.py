@@ -13,7 +13,7 @@ from carenet.core.tabular import YearMonth
 from carenet.core.tabular.header import ALIASES
 from carenet.people.services import DUPLICATE_ID_MESSAGE_ZH
 from carenet.people import selectors, services
-from carenet.people.models import ElderProfile, EmergencyContact, HealthArchive, Resident
+from carenet.people.models import Resident
 
 LIVING = {"独居": "alone", "空巢": "empty_nest", "与子女同住": "with_children", "养老机构": "care_home"}
 CARE = {"能力完好": "intact", "轻度失能": "mild", "中度失能": "moderate", "重度失能": "severe"}
@@ -73,18 +73,18 @@ class ElderImporter(Importer):
                 row.error(DUPLICATE_ID_MESSAGE_ZH)  # nothing about the record found (docs: Privacy)
 
     def write(self, rows, ctx):
-        """Through the people services, like a record typed in by hand: each part audited."""
+        """Through the people service for bulk registration: the same records and audit rows as typing each
+        elder in, written with one INSERT per table."""
+        entries = []
         for row in rows:
             division, parsed = row["division"], row.data["id"]
-            resident = Resident(name=row["name"], sex=row["sex"] or parsed.sex, birth_date=parsed.birth_date,
-                                phone=row.get("phone", ""), address=row.get("address", ""), division=division)
-            services.register_resident(ctx.user, resident, parsed.number,
-                                       hukou="rural" if division.code[9:12] >= "200" else "urban")
-            elder = services.save_elder(ctx.user, ElderProfile(resident=resident, living=row["living"] or "with_children",
-                                                               care_level=row["care"] or "intact"),
-                                        categories=row.get("categories", []))
-            services.save_health_archive(ctx.user, HealthArchive(elder=elder))
-            if row["contact"]:
-                services.save_contact(ctx.user, EmergencyContact(
-                    elder=elder, order=1, name=row["contact"], relation=row.get("contact_relation", "") or "家属",
-                    phone=row["contact_phone"]))
+            entries.append({
+                "resident": Resident(name=row["name"], sex=row["sex"] or parsed.sex, birth_date=parsed.birth_date,
+                                     phone=row.get("phone", ""), address=row.get("address", ""), division=division),
+                "id_number": parsed.number, "hukou": "rural" if division.code[9:12] >= "200" else "urban",
+                "living": row["living"] or "with_children", "care_level": row["care"] or "intact",
+                "categories": row.get("categories", []),
+                "contact": {"name": row["contact"], "relation": row.get("contact_relation", "") or "家属",
+                            "phone": row["contact_phone"]} if row["contact"] else None,
+            })
+        services.import_elders(ctx.user, entries)

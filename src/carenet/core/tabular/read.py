@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 
 MAX_CELLS = 2_000_000  # about 20,000 rows of 100 columns; beyond that the upload is refused, not truncated
@@ -70,20 +72,64 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
                         "否则请用 Excel 或 WPS 打开后重新保存。") from None
     sheets = []
     try:
-        for ws in wb.worksheets:
-            if getattr(ws, "sheet_state", "visible") != "visible":
-                continue
-            sheets.append(Sheet(ws.title, _trim([list(r) for r in ws.iter_rows(values_only=True)])))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for ws in wb.worksheets:
+                if getattr(ws, "sheet_state", "visible") != "visible":
+                    continue
+                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                fill_down(rows, _xlsx_merged(archive, getattr(ws, "_worksheet_path", "")))
+                sheets.append(Sheet(ws.title, _trim(rows)))
     finally:
         wb.close()
     return sheets
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Za-z]+[0-9]+):([A-Za-z]+[0-9]+)"')
+
+
+def _xlsx_merged(archive: zipfile.ZipFile, path: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of a sheet as (first row, last row, first column, last column), 0-based and inclusive.
+    The read-only reader does not give them; they are a list of <mergeCell ref="A3:A7"/> in the sheet's XML."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        xml = archive.read(path.lstrip("/"))
+    except (KeyError, ValueError):
+        return []
+    out = []
+    for first, last in _MERGE.findall(xml):
+        min_col, min_row, max_col, max_row = range_boundaries(f"{first.decode()}:{last.decode()}")
+        out.append((min_row - 1, max_row - 1, min_col - 1, max_col - 1))
+    return out
+
+
+def fill_down(rows: list[list], merged: list[tuple[int, int, int, int]]) -> None:
+    """A cell merged over several rows (a 社区 written once for the five elders below it) holds its value only in
+    its first row; every row of the range gets it, so no row reads as blank. Horizontal merges (titles, two-level
+    headers) are left as they are: the header finder understands them."""
+    for top, bottom, left, _right in merged:
+        if bottom <= top or top >= len(rows):
+            continue
+        head = rows[top]
+        value = head[left] if left < len(head) else None
+        if value is None:
+            continue
+        for r in range(top + 1, min(bottom, len(rows) - 1) + 1):
+            row = rows[r]
+            if len(row) <= left:
+                row.extend([None] * (left + 1 - len(row)))
+            if row[left] is None or (isinstance(row[left], str) and not row[left].strip()):
+                row[left] = value
 
 
 def _read_xls(data: bytes) -> list[Sheet]:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        try:  # formatting_info gives the merged ranges (BIFF8); a few odd writers' files only open without it
+            book = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=True)
+        except Exception:
+            book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as exc:
         raise FileError(f"无法读取这个 .xls 文件（{exc.__class__.__name__}）。如果文件设置了密码，请先取消密码；"
                         "否则请用 Excel 或 WPS 打开后“另存为” .xlsx 再上传。") from None
@@ -112,6 +158,7 @@ def _read_xls(data: bytes) -> list[Sheet]:
                     else:
                         row.append(cell.value)
                 rows.append(row)
+            fill_down(rows, [(rlo, rhi - 1, clo, chi - 1) for rlo, rhi, clo, chi in getattr(sh, "merged_cells", [])])
             sheets.append(Sheet(sh.name, _trim(rows)))
             book.unload_sheet(index)
     finally:
