@@ -191,6 +191,73 @@ def legacy_xls_source() -> bytes:
     return _xlsx(wb)
 
 
+def merged_cells() -> tuple[str, bytes]:
+    """所属社区 written once and merged down over the rows of its elders (and 序号 merged over a two-row header
+    with 紧急联系人 over 姓名 | 电话), as hand-kept registers are. Every row gets its community from the merged
+    cell. → 5 imported (3 in 甲社区, 2 in 乙社区)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["社区老年人花名册（合并单元格）"])
+    ws.merge_cells("A1:G1")
+    ws.append(["所属社区", "姓名", "性别", "身份证号码", "联系方式", "紧急联系人", None])
+    ws.append([None, None, None, None, None, "姓名", "电话"])
+    for col in "ABCDE":
+        ws.merge_cells(f"{col}2:{col}3")
+    ws.merge_cells("F2:G2")
+    for i in range(5):
+        p = person(100 + i)
+        ws.append(["甲社区" if i == 0 else ("乙社区" if i == 3 else None), p["name"], "男", p["id"], "13800000000",
+                   "王五", "13900000000"])
+    ws.merge_cells("A4:A6")
+    ws.merge_cells("A7:A8")
+    ws["A4"].alignment = Alignment(vertical="center")
+    return "合并单元格.xlsx", _xlsx(wb)
+
+
+def facilities_register() -> tuple[str, bytes]:
+    """A street's facility ledger: title row, aliased headers (设施名称, 类别, 所在社区, 床位, 备案号), full-width
+    numbers, a street merged down over its rows. Rows: a station (ok), a center in a street (ok), a rural point
+    with more nursing beds than beds (rejected), a facility in 丙社区 of 二街道 (outside a 一街道 reviewer's area:
+    rejected), an unknown type (rejected). → 2 imported, 3 rejected for a 一街道 reviewer."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "设施台账"
+    ws.append(["一街道养老服务设施台账（2026年）"])
+    ws.merge_cells("A1:I1")
+    ws.append(["序号", "设施名称", "类别", "所在社区", "详细地址", "床位", "护理型床位", "备案号", "运营模式"])
+    ws.append([1, "甲社区养老服务站", "社区养老服务站", "甲社区", "人民路１号", "１０", 4, "MZ-0001", "公建民营"])
+    ws.append([2, "一街道养老服务中心", "街道养老服务中心", "一街道", "人民路2号", 40, 20, "MZ-0002", "公建公营"])
+    ws.append([3, "乙村互助养老点", "农村互助养老点", "乙社区", "乙村", 5, 8, None, None])
+    ws.append([4, "丙社区养老服务站", "社区养老服务站", "丙社区", "和平路3号", 10, 2, "MZ-0004", None])
+    ws.append([5, "某养生馆", "养生会所", "甲社区", "人民路5号", 0, 0, None, None])
+    return "设施台账.xlsx", _xlsx(wb)
+
+
+def providers_register() -> tuple[str, bytes]:
+    """Home-care providers as a GBK CSV: aliased headers (服务机构名称, 所属街道, 服务范围, 签约日期, 合同到期日期),
+    dates as 2026.1.1 and 2026年12月31日. Rows: one covering 甲社区、乙社区 (ok), one with the contract ending before it
+    starts (rejected). → 1 imported, 1 rejected."""
+    lines = ["服务机构名称,所属街道,服务范围,签约日期,合同到期日期,联系电话",
+             "安康居家养老服务有限公司,一街道,甲社区、乙社区,2026.1.1,2026年12月31日,0556-5550001",
+             "倒签服务社,一街道,甲社区,2026.6.1,2026.1.1,0556-5550002"]
+    return "服务商名录.csv", ("\r\n".join(lines) + "\r\n").encode("gbk")
+
+
+def helpers_register() -> tuple[str, bytes]:
+    """Helpers (助老员花名册) with 所属服务商 merged down over the rows of its helpers, 服务项目 as 助餐、助洁.
+    Rows: two helpers of 安康 (ok), one with an unknown skill (rejected), one of a provider that is not
+    registered (rejected). → 2 imported, 2 rejected (after providers_register)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["所属服务商", "助老员姓名", "手机号", "服务社区", "服务项目", "持证情况"])
+    ws.append(["安康居家养老服务有限公司", "李助一", "13800000001", "甲社区", "助餐、助洁", "养老护理员（四级）"])
+    ws.append([None, "李助二", "13800000002", "乙社区", "助浴", None])
+    ws.append([None, "李助三", "13800000003", "甲社区", "按摩", None])
+    ws.merge_cells("A2:A4")
+    ws.append(["未登记服务社", "王助四", "13800000004", "甲社区", "助餐", None])
+    return "助老员花名册.xlsx", _xlsx(wb)
+
+
 # name → (builder, imported, rejected) for the elder import, with the area fixture's worker of 甲社区 (comm_a)
 # or its district admin (two_sheets spans two communities).
 FIXTURES = {
@@ -203,4 +270,5 @@ FIXTURES = {
     "two_sheets": (two_sheets, 3, 0),
     "scientific_csv": (scientific_csv, 0, 2),
     "legacy_xls": (legacy_xls, 2, 1),
+    "merged_cells": (merged_cells, 5, 0),
 }

@@ -47,13 +47,29 @@ def _reasons(run):
 def test_each_realistic_file_gives_its_expected_outcome(area, name):
     builder, imported, rejected = fx.FIXTURES[name]
     filename, data = builder()
-    user = area.admin if name == "two_sheets" else area.worker_a
+    user = area.admin if name in ("two_sheets", "merged_cells") else area.worker_a
     run = imports.import_file(_importer(), data, filename, user)
     assert (run.status, run.accepted, run.rejected) == ("done", imported, rejected), run.report and _reasons(run)
     created = Resident.objects.filter(name__startswith="测试")
     assert created.count() == imported
     if rejected:
         assert all(ID_AS_NUMBER in reason for reason in _reasons(run).values())
+
+
+def test_a_community_merged_down_over_its_rows_reaches_every_row(area):
+    run = imports.import_file(_importer(), fx.merged_cells()[1], "x.xlsx", area.admin)
+    assert run.accepted == 5
+    by_name = {r.name: r.division.name for r in Resident.objects.filter(name__startswith="测试").select_related("division")}
+    assert by_name == {fx.person(100 + i)["name"]: ("甲社区" if i < 3 else "乙社区") for i in range(5)}
+    # The two-level header under the merged 紧急联系人 still reads as 紧急联系人姓名 | 紧急联系人电话.
+    elder = ElderProfile.objects.get(resident__name=fx.person(104)["name"])
+    assert [(c.name, c.phone) for c in elder.contacts.all()] == [("王五", "13900000000")]
+
+
+def test_a_worker_cannot_import_into_another_community_even_through_a_merged_cell(area):
+    run = imports.import_file(_importer(), fx.merged_cells()[1], "x.xlsx", area.worker_a)
+    assert (run.accepted, run.rejected) == (3, 2)
+    assert all("不在您的管辖范围内" in reason for reason in _reasons(run).values())
 
 
 def test_two_sheets_put_each_elder_in_the_community_of_its_sheet(area):

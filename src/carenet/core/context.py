@@ -8,4 +8,5 @@ def carenet(request):
     caps = set()
     if user is not None and user.is_authenticated:
         caps = set().union(*CAPABILITIES.values()) if user.is_superuser else CAPABILITIES.get(user.role, set())
-    return {"caps": caps, "DEMO": settings.DEMO}
+    from carenet.core.imports import available
+    return {"caps": caps, "DEMO": settings.DEMO, "can_import": bool(caps) and bool(available(caps))}

@@ -3,6 +3,7 @@ from django.urls import path
 from carenet.core import import_views as v
 
 urlpatterns = [
+    path("", v.index, name="import_index"),
     path("runs/<int:pk>/rejected.xlsx", v.report, name="import_report_file"),
     path("<str:key>/", v.upload, name="import_upload"),
     path("<str:key>/template.xlsx", v.template, name="import_template_file"),

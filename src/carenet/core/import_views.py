@@ -47,6 +47,18 @@ def _common(importer) -> dict:
 
 
 @login_required
+def index(request):
+    """Every import the user may run (elders, facilities, home-care providers and helpers, …)."""
+    from carenet.core.roles import CAPABILITIES
+    caps = set().union(*CAPABILITIES.values()) if request.user.is_superuser else CAPABILITIES.get(request.user.role, set())
+    importers = imports.available(caps)
+    recent = ImportRun.objects.filter(user=request.user)[:10]
+    labels = {i.key: i.label for i in importers}
+    return render(request, "core/import_index.html", {
+        "importers": importers, "recent": [{"run": r, "label": labels.get(r.importer, r.importer)} for r in recent]})
+
+
+@login_required
 def upload(request, key):
     importer = _importer(request, key)
     if request.method == "POST":

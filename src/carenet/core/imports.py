@@ -95,6 +95,11 @@ def get(key: str) -> Importer | None:
     return _REGISTRY.get(key)
 
 
+def available(caps) -> list[Importer]:
+    """The importers a holder of these capabilities may use (the /imports/ page and the menu)."""
+    return sorted((i for i in _REGISTRY.values() if i.capability in caps), key=lambda i: i.key)
+
+
 def display_value(value, column: Column) -> str:
     if value is None:
         return ""
@@ -102,6 +107,8 @@ def display_value(value, column: Column) -> str:
         return idcard.mask(str(value))
     if isinstance(value, Division):
         return value.name
+    if isinstance(value, list) and value and isinstance(value[0], Division):
+        return "、".join(d.name for d in value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, (dt.date, YearMonth)):
@@ -166,6 +173,23 @@ class DivisionLookup:
         return division
 
 
+class DivisionsLookup:
+    """kind="divisions": several divisions in one cell (甲社区、乙社区), each as kind="division" reads it."""
+
+    def __init__(self, one: DivisionLookup):
+        self.one = one
+
+    def __call__(self, value, column: Column) -> list[Division]:
+        import re
+
+        from carenet.core.tabular.normalise import as_text
+        out: list[Division] = []
+        for part in re.split(r"[、，,;；/\s]+", as_text(value)):
+            if part and (division := self.one(part, column)) not in out:
+                out.append(division)
+        return out
+
+
 # --- the pipeline ---------------------------------------------------------------------------------------------
 
 def _saved_mapping(importer: Importer, sheets, params: dict | None = None) -> tuple[dict, list[ColumnMapping]]:
@@ -180,7 +204,8 @@ def _saved_mapping(importer: Importer, sheets, params: dict | None = None) -> tu
 
 def _parse(importer: Importer, sheets, user, *, require_mapping: bool, params: dict | None = None) -> Parsed:
     mapping, _ = _saved_mapping(importer, sheets, params)
-    return parse(sheets, importer.schema, mapping, kinds={"division": DivisionLookup(user)},
+    divisions = DivisionLookup(user)
+    return parse(sheets, importer.schema, mapping, kinds={"division": divisions, "divisions": DivisionsLookup(divisions)},
                  require_mapping=require_mapping)
 
 

@@ -13,3 +13,7 @@ class FacilitiesConfig(AppConfig):
         from carenet.monitoring.models import Alarm
 
         post_save.connect(on_alarm_saved, sender=Alarm, dispatch_uid="facilities_room_alarm_hold")
+
+        from carenet.core import imports
+        from carenet.facilities.imports import FacilityImporter
+        imports.register(FacilityImporter())  # /imports/facilities.registry/ (docs/import.md)

@@ -11,3 +11,8 @@ class HomecareConfig(AppConfig):
 
         file_sections.register(elder_file.services)
         file_sections.register(elder_file.visits)
+
+        from carenet.core import imports
+        from carenet.homecare.imports import HelperImporter, ProviderImporter
+        imports.register(ProviderImporter())  # /imports/homecare.providers/ (docs/import.md)
+        imports.register(HelperImporter())    # /imports/homecare.helpers/

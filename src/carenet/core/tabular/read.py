@@ -23,6 +23,9 @@ class FileError(ValueError):
 class Sheet:
     name: str
     rows: list[list] = field(default_factory=list)
+    # Merged ranges (first row, last row, first column, last column; 0-based, inclusive). Those that start in the
+    # data rows are filled down by schema.parse once the header is known (fill_down).
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -77,8 +80,7 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
                 if getattr(ws, "sheet_state", "visible") != "visible":
                     continue
                 rows = [list(r) for r in ws.iter_rows(values_only=True)]
-                fill_down(rows, _xlsx_merged(archive, getattr(ws, "_worksheet_path", "")))
-                sheets.append(Sheet(ws.title, _trim(rows)))
+                sheets.append(Sheet(ws.title, _trim(rows), _xlsx_merged(archive, getattr(ws, "_worksheet_path", ""))))
     finally:
         wb.close()
     return sheets
@@ -105,8 +107,9 @@ def _xlsx_merged(archive: zipfile.ZipFile, path: str) -> list[tuple[int, int, in
 
 def fill_down(rows: list[list], merged: list[tuple[int, int, int, int]]) -> None:
     """A cell merged over several rows (a 社区 written once for the five elders below it) holds its value only in
-    its first row; every row of the range gets it, so no row reads as blank. Horizontal merges (titles, two-level
-    headers) are left as they are: the header finder understands them."""
+    its first row; every row of the range gets it, so no row reads as blank. Horizontal merges are left as they
+    are. Called by schema.parse with the ranges that start at or below the first data row: merges in the title and
+    header rows (a 序号 merged over a two-row header) are what the header finder reads, and stay as they are."""
     for top, bottom, left, _right in merged:
         if bottom <= top or top >= len(rows):
             continue
@@ -158,8 +161,8 @@ def _read_xls(data: bytes) -> list[Sheet]:
                     else:
                         row.append(cell.value)
                 rows.append(row)
-            fill_down(rows, [(rlo, rhi - 1, clo, chi - 1) for rlo, rhi, clo, chi in getattr(sh, "merged_cells", [])])
-            sheets.append(Sheet(sh.name, _trim(rows)))
+            merged = [(rlo, rhi - 1, clo, chi - 1) for rlo, rhi, clo, chi in getattr(sh, "merged_cells", [])]
+            sheets.append(Sheet(sh.name, _trim(rows), merged))
             book.unload_sheet(index)
     finally:
         book.release_resources()

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from carenet.core.tabular import normalise
 from carenet.core.tabular.header import AliasTable, find_header, header_key, signature
 from carenet.core.tabular.normalise import CellError, as_text, is_blank
-from carenet.core.tabular.read import FileError, Sheet
+from carenet.core.tabular.read import FileError, Sheet, fill_down
 
 IGNORE = ""  # a mapping value: this header is deliberately not imported
 
@@ -171,6 +171,7 @@ def parse(sheets: list[Sheet], schema: Schema, saved: dict[str, str] | None = No
     unique = [c for c in schema.columns if c.unique]
     for lay in layouts:
         sheet = by_name[lay.sheet]
+        fill_down(sheet.rows, [m for m in sheet.merged if m[0] >= lay.first_data_row - 1])
         order = _column_order(lay, schema)
         heads = {as_text(lay.headers[i]) for i in lay.fields}
         for offset, cells in enumerate(sheet.rows[lay.first_data_row - 1:]):
