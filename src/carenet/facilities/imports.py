@@ -7,7 +7,7 @@ been typed in. A user imports only into their own area (the division column is r
 """
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carenet.core.imports import Column, Importer, Schema
 from carenet.core.models import Division
@@ -56,7 +56,7 @@ STREET_TYPES = {"center"}  # a street/township center belongs to the street, not
 
 class FacilityImporter(Importer):
     key = "facilities.registry"
-    label = _("Facilities")
+    label = pgettext_lazy("import", "Facilities")
     capability = "facilities.propose"
     schema = SCHEMA
     back_url = "facilities:list"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carenet.core import audit
 from carenet.core.imports import Column, Importer, Schema
@@ -94,7 +94,7 @@ def _key(text: str) -> str:
 
 class ProviderImporter(Importer):
     key = "homecare.providers"
-    label = _("Home-care providers")
+    label = pgettext_lazy("import", "Home-care providers")
     capability = MANAGE
     schema = PROVIDERS
     back_url = "homecare:orders"
@@ -125,7 +125,7 @@ class ProviderImporter(Importer):
 
 class HelperImporter(Importer):
     key = "homecare.helpers"
-    label = _("Helpers")
+    label = pgettext_lazy("import", "Helpers")
     capability = MANAGE
     schema = HELPERS
     back_url = "homecare:orders"
