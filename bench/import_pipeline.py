@@ -43,6 +43,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--write-rows", type=int, default=2_000, help="rows for the whole elder import (slower)")
+    parser.add_argument("--per-row-rows", type=int, default=300,
+                        help="rows for the old way of writing (a service call per elder, as before the bulk writes)")
     args = parser.parse_args()
     url = _django.setup()
     from django.db import transaction
@@ -100,19 +102,61 @@ def main():
 
         # The whole import as staff run it: staged upload → the background job's body (read, parse, validate with
         # the district-wide duplicate query, bulk write with every audit row, report), as `run_imports` runs it.
-        from carenet.core import import_jobs
         from carenet.core.models import ImportRun
         upload = imports.stage(importer, user, "bench.xlsx", small)
+        sid = transaction.savepoint()
         t0 = time.perf_counter()
         queued = ImportRun.objects.create(importer=importer.key, user=user, division_path=district.path,
                                           filename="bench.xlsx", upload=upload)
-        run = import_jobs.execute(queued.pk)
+        run = imports.execute(queued.pk)
         elapsed = time.perf_counter() - t0
         rate = run.accepted / elapsed
-        print(f"  elder import job (read, parse, validate, bulk write {run.accepted} elders with contacts, archives "
+        print(f"  elder import job (read, parse, validate, bulk write {run.accepted} elders with households, archives "
               f"and audit rows): {elapsed:.1f} s, {rate:,.0f} rows/s = {rate / ceiling:.2f} of the ceiling; "
               f"rejected {run.rejected}, status {run.status}")
+        transaction.savepoint_rollback(sid)  # the same elders again below
+
+        # Before, in the same run: the same job with the elder import's old write, one service call per record
+        # (register_resident, save_elder, save_health_archive, save_contact, each with its audit row).
+        if args.per_row_rows:
+            old = imports.register(_per_row_importer())
+            few, _ = build(args.per_row_rows)
+            upload = imports.stage(old, user, "bench.xlsx", few)
+            t0 = time.perf_counter()
+            queued = ImportRun.objects.create(importer=old.key, user=user, division_path=district.path,
+                                              filename="bench.xlsx", upload=upload)
+            run_old = imports.execute(queued.pk)
+            elapsed_old = time.perf_counter() - t0
+            rate_old = run_old.accepted / elapsed_old
+            print(f"  before (one service call per record, {run_old.accepted} elders): {elapsed_old:.1f} s, "
+                  f"{rate_old:,.0f} rows/s = {rate_old / ceiling:.2f} of the ceiling; bulk is {rate / rate_old:.1f}x")
         transaction.set_rollback(True)
+
+
+def _per_row_importer():
+    from carenet.people.importers import ElderImporter
+    from carenet.people import services
+    from carenet.people.models import ElderProfile, EmergencyContact, HealthArchive, Resident
+
+    class PerRow(ElderImporter):
+        key = "bench.elders_per_row"
+
+        def write(self, rows, ctx):  # the elder import's write before the bulk service (kept for comparison)
+            for row in rows:
+                division, parsed = row["division"], row.data["id"]
+                resident = Resident(name=row["name"], sex=row["sex"] or parsed.sex, birth_date=parsed.birth_date,
+                                    phone=row.get("phone", ""), address=row.get("address", ""), division=division)
+                services.register_resident(ctx.user, resident, parsed.number,
+                                           hukou="rural" if division.code[9:12] >= "200" else "urban")
+                elder = services.save_elder(ctx.user, ElderProfile(resident=resident, living=row["living"] or "with_children",
+                                                                   care_level=row["care"] or "intact"),
+                                            categories=row.get("categories", []))
+                services.save_health_archive(ctx.user, HealthArchive(elder=elder))
+                if row["contact"]:
+                    services.save_contact(ctx.user, EmergencyContact(elder=elder, order=1, name=row["contact"],
+                                                                     relation=row.get("contact_relation", "") or "家属",
+                                                                     phone=row["contact_phone"]))
+    return PerRow()
 
 
 if __name__ == "__main__":

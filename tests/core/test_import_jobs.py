@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import Workbook
 
-from carenet.core import import_jobs, imports
+from carenet.core import imports
 from carenet.core.models import AuditLog, ColumnMapping, Division, ImportRun, ImportUpload
 from carenet.core.tabular import Column, FileError, MappingNeeded, Schema
 
@@ -80,7 +80,7 @@ def test_confirm_queues_a_job_that_starts_after_the_commit(area, django_capture_
 
 
 def test_the_job_writes_progress_log_counts_and_the_audit_row(area):
-    run = import_jobs.execute(_queued(area).pk)
+    run = imports.execute(_queued(area).pk)
     assert (run.status, run.progress, run.total, run.accepted, run.rejected) == ("done", 100, 3, 2, 1)
     assert run.started and run.finished and run.outcome == {"grids": 2, "source": 1}
     lines = run.log.splitlines()
@@ -89,12 +89,12 @@ def test_the_job_writes_progress_log_counts_and_the_audit_row(area):
     assert set(Division.objects.filter(level=4).values_list("name", flat=True)) == {"一网格", "二网格"}
     assert AuditLog.objects.get(action="import", object_id=str(run.pk)).note == "rows=3 accepted=2 rejected=1"
     assert run.report and not ImportUpload.objects.exists()  # the file is not kept once imported
-    assert import_jobs.execute(run.pk).accepted == 2 and Division.objects.filter(level=4).count() == 2  # no re-run
+    assert imports.execute(run.pk).accepted == 2 and Division.objects.filter(level=4).count() == 2  # no re-run
 
 
 def test_a_failed_write_leaves_nothing_keeps_the_file_and_can_run_again(area, monkeypatch):
     monkeypatch.setattr(SOURCED, "fail_on", "二网格")
-    run = import_jobs.execute(_queued(area).pk)
+    run = imports.execute(_queued(area).pk)
     assert run.status == "failed" and run.accepted == 0 and "没有导入任何一行" in run.message
     assert not Division.objects.filter(level=4).exists() and run.upload_id
     monkeypatch.setattr(SOURCED, "fail_on", "")
@@ -105,7 +105,7 @@ def test_a_failed_write_leaves_nothing_keeps_the_file_and_can_run_again(area, mo
 
 def test_a_file_that_no_longer_reads_fails_with_what_to_do(area):
     run = _queued(area, data=_xlsx(["人员", "编号"], ["一网格", "1"]))
-    run = import_jobs.execute(run.pk)
+    run = imports.execute(run.pk)
     assert run.status == "failed" and "表头缺少列" in run.message and "表头缺少列" in run.log
 
 

@@ -183,8 +183,7 @@ def test_upload_preview_mapping_and_import_through_the_pages(area, login):
     assert response.url == f"/imports/people.elders/runs/{run.pk}/" and run.status == "queued"
     page = client.get(response.url).content.decode()
     assert 'data-status="queued"' in page and "hx-trigger=\"every 1s\"" in page
-    from carenet.core import import_jobs
-    run = import_jobs.execute(run.pk)
+    run = imports.execute(run.pk)
     assert run.status == "done" and run.accepted == 2 and run.progress == 100 and "2" in run.log
     partial = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
     assert 'data-status="done"' in partial and "hx-trigger" not in partial and "导入 2 行" in partial

@@ -4,9 +4,10 @@ row. Nothing is written if any part of the write fails.
 
 The job follows the codebase's job pattern (docs/architecture.md, like assistance's PayrollRun): the `ImportRun`
 row holds status, progress (0-100) and a log that staff read on the result page, written in short separate
-transactions while the job runs. ``core.imports.start`` queues a run and ``launch`` starts it in a background
-thread once the request's transaction has committed; ``manage.py run_imports <id>`` (or ``--pending``) runs it from
-the command line (cron, or after the web worker died).
+transactions while the job runs. ``core.imports.start`` queues a run and ``launch`` starts the job body
+(``core.imports.execute``) in a background thread once the request's transaction has committed;
+``manage.py run_imports <id>`` (or ``--pending``) runs it from the command line (cron, or after the web worker died).
+This module imports nothing of core.imports (the registry and the parsing live there).
 """
 from __future__ import annotations
 
@@ -15,15 +16,14 @@ import logging
 import threading
 import time
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carenet.core import audit, pii
+from carenet.core import audit
 from carenet.core.models import AuditLog, ImportRun
-from carenet.core.tabular import FileError, read_file, rejects_xlsx
+from carenet.core.tabular import rejects_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -108,53 +108,13 @@ def claim(run_id: int) -> bool:
     ).update(status=ImportRun.Status.RUNNING, started=timezone.now(), progress=1, message=""))
 
 
-def execute(run_id: int) -> ImportRun:
-    """The job body. The log is read by staff: written in the site language whatever thread or command runs it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _execute(run_id)
-
-
-def _execute(run_id: int) -> ImportRun:
-    from carenet.core import imports
-
-    if not claim(run_id):
-        return ImportRun.objects.get(pk=run_id)
-    run = ImportRun.objects.select_related("user", "user__division", "upload").get(pk=run_id)
-    steps = Steps(run)
-    importer = imports.get(run.importer)
-    try:
-        if importer is None:
-            raise FileError("这种导入已不再提供。")
-        upload = run.upload
-        sheets = read_file(pii.decrypt_bytes(upload.data_enc), upload.filename)
-        steps(_("Read the file: %(sheets)s sheet(s), %(rows)s lines (%(s).1f s)") % {
-            "sheets": len(sheets), "rows": sum(len(s.rows) for s in sheets), "s": steps.elapsed()}, 10)
-        params = importer.check_params(run.user, upload.params)
-        parsed = imports._parse(importer, sheets, run.user, require_mapping=True, params=params)
-        steps(_("Found the header and normalised %(n)s rows (%(s).1f s)") % {
-            "n": len(parsed.rows), "s": steps.elapsed()}, 40)
-        ctx = imports.Context(run.user, importer, run.filename, params=params)
-        done = write_run(importer, parsed, ctx, run, steps)
-    except Exception as exc:  # FileError / MappingNeeded / Denied say what to do; anything else is a bug
-        message = str(exc) if isinstance(exc, FileError) else _("The import stopped; nothing was imported.")
-        if not isinstance(exc, FileError):
-            log.exception("import run %s failed", run.pk)  # the traceback goes to the server log
-        steps(_("Failed: %(why)s") % {"why": message})
-        _update(run.pk, status=ImportRun.Status.FAILED, finished=timezone.now(), message=message[:300], accepted=0)
-        run.refresh_from_db()
-        return run
-    if done.status == ImportRun.Status.DONE and done.upload_id:
-        type(upload).objects.filter(pk=done.upload_id).delete()  # the file is not kept once imported
-        done.refresh_from_db()
-    return done
-
-
-def launch(run: ImportRun) -> threading.Thread:
-    """Run the job in a background thread once the transaction that created the run has committed."""
+def launch(run: ImportRun, body) -> threading.Thread:
+    """Run the job (core.imports.execute) in a background thread once the transaction that created the run has
+    committed."""
 
     def target():
         try:
-            execute(run.pk)
+            body(run.pk)
         finally:
             connection.close()
 

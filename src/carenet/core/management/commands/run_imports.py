@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from carenet.core import import_jobs
+from carenet.core import import_jobs, imports
 from carenet.core.models import ImportRun
 
 
@@ -19,6 +19,6 @@ class Command(BaseCommand):
         for pk in ids:
             if not ImportRun.objects.filter(pk=pk).exists():
                 raise CommandError(f"no import run {pk}")
-            run = import_jobs.execute(pk)
+            run = imports.execute(pk)
             self.stdout.write(f"import {pk}: {run.status}, {run.accepted} imported, {run.rejected} rejected")
             self.stdout.write(run.log)
