@@ -2,23 +2,23 @@
 and helpers (助老员花名册). Staff pages: /imports/homecare.providers/ and /imports/homecare.helpers/.
 
 A user imports only into their own area: every division column is resolved within it, and a helper's provider must
-be one the user can see. The registry writes below are bulk inserts, atomic, permission-checked and audited (one
-audit row per record); homecare.services has no provider/helper registration yet, so they live here, next to
-the importers that use them (the homecare owner may move them into services.py unchanged).
+be one the user can see. Rows are written through the registry's own services (homecare.registry.save_provider and
+save_helper: permission, area and audit checks as on the management pages); the checks here find in bulk, before
+anything is written, every row those services would refuse, so that each comes back with its reason.
+Registries are hundreds of rows, not tens of thousands: one service call per record is fine here.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from django.db import transaction
 from django.utils.translation import pgettext_lazy
 
-from carenet.core import audit
 from carenet.core.imports import Column, Importer, Schema
-from carenet.core.models import AuditLog, Division
-from carenet.core.permissions import require, require_in_area
+from carenet.core.models import Division
 from carenet.core.tabular.header import header_key
 from carenet.homecare import models as m
+from carenet.homecare import registry
 
 MANAGE = "homecare.manage"
 
@@ -47,49 +47,15 @@ HELPERS = Schema([
 ])
 
 
-# --- writes ---------------------------------------------------------------------------------------------------
-
-@transaction.atomic
-def register_providers(user, providers: list[m.Provider], areas: list[list[Division]]) -> list[m.Provider]:
-    """New providers with the areas they cover, in bulk, each audited."""
-    require(user, MANAGE)
-    for division in {d.pk: d for p, a in zip(providers, areas) for d in (p.division, *a)}.values():
-        require_in_area(user, division)
-    m.Provider.objects.bulk_create(providers, batch_size=1000)
-    through = m.Provider.areas.through
-    through.objects.bulk_create([through(provider_id=p.pk, division_id=d.pk) for p, a in zip(providers, areas)
-                                 for d in a], batch_size=1000)
-    covered = {p.pk: [d.code for d in a] for p, a in zip(providers, areas)}
-    audit.record_many(AuditLog.Action.CREATE, providers, actor=user, note="homecare.providers import",
-                      after=lambda p: {**audit.snapshot(p), "areas": covered[p.pk]})
-    return providers
-
-
-@transaction.atomic
-def register_helpers(user, helpers: list[m.Helper], skills: list[list[m.ServiceType]]) -> list[m.Helper]:
-    """New helpers of providers the user can see, with their skills, in bulk, each audited."""
-    require(user, MANAGE)
-    for division in {h.division_id: h.division for h in helpers}.values():
-        require_in_area(user, division)
-    visible = set(m.Provider.objects.visible_to(user).filter(pk__in={h.provider_id for h in helpers})
-                  .values_list("pk", flat=True))
-    for h in helpers:
-        if h.provider_id not in visible:
-            require_in_area(user, h.provider.division)  # refuses (and audits) a provider outside the area
-    m.Helper.objects.bulk_create(helpers, batch_size=1000)
-    through = m.Helper.skills.through
-    through.objects.bulk_create([through(helper_id=h.pk, servicetype_id=s.pk) for h, ss in zip(helpers, skills)
-                                 for s in ss], batch_size=1000)
-    codes = {h.pk: [s.code for s in ss] for h, ss in zip(helpers, skills)}
-    audit.record_many(AuditLog.Action.CREATE, helpers, actor=user, note="homecare.helpers import",
-                      after=lambda h: {**audit.snapshot(h), "skills": codes[h.pk]})
-    return helpers
-
-
 # --- importers ------------------------------------------------------------------------------------------------
 
 def _key(text: str) -> str:
     return header_key(text or "")
+
+
+def _covers(areas: list[Division], division: Division) -> bool:
+    """As homecare.registry checks it: the division is one of the areas or inside one."""
+    return any(division.path == a.path or division.path.startswith(a.path + "/") for a in areas)
 
 
 class ProviderImporter(Importer):
@@ -112,15 +78,16 @@ class ProviderImporter(Importer):
             if division is not None and (_key(row["name"]), division.pk) in known:
                 row.error(f"服务商“{row['name']}”已在{division.name}登记")
             for area in row["areas"] or []:
-                if division is not None and not area.path.startswith(division.path) \
-                        and not division.path.startswith(area.path):
+                if division is not None and not _covers([division], area) and not _covers([area], division):
                     row.error(f"服务区域“{area.name}”不在注册地{division.name}内")
 
     def write(self, rows, ctx):
-        providers = [m.Provider(name=r["name"], division=r["division"], contract_start=r["contract_start"],
-                                contract_end=r["contract_end"], phone=r.get("phone", "")) for r in rows]
-        register_providers(ctx.user, providers, [r["areas"] or [r["division"]] for r in rows])
-        ctx.outcome["providers"] = [p.pk for p in providers]
+        """Through homecare.registry.save_provider (audited there); the areas default to where it is registered."""
+        for r in rows:
+            provider = registry.save_provider(ctx.user, None, areas=r["areas"] or [r["division"]], name=r["name"],
+                                              division=r["division"], contract_start=r["contract_start"],
+                                              contract_end=r["contract_end"], phone=r.get("phone", ""))
+            ctx.outcome.setdefault("providers", []).append(provider.pk)
 
 
 class HelperImporter(Importer):
@@ -155,7 +122,7 @@ class HelperImporter(Importer):
                 row.error(f"服务商“{provider.name}”已停用")
             division = row["division"]
             areas = list(provider.areas.all())
-            if division is not None and areas and not any(division.path.startswith(a.path) for a in areas):
+            if division is not None and not _covers(areas, division):
                 row.error(f"服务区域“{division.name}”不在服务商“{provider.name}”的服务范围内")
             if (provider.pk, row["name"], row.get("phone", "")) in existing:
                 row.error(f"助老员“{row['name']}”已在“{provider.name}”登记")
@@ -172,7 +139,10 @@ class HelperImporter(Importer):
             row.data.update(provider=provider, skills=skills)
 
     def write(self, rows, ctx):
-        helpers = [m.Helper(provider=r.data["provider"], name=r["name"], phone=r.get("phone", ""),
-                            certificates=r.get("certificates", "")[:200], division=r["division"]) for r in rows]
-        register_helpers(ctx.user, helpers, [r.data["skills"] for r in rows])
-        ctx.outcome["helpers"] = [h.pk for h in helpers]
+        """Through homecare.registry.save_helper (audited there), with the usual working hours."""
+        for r in rows:
+            helper = registry.save_helper(ctx.user, None, skills=r.data["skills"], provider=r.data["provider"],
+                                          name=r["name"], phone=r.get("phone", ""), division=r["division"],
+                                          certificates=r.get("certificates", "")[:200],
+                                          work_start=dt.time(8), work_end=dt.time(18))
+            ctx.outcome.setdefault("helpers", []).append(helper.pk)
