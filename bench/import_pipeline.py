@@ -107,7 +107,7 @@ def main():
         sid = transaction.savepoint()
         t0 = time.perf_counter()
         queued = ImportRun.objects.create(importer=importer.key, user=user, division_path=district.path,
-                                          filename="bench.xlsx", upload=upload)
+                                          filename="bench.xlsx", upload=upload, status="queued")
         run = imports.execute(queued.pk)
         elapsed = time.perf_counter() - t0
         rate = run.accepted / elapsed
@@ -124,7 +124,7 @@ def main():
             upload = imports.stage(old, user, "bench.xlsx", few)
             t0 = time.perf_counter()
             queued = ImportRun.objects.create(importer=old.key, user=user, division_path=district.path,
-                                              filename="bench.xlsx", upload=upload)
+                                              filename="bench.xlsx", upload=upload, status="queued")
             run_old = imports.execute(queued.pk)
             elapsed_old = time.perf_counter() - t0
             rate_old = run_old.accepted / elapsed_old

@@ -45,10 +45,45 @@ def test_upload_map_a_column_preview_and_import(area, live_server, browser_page,
     page.screenshot(path=str(artifacts / "import-preview.png"), full_page=True)
 
     page.click("[data-testid=import-confirm]")
+    # The import runs as a background job: the result page follows its progress (htmx polling) until it is done.
+    page.wait_for_selector("[data-testid=import-progress][data-status=done]", timeout=60_000)
     result = page.locator("[data-testid=import-result]")
-    assert "2" in result.inner_text()
+    assert "导入 2 行" in result.inner_text()
     page.screenshot(path=str(artifacts / "import-result.png"), full_page=True)
     assert set(Resident.objects.filter(name__startswith="测试").values_list("name", flat=True)) == {
         fx.person(80)["name"], fx.person(81)["name"]}
     assert ImportRun.objects.get().accepted == 2
     assert ColumnMapping.objects.get().mapping["证照号码"] == "id_number"
+
+
+def test_a_register_with_bad_rows_imports_in_the_background_and_gives_back_the_reasons(
+        area, live_server, browser_page, artifacts, tmp_path):
+    """From the menu: the import page, a register with IDs typed as numbers, the job's result, the rejects file."""
+    import io
+
+    from openpyxl import load_workbook
+
+    page = browser_page
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "worker_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.click("[data-testid=nav-imports]")
+    page.click("[data-testid='importer-people.elders']")
+    filename, data = fx.ids_as_numbers()
+    upload = tmp_path / filename
+    upload.write_bytes(data)
+    page.set_input_files("[data-testid=import-file]", str(upload))
+    page.click("[data-testid=import-upload]")
+    assert "1" in page.locator("[data-testid=preview-summary]").inner_text()
+    page.click("[data-testid=import-confirm]")
+    page.wait_for_selector("[data-testid=import-progress][data-status=done]", timeout=60_000)
+    assert "导入 1 行" in page.locator("[data-testid=import-result]").inner_text()
+    page.screenshot(path=str(artifacts / "import-rejects.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("[data-testid=import-report]")
+    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("工作表", "行号", "错误原因") and len(rows) == 3
+    assert all("身份证号被存成了数字" in r[2] for r in rows[1:])

@@ -52,6 +52,9 @@ def index(request):
     from carenet.core.roles import CAPABILITIES
     caps = set().union(*CAPABILITIES.values()) if request.user.is_superuser else CAPABILITIES.get(request.user.role, set())
     importers = imports.available(caps)
+    if not importers:
+        from django.core.exceptions import PermissionDenied
+        raise PermissionDenied  # no import to offer: as any page the role has no capability for
     recent = ImportRun.objects.filter(user=request.user)[:10]
     labels = {i.key: i.label for i in importers}
     return render(request, "core/import_index.html", {
