@@ -11,7 +11,7 @@ def _finished_runs_are_complete(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_import_pipeline'),
+        ("core", "0005_user_role_department"),
     ]
 
     operations = [
