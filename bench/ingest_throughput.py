@@ -16,6 +16,8 @@ Ceilings, measured in the same run:
 3. Latency under load: a paced stream at --rate events/s (auto: 70% of the fast path's saturated rate) with SOS
    presses from distinct homes mixed in; publish → alarm committed (first seen by a 10 ms poller), p50 and p99.
 A private Mosquitto is started with queue limits lifted (max_queued_messages 0, max_inflight_messages 0).
+--transport nats: the partitioned NATS JetStream path instead (ceiling, 1 and 2 workers, latency, failover;
+bench/ingest_nats.py).
 """
 import argparse
 import json
@@ -367,4 +369,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import ingest_nats  # --transport nats: the partitioned JetStream path (bench/ingest_nats.py)
+
+    ingest_nats.main() if ingest_nats.wanted(sys.argv) else main()

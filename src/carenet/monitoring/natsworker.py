@@ -19,6 +19,7 @@ import logging
 import signal
 import socket
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections, connection
@@ -75,7 +76,8 @@ class NatsIngestWorker:
         self.held: dict[int, int] = {}               # partition → epoch of our lease
         self.tasks: dict[int, asyncio.Task] = {}
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "skipped": 0, "alarms": 0,
-                      "urgent": 0, "db_retries": 0, "taken": 0, "lost": 0}
+                      "urgent": 0, "db_retries": 0, "taken": 0, "lost": 0, "batches": 0,
+                      "db_seconds": 0.0}
         self.pools = {"bulk": ThreadPoolExecutor(bulk_threads, "bulk"), "urgent": ThreadPoolExecutor(1, "urgent"),
                       "lease": ThreadPoolExecutor(1, "lease"), "tick": ThreadPoolExecutor(1, "tick")}
         self.stop: asyncio.Event | None = None
@@ -270,6 +272,7 @@ class NatsIngestWorker:
         attempt = 0
         while self.holds(p, epoch) or (self.stop.is_set() and self.held.get(p) == epoch):
             try:
+                started = time.monotonic()
                 out = await self.db("bulk", partitioned.ingest_batch, self.stream, p, self.name, epoch, rest,
                                     upto=items[-1].seq, accept_old=self.accept_old, ttl=self.ttl)
                 break
@@ -288,6 +291,8 @@ class NatsIngestWorker:
             return False
         self.count(out)
         self.stats["messages"] += len(items)
+        self.stats["batches"] += 1
+        self.stats["db_seconds"] = round(self.stats["db_seconds"] + time.monotonic() - started, 3)
         try:
             await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
         except Exception as exc:  # committed anyway: a redelivery is skipped by sequence
