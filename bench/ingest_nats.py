@@ -4,7 +4,7 @@
         [--per-message 10] [--partitions 16] [--batch 100] [--seconds 15]
 
 A private nats-server (port 14250, JetStream in a temporary directory, the shipped mapping with --partitions)
-and the bench database of bench/ingest_throughput.py (carenet_ingest_bench on PostgreSQL).
+and its own bench database (carenet_ingest_bench_nats on PostgreSQL; CARENET_BENCH_DATABASE_URL overrides).
 
 1. Ceiling: one JetStream pull consumer over the whole stream that only parses each message (json.loads),
    fetching batches and acknowledging each batch: events/s.
@@ -88,7 +88,7 @@ def setup_homes(n_homes):
 
     if ElderProfile.objects.count() < n_homes:
         if ElderProfile.objects.exists():
-            raise SystemExit("bench database holds another district; drop carenet_ingest_bench")
+            raise SystemExit("bench database holds another district; drop carenet_ingest_bench_nats")
         call_command("seed", elders=n_homes, seed=11, no_users=True)
     elders = list(ElderProfile.objects.order_by("id").values_list("id", flat=True)[:n_homes])
     have = set(Device.objects.filter(device_id__startswith="B").values_list("device_id", flat=True))
@@ -236,7 +236,7 @@ def saturated(n_workers, url, args, env, tmp, homes):
 
 def main():
     args = parse_args()
-    db_url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_ingest_bench")
+    db_url = _django.setup("postgres://postgres@127.0.0.1:5432/carenet_ingest_bench_nats")
     from carenet.devices.models import DeviceEvent
     from carenet.monitoring.localnats import PrivateNats
     from carenet.monitoring.models import Alarm, IngestPartition
