@@ -11,10 +11,39 @@ from carenet.civic import models as m
 from carenet.civic import services
 from carenet.civic.engine import deadlines, duplicates, masking, seven, service
 from carenet.core.models import Division
+from carenet.core.roles import Role
+
+
+def department_of(user) -> m.Department | None:
+    """The department a department login works for (None for every other user)."""
+    if getattr(user, "role", None) != Role.DEPARTMENT or user.is_superuser:
+        return None
+    member = m.DepartmentMember.objects.filter(user=user).select_related("department").first()
+    return member.department if member else None
+
+
+def _narrow_department(user, qs):
+    """A department login sees only the requests routed to its department (none without a department)."""
+    if getattr(user, "role", None) != Role.DEPARTMENT or user.is_superuser:
+        return qs
+    dept = department_of(user)
+    return qs.filter(department=dept) if dept else qs.none()
 
 
 def requests_visible_to(user) -> QuerySet[m.ServiceRequest]:
-    return m.ServiceRequest.objects.visible_to(user).select_related("item", "applicant", "division__parent")
+    return _narrow_department(user, m.ServiceRequest.objects.visible_to(user)).select_related(
+        "item", "applicant", "division__parent", "department")
+
+
+def departments_visible_to(user) -> QuerySet[m.Department]:
+    """Departments of the user's district: those on the path above the user's area and inside it."""
+    from carenet.core.scoping import user_subtree_q
+
+    codes = user.division.path.split("/") if getattr(user, "division_id", None) else []
+    q = user_subtree_q(user, "division__path")
+    if codes:
+        q |= Q(division__code__in=codes)
+    return m.Department.objects.filter(q).select_related("division")
 
 
 def get_request(user, pk) -> m.ServiceRequest:
@@ -52,7 +81,7 @@ def search_requests(user, *, q="", state="", item="", queue="", category=""):
 def queue_counts(user) -> dict:
     today = services.today()
     soon = services.CALENDAR.add_working_days(today, services.WARN_DAYS)
-    qs = m.ServiceRequest.objects.visible_to(user).filter(state__in=service.OPEN)
+    qs = _narrow_department(user, m.ServiceRequest.objects.visible_to(user)).filter(state__in=service.OPEN)
     return qs.aggregate(
         open=Count("id"), new=Count("id", filter=Q(state=service.SUBMITTED)),
         due_soon=Count("id", filter=Q(due_on__gte=today, due_on__lte=soon)),
@@ -64,7 +93,8 @@ def level_css(level: int | None) -> str:
 
 
 def community_visible_to(user) -> QuerySet[m.CommunityRequest]:
-    return m.CommunityRequest.objects.visible_to(user).select_related("division__parent")
+    qs = m.CommunityRequest.objects.visible_to(user).select_related("division__parent")
+    return qs.none() if getattr(user, "role", None) == Role.DEPARTMENT and not user.is_superuser else qs
 
 
 def get_community(user, pk) -> m.CommunityRequest:

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carenet.civic import departments
 from carenet.civic import models as m
 # Home access codes and Open311 clients live in civic/access.py; callers may keep using services.
 from carenet.civic.access import (  # noqa: F401
@@ -313,13 +314,18 @@ def act_on_request(req: m.ServiceRequest, action: str, *, user=None, resident: R
             raise CivicServiceError(_("Only the applicant can do this."))
         require(user, "civic.handle")
         require_in_area(user, req.division)
+        departments.check_user(user, req, action)
         label = ""
     else:
         if resident is None or req.applicant_id != resident.pk or action not in RESIDENT_ACTIONS:
             raise CivicServiceError(_("Only the applicant can do this."))
         label = resident.name
-    if action == "route" and not str(data.get("to", "")).strip():
-        data["to"] = req.item.department
+    department = None
+    if action == "route":
+        department = departments.route_target(req, data)
+        data["to"] = department.name if department else str(data.get("to", "")).strip() or req.item.department
+        if department:
+            data["department"] = department.pk
     # the engine counts dates: give it local time (the working day in China, not in UTC)
     new, entry = service.transition(req.snapshot(), action, timezone.localtime(now()), reason=reason, data=data,
                                     reopen_days=REOPEN_DAYS, calendar=CALENDAR)
@@ -328,6 +334,7 @@ def act_on_request(req: m.ServiceRequest, action: str, *, user=None, resident: R
         new.state, new.clock_from, new.decided_on, new.score, new.reopened)
     if action == "route":
         req.routed_to = str(data["to"]).strip()[:60]
+        req.department = department
     elif action == "request_docs":
         req.docs_requested = entry.reason
     elif action in ("complete", "refuse"):

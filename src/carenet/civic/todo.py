@@ -18,7 +18,7 @@ def items_for(user) -> list[todo.Item]:
     group, out = _("Residents' requests"), []
     today = services.today()
     soon = services.CALENDAR.add_working_days(today, services.WARN_DAYS)
-    qs = (m.ServiceRequest.objects.visible_to(user).filter(state__in=service.OPEN, due_on__lte=soon)
+    qs = (selectors.requests_visible_to(user).filter(state__in=service.OPEN, due_on__lte=soon)
           .select_related("item", "applicant").order_by("due_on")[:20])
     for r in qs:
         out.append(todo.Item(title=f"{r.item.name}：{r.applicant_name}", url=reverse("civic:request", args=[r.pk]),
@@ -27,6 +27,8 @@ def items_for(user) -> list[todo.Item]:
     if counts["new"]:
         out.append(todo.Item(title=_("Service applications to route"), url=reverse("civic:requests") + "?queue=new",
                              group=group, count=counts["new"]))
+    if getattr(user, "role", "") == "department":
+        return out    # a department login handles service requests only
     waiting = m.CommunityRequest.objects.visible_to(user).filter(
         state__in=[seven.RECEIVED, seven.SCREENED, seven.PLANNED, seven.REVISING]).count()
     if waiting:

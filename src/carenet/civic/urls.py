@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carenet.civic import views
+from carenet.civic import views, views_more
 
 app_name = "civic"
 
@@ -32,5 +32,8 @@ urlpatterns = [
     path("home/apply/<str:code>/", views.home_apply, name="home_apply"),
     path("home/requests/<int:pk>/", views.home_request, name="home_request"),
     path("public/", views.public_list, name="public"),
+    path("departments/", views_more.department_list, name="departments"),
+    path("confirm/<str:token>/", views_more.resident_confirm_page, name="resident_confirm"),
+    path("home/confirm/<int:pk>/", views_more.resident_confirm_home, name="resident_confirm_home"),
     path("public/<int:pk>/", views.public_detail, name="public_detail"),
 ]

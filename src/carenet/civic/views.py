@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -101,7 +102,9 @@ def home_logout(request):
 def home(request):
     reqs = (m.ServiceRequest.objects.filter(applicant=request.resident).select_related("item")
             .order_by("-id")[:30])
-    return render(request, "civic/home.html", {"resident": request.resident, "requests": reqs})
+    to_confirm = m.CommunityRequest.objects.filter(reporter=request.resident, state="completed")
+    return render(request, "civic/home.html", {"resident": request.resident, "requests": reqs,
+                                               "to_confirm": to_confirm})
 
 
 def _catalogue(q="", category=""):
@@ -229,7 +232,8 @@ def request_detail(request, pk):
         "actions": [(a, SERVICE_ACTION_LABELS[a]) for a in allowed] if can(request.user, "civic.handle") else [],
         "events": _label_events(list(req.events.select_related("actor")), SERVICE_ACTION_LABELS),
         "answers": _answers(req), "notifications": req.notifications.all()[:10],
-        "attachments": req.attachments.all()})
+        "attachments": req.attachments.all(),
+        "departments": selectors.departments_visible_to(request.user).filter(active=True)})
 
 
 @needs("civic.handle")
@@ -238,7 +242,8 @@ def request_act(request, pk, action):
     req = selectors.get_request(request.user, pk)
     try:
         services.act_on_request(req, action, user=request.user, reason=request.POST.get("reason", ""),
-                                data={"to": request.POST.get("to", ""), "note": request.POST.get("note", "")},
+                                data={"to": request.POST.get("to", ""), "note": request.POST.get("note", ""),
+                                      "department": request.POST.get("department", "")},
                                 photos=request.FILES.getlist("photos"))
     except (CivicError, ValidationError) as exc:
         messages.error(request, services.error_message(exc))
@@ -371,7 +376,16 @@ def community_detail(request, pk):
         "req": req, "actions": [(a, COMMUNITY_ACTION_LABELS[a]) for a in allowed], "duplicates": dups,
         "events": _label_events(list(req.events.select_related("actor")), COMMUNITY_ACTION_LABELS),
         "votes": req.council_votes.all(), "steps": seven.STEPS, "current_step": req.step,
-        "public": req.state in selectors.PUBLIC_STATES, "can_publish": can(request.user, "civic.publish")})
+        "public": req.state in selectors.PUBLIC_STATES, "can_publish": can(request.user, "civic.publish"),
+        "confirm_link": _confirm_link(request, req)})
+
+
+def _confirm_link(request, req):
+    """The resident's private 落单 link (to send by SMS or print), while the request awaits their confirmation."""
+    from carenet.civic import confirm
+    if req.state != seven.COMPLETED or not can(request.user, "civic.community"):
+        return None
+    return request.build_absolute_uri(reverse("civic:resident_confirm", args=[confirm.token_for(req)]))
 
 
 @needs("civic.community")
@@ -430,6 +444,8 @@ def wishes(request):
                 messages.success(request, _("Wish published."))
                 return redirect("civic:wishes")
     qs = m.Wish.objects.visible_to(request.user).select_related("division")
+    if request.user.role == "department":
+        qs = qs.none()   # a department login handles its service requests only
     state = request.GET.get("state", "")
     if state:
         qs = qs.filter(state=state)

@@ -11,6 +11,10 @@ def demo_logins():
     from carenet.demo.loader import DEMO_PASSWORD, DEMO_USERNAMES
 
     labels = dict(Role.CHOICES)
-    users = User.objects.filter(username__in=DEMO_USERNAMES).select_related("division")
-    return [{"username": u.username, "role": labels.get(u.role, u.role), "area": u.division.name if u.division else "",
+    users = list(User.objects.filter(username__in=DEMO_USERNAMES).select_related("division"))
+    # one login per department of the civic registry (seed_civic): dept_d01, dept_d02, …
+    users += list(User.objects.filter(role=Role.DEPARTMENT, username__startswith="dept_").select_related("division")
+                  .order_by("username")[:30])
+    return [{"username": u.username, "role": labels.get(u.role, u.role),
+             "area": (u.first_name if u.role == Role.DEPARTMENT else "") or (u.division.name if u.division else ""),
              "password": DEMO_PASSWORD} for u in users]

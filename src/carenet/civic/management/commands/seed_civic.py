@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from carenet.civic import departments
 from carenet.civic import models as m
 from carenet.civic import services
 from carenet.civic.engine.common import CivicError
@@ -58,6 +59,11 @@ class Command(BaseCommand):
     def handle(self, *args, requests, community, wishes, seed, if_empty, **opts):
         created, _updated = services.load_catalogue()
         self.stdout.write(f"catalogue: {m.ServiceItem.objects.count()} items ({created} new)")
+        district = Division.objects.filter(level=Division.Level.DISTRICT).order_by("code").first()
+        if district is not None:
+            depts = departments.ensure_departments(district)
+            self.department_logins(depts, district)
+            self.stdout.write(f"departments: {len(depts)} with their own logins (dept_<code>)")
         if if_empty and (m.ServiceRequest.objects.exists() or m.CommunityRequest.objects.exists()):
             self.stdout.write("civic requests already present")
             return
@@ -80,6 +86,18 @@ class Command(BaseCommand):
             escalated = services.escalate_overdue()
         self.stdout.write(f"civic demo: {n1} service applications ({escalated} escalated), {n2} community "
                           f"requests, {n3} small wishes")
+
+    def department_logins(self, depts, district):
+        """One demo login per department (`dept_d01`…), password as the other demo accounts."""
+        from carenet.demo.loader import DEMO_PASSWORD
+
+        for d in depts:
+            user, _created = User.objects.get_or_create(username=f"dept_{d.code.lower()}",
+                                                        defaults={"role": Role.DEPARTMENT, "division": district})
+            user.role, user.division, user.first_name = Role.DEPARTMENT, district, d.name[:30]
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            m.DepartmentMember.objects.update_or_create(user=user, defaults={"department": d})
 
     def at(self, days_ago, hour=None):
         t = self.now - dt.timedelta(days=days_ago)
@@ -150,8 +168,7 @@ class Command(BaseCommand):
         if plan == "submitted":
             return
         t = t + dt.timedelta(hours=self.rnd.randint(1, 20))
-        req = self.step(req, "route", t, data={"to": req.item.department if self.rnd.random() < 0.7 else
-                                                f"{req.division.name}便民服务站"})
+        req = self.step(req, "route", t, data={} if self.rnd.random() < 0.7 else {"to": f"{req.division.name}便民服务站"})
         if plan in ("routed", "overdue"):
             return
         if plan == "need_docs" or self.rnd.random() < 0.2:
