@@ -267,3 +267,24 @@ def test_project_stages_and_pairing_frequency():
     today = dt.date(2026, 3, 31)
     assert epair.behind([dt.date(2026, 3, 20), dt.date(2026, 1, 5)], 2, today) == 1
     assert epair.behind([dt.date(2026, 3, 20), dt.date(2026, 3, 2)], 2, today) == 0
+
+
+def test_elder_elsewhere_rules_name_the_exact_reason():
+    from carenet.homecare.engine import verification as ev
+
+    v = ev.Visit(order_id=1, elder_id=1, helper_id=1, service="bath", start=dt.datetime(2026, 3, 3, 9, 0),
+                 end=dt.datetime(2026, 3, 3, 10, 0), home=(30.0, 117.0), check_in=(30.0, 117.0), min_minutes=45)
+    at = dt.datetime(2026, 3, 3, 8, 30)
+    helper_sent = ev.AlarmFact(7, "sos", "一键呼叫", at, None, ("helper",))
+    assert ev.elder_absent(v, ev.ElderStatus(alarms=(helper_sent,))) == []   # help went to the home
+    ambulance = ev.AlarmFact(8, "fall", "跌倒", at, None, ("helper", "ambulance"))
+    d = ev.elder_absent(v, ev.ElderStatus(alarms=(ambulance,)))[0].detail
+    assert "告警#8" in d and "跌倒" in d and "120" in d and "09:00–10:00" in d
+    closed_before = ev.AlarmFact(9, "geofence_exit", "离开安全区域", at, dt.datetime(2026, 3, 3, 8, 59))
+    assert ev.elder_absent(v, ev.ElderStatus(alarms=(closed_before,))) == []
+    during = ev.AlarmFact(10, "geofence_exit", "离开安全区域", dt.datetime(2026, 3, 3, 9, 50), None)
+    assert "告警#10" in ev.elder_absent(v, ev.ElderStatus(alarms=(during,)))[0].detail
+    away = ev.Absence(dt.date(2026, 3, 1), None, "away", "女儿家")
+    assert "外出（女儿家）" in ev.elder_absent(v, ev.ElderStatus(absences=(away,)))[0].detail
+    back = ev.Absence(dt.date(2026, 3, 1), dt.date(2026, 3, 2), "hospital", "区医院")
+    assert ev.elder_absent(v, ev.ElderStatus(absences=(back,))) == []

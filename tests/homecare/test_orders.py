@@ -260,3 +260,51 @@ def test_supervision_center_reads_anomalies_and_counts_through_the_selectors(hc,
     start_today = timezone.now() - dt.timedelta(hours=3)
     counts = selectors.service_counts(hc.area.supervisor, start_today, timezone.localdate().replace(day=1))
     assert counts == {"today": 1, "month": 1}
+
+
+def _visited(hc, start, minutes=60, elder=None):
+    o = order(hc, elder=elder, self_pay_consent=True)
+    m.Order.objects.filter(pk=o.pk).update(state="checked_out", checked_in_at=start, check_in_lat=HOME[0],
+                                           check_in_lon=HOME[1], checked_out_at=start + dt.timedelta(minutes=minutes))
+    return [a for a in services.verify(o) if a.kind == "elder_absent"]
+
+
+def test_elder_elsewhere_by_an_open_alarm_a_dispatch_or_a_registered_absence(hc):
+    from carenet.callcenter.models import Dispatch
+    from carenet.homecare import community
+    from tests.callcenter.conftest import make_alarm
+
+    now = timezone.now().replace(microsecond=0)
+    start = now - dt.timedelta(hours=2)
+    # a helper or family dispatched to an open SOS: someone went to the home, the elder is there
+    sos = make_alarm(hc.area.elder_a, "sos", raised_at=start - dt.timedelta(minutes=30), status="dispatched",
+                     dispatched_at=start - dt.timedelta(minutes=25))
+    Dispatch.objects.create(alarm=sos, target="helper", operator=hc.area.operator)
+    assert _visited(hc, start) == []
+    # an ambulance sent for that alarm, still open during the visit: the elder was taken away
+    Dispatch.objects.create(alarm=sos, target="ambulance", operator=hc.area.operator)
+    found = _visited(hc, start)
+    assert len(found) == 1 and f"告警#{sos.pk}" in found[0].detail and "120" in found[0].detail
+    assert "至今未关闭" in found[0].detail
+    sos.closed_at, sos.status = start - dt.timedelta(minutes=5), "resolved"
+    sos.save()
+    assert _visited(hc, start) == []  # closed before the visit began: no longer evidence
+    # the wristband shows the elder outside the safe area while the visit is recorded
+    gf = make_alarm(hc.area.elder_a, "geofence_exit", raised_at=start + dt.timedelta(minutes=10), severity="high")
+    found = _visited(hc, start)
+    assert found and f"告警#{gf.pk}" in found[0].detail and "离开安全区域" in found[0].detail
+    gf.closed_at, gf.status = start + dt.timedelta(minutes=20), "resolved"
+    gf.save()
+    assert _visited(hc, start)  # it overlapped the visit, even though it is closed now
+    gf.delete()
+    # a registered absence: away from home, visiting family
+    today = timezone.localdate()
+    community.register_absence(hc.area.worker_a, hc.area.elder_a, kind="away", start=today - dt.timedelta(days=1),
+                               end=today + dt.timedelta(days=3), where="合肥女儿家")
+    found = _visited(hc, start)
+    assert found and "外出（合肥女儿家）" in found[0].detail and str(today + dt.timedelta(days=3)) in found[0].detail
+    with pytest.raises(services.HomecareError, match="返回日期"):
+        community.register_absence(hc.area.worker_a, hc.area.elder_a, kind="away", start=today, end=today - dt.timedelta(days=1))
+    from django.core.exceptions import PermissionDenied
+    with pytest.raises(PermissionDenied):
+        community.register_absence(hc.area.worker_b, hc.area.elder_a, kind="hospital", start=today)

@@ -256,6 +256,25 @@ def settle_meals(user, month: dt.date) -> "m.MealSettlementRun":
     return run
 
 
+# ------------------------------------------------------------------ registered absences
+
+@transaction.atomic
+def register_absence(user, elder: ElderProfile, *, kind: str, start: dt.date, end: dt.date | None = None,
+                     where: str = "") -> m.HospitalStay:
+    """A registered absence (in hospital, away from home): home services recorded then are flagged."""
+    require(user, "homecare.visit")
+    require_in_area(user, elder.resident.division)
+    if kind not in m.HospitalStay.Kind.values:
+        raise HomecareError(_("Choose in hospital or away from home."))
+    if end is not None and end < start:
+        raise HomecareError(_("The return date is before the start date."))
+    stay = m.HospitalStay.objects.create(elder=elder, kind=kind, start=start, end=end, hospital=where.strip()[:100],
+                                         recorded_by=user)
+    audit.record(AuditLog.Action.CREATE, stay, actor=user, division_path=elder.resident.division.path,
+                 note=f"homecare.absence {kind}")
+    return stay
+
+
 # ------------------------------------------------------------------ pairing (结对帮扶)
 
 @transaction.atomic

@@ -228,6 +228,9 @@ class HospitalStay(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
 
+    objects = ScopedManager()
+    scope_path = "elder__resident__division__path"
+
 
 class Anomaly(models.Model):
     class Kind(models.TextChoices):

@@ -454,20 +454,32 @@ def cancel(user, order: m.Order, *, reason: str, fail: bool = False) -> m.Order:
 def _visit(o: m.Order) -> ev.Visit:
     r = o.elder.resident
     return ev.Visit(order_id=o.pk, elder_id=o.elder_id, helper_id=o.helper_id, service=o.service_type.code,
-                    start=o.checked_in_at, end=o.checked_out_at,
+                    start=timezone.localtime(o.checked_in_at),
+                    end=timezone.localtime(o.checked_out_at) if o.checked_out_at else None,
                     home=(r.lat, r.lon) if r.lat is not None else None,
                     check_in=(o.check_in_lat, o.check_in_lon) if o.check_in_lat is not None else None,
                     min_minutes=o.service_type.min_minutes)
 
 
 def elder_status(elder: ElderProfile, start: dt.datetime, end: dt.datetime) -> ev.ElderStatus:
+    """What places the elder away from home around a visit: death, registered absences (in hospital, away),
+    and alarms open during the visit that show them elsewhere (left the safe area; an ambulance sent)."""
+    from carenet.monitoring.labels import alarm_type_label
     from carenet.monitoring.models import Alarm
 
-    stays = tuple(elder.hospital_stays.values_list("start", "end"))
-    # an alarm that sent an ambulance or a responder, still open during the visit, places the elder elsewhere
-    alarms = tuple((a.raised_at, a.closed_at, a.message) for a in Alarm.objects.filter(
-        elder=elder, dispatched_at__isnull=False, raised_at__lte=end).exclude(closed_at__lt=start))
-    return ev.ElderStatus(deceased_on=elder.resident.deceased_on, hospital=stays, elsewhere_alarms=alarms)
+    absences = tuple(ev.Absence(a, b, k, w) for a, b, k, w in
+                     elder.hospital_stays.values_list("start", "end", "kind", "hospital"))
+    alarms: dict[int, dict] = {}
+    # the alarm's dispatches are read through the relation the call center keeps on the alarm (no import of it)
+    for pk, typ, raised, closed, target in Alarm.objects.filter(elder=elder, raised_at__lte=end).exclude(
+            closed_at__lt=start).values_list("pk", "type", "raised_at", "closed_at", "dispatches__target"):
+        a = alarms.setdefault(pk, {"type": typ, "raised": raised, "closed": closed, "targets": []})
+        if target:
+            a["targets"].append(target)
+    facts = tuple(ev.AlarmFact(pk, a["type"], str(alarm_type_label(a["type"])), timezone.localtime(a["raised"]),
+                               timezone.localtime(a["closed"]) if a["closed"] else None, tuple(a["targets"]))
+                  for pk, a in alarms.items())
+    return ev.ElderStatus(deceased_on=elder.resident.deceased_on, absences=absences, alarms=facts)
 
 
 def verify(order: m.Order) -> list[m.Anomaly]:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("plans/", views_community.plans, name="plans"),
     path("visits/", views_community.visits, name="visits"),
     path("visits/<int:pk>/", views_community.visit_record, name="visit_record"),
+    path("absences/", views_community.absences, name="absences"),
     path("meals/", views_community.meals, name="meals"),
     path("meals/settlement/<int:pk>/", views_community.meal_run, name="meal_run"),
     path("pairing/", views_community.pairings, name="pairings"),

@@ -257,3 +257,29 @@ def projects(request):
     qs = m.Project.objects.visible_to(request.user).select_related("elder__resident").order_by("-created")[:300]
     return render(request, "homecare/projects.html", {"projects": qs, "kinds": m.Project.Kind.choices,
                                                       "can_edit": can(request.user, "homecare.visit")})
+
+
+@needs("homecare.view")
+def absences(request):
+    """Registered absences (in hospital, away from home): services recorded then are flagged as anomalies."""
+    today = timezone.localdate()
+    if request.method == "POST":
+        try:
+            start = dt.date.fromisoformat(request.POST.get("start") or "")
+            end = dt.date.fromisoformat(request.POST["end"]) if request.POST.get("end") else None
+        except ValueError:
+            messages.error(request, _("Enter the dates as on the calendar."))
+            return redirect("homecare:absences")
+        try:
+            community.register_absence(request.user, _find_elder(request.user, request.POST.get("elder")),
+                                       kind=request.POST.get("kind", ""), start=start, end=end,
+                                       where=request.POST.get("where", ""))
+        except services.HomecareError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Absence registered."))
+        return redirect("homecare:absences")
+    qs = m.HospitalStay.objects.visible_to(request.user).select_related("elder__resident__division").filter(
+        Q(end__isnull=True) | Q(end__gte=today - dt.timedelta(days=30))).order_by("-start")[:300]
+    return render(request, "homecare/absences.html", {"stays": qs, "kinds": m.HospitalStay.Kind.choices, "today": today,
+                                                      "can_edit": can(request.user, "homecare.visit")})

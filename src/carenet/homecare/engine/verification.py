@@ -100,24 +100,74 @@ def photo_reuse(order_id: int, hashes: Sequence[int], seen: Iterable[tuple[int, 
     return out
 
 
+#: Alarm types that by themselves show the elder away from home (the wristband's location outside the safe area).
+ELSEWHERE_ALARM_TYPES = frozenset({"geofence_exit"})
+#: Help that takes the elder away (an ambulance); a helper, family or community worker going there does not.
+ELSEWHERE_DISPATCHES = frozenset({"ambulance"})
+
+
+@dataclass(frozen=True)
+class Absence:
+    """A registered absence: in hospital or away from home, from a date until a date (None = not back yet)."""
+    start: date
+    end: date | None
+    kind: str = "hospital"       # hospital / away
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class AlarmFact:
+    alarm_id: int
+    type: str
+    label: str                   # the alarm type in words
+    raised_at: datetime
+    closed_at: datetime | None   # None = still open
+    dispatches: tuple[str, ...] = ()   # dispatch targets (ambulance, helper, family, ...)
+
+
 @dataclass(frozen=True)
 class ElderStatus:
     deceased_on: date | None = None
     hospital: tuple[tuple[date, date | None], ...] = ()      # stays: (from, to or None = still in)
     elsewhere_alarms: tuple[tuple[datetime, datetime | None, str], ...] = ()  # open alarms placing them elsewhere
+    absences: tuple[Absence, ...] = ()
+    alarms: tuple[AlarmFact, ...] = ()
+
+
+def places_elsewhere(a: AlarmFact) -> str | None:
+    """Why an alarm shows the elder away from home, or None when it does not."""
+    if a.type in ELSEWHERE_ALARM_TYPES:
+        return "定位显示老人离开安全区域"
+    if set(a.dispatches) & ELSEWHERE_DISPATCHES:
+        return "已派出120救护车"
+    return None
+
+
+def _absence_text(a: Absence) -> str:
+    what = "住院" if a.kind == "hospital" else "外出"
+    where = f"（{a.where}）" if a.where else ""
+    until = f"至 {a.end}" if a.end else "，尚未登记返回"
+    return f"服务当天老人登记{what}{where}：{a.start} 起{until}"
 
 
 def elder_absent(v: Visit, s: ElderStatus) -> list[Finding]:
     day = v.start.date()
     if s.deceased_on is not None and day >= s.deceased_on:
         return [Finding(v.order_id, ELDER_ABSENT, f"老人已于 {s.deceased_on} 去世")]
-    for a, b in s.hospital:
-        if a <= day and (b is None or day <= b):
-            return [Finding(v.order_id, ELDER_ABSENT, f"老人 {a} 起住院{f'至 {b}' if b else ''}")]
+    for ab in (*(Absence(a, b) for a, b in s.hospital), *s.absences):
+        if ab.start <= day and (ab.end is None or day <= ab.end):
+            return [Finding(v.order_id, ELDER_ABSENT, _absence_text(ab))]
     end = v.end or v.start
     for a, b, what in s.elsewhere_alarms:
         if a <= end and (b is None or v.start <= b):
             return [Finding(v.order_id, ELDER_ABSENT, f"服务期间有未结告警显示老人不在家：{what}")]
+    for al in sorted(s.alarms, key=lambda x: x.raised_at):
+        why = places_elsewhere(al)
+        if why and al.raised_at <= end and (al.closed_at is None or v.start <= al.closed_at):
+            state = "至今未关闭" if al.closed_at is None else f"{al.closed_at:%m-%d %H:%M} 关闭"
+            return [Finding(v.order_id, ELDER_ABSENT,
+                            f"服务期间老人不在家：告警#{al.alarm_id}「{al.label}」{al.raised_at:%m-%d %H:%M} 触发，"
+                            f"{why}，{state}，与服务时段 {v.start:%H:%M}–{end:%H:%M} 重叠")]
     return []
 
 
