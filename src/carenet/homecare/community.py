@@ -98,8 +98,8 @@ def generate_visit_plans(division: Division, today: dt.date | None = None) -> in
         f = evis.frequency(evis.ElderFacts(e.living, e.care_level, frozenset(c.code for c in e.categories.all()), e.key_elder), rules)
         p = existing.get(e.pk)
         if f is None:
-            if p is not None:
-                p.delete()
+            if p is not None and not p.records.exists():
+                p.delete()  # (a plan with visit records is kept: its history stays readable)
             continue
         if p is None:
             m.VisitPlan.objects.create(elder=e, division=e.resident.division, period=f.period, days=f.days,

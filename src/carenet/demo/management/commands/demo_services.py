@@ -65,6 +65,7 @@ class Command(BaseCommand):
         # The replayed history teaches each home's routine; emergencies happen only from now on, so the
         # console does not open on a day's worth of stale SOS presses.
         sink = _LiveEmergenciesOnly(sink, live_from=time.time())
+        threads.append(threading.Thread(target=self._homecare_ticker, args=(stop,), name="homecare", daemon=True))
         for t in threads:
             t.start()
         def on_step(sim, n):
@@ -93,6 +94,23 @@ class Command(BaseCommand):
                     timers.run_tick()
                 except Exception:  # keep the demo running; the next tick retries
                     log.exception("tick failed")
+        finally:
+            connection.close()
+
+
+    @staticmethod
+    def _homecare_ticker(stop, every_s: float = 600.0):
+        """Home care's scheduled pass (visit plans, escalation, recurring orders, SMS reminders) every 10 minutes."""
+        from django.core.management import call_command
+
+        try:
+            while True:
+                try:
+                    call_command("homecare_tick")
+                except Exception:  # keep the demo running; the next pass retries
+                    log.exception("home care tick failed")
+                if stop.wait(every_s):
+                    break
         finally:
             connection.close()
 
