@@ -76,14 +76,24 @@ def test_care_bed_project_needs_devices_and_photos(hc):
     assert p.stage == "works"
     with pytest.raises(services.HomecareError, match="设备"):
         community.advance_project(hc.area.worker_a, p, photo=png())
-    Device.objects.create(device_id="BED-1", type=Device.Type.choices[0][0], elder=hc.area.elder_a)
+    Device.objects.create(device_id="OTHER-1", type="pir", elder=hc.area.elder_a)  # not this bed's: does not count
+    with pytest.raises(services.HomecareError, match="设备"):
+        community.advance_project(hc.area.worker_a, p, photo=png())
+    with pytest.raises(PermissionDenied):  # registering devices needs devices.manage, as in home monitoring
+        community.register_bed_device(hc.area.worker_a, p, device_id="BED-1", type="mattress", room="卧室")
+    with pytest.raises(services.HomecareError, match="已登记"):
+        community.register_bed_device(hc.area.admin, p, device_id="OTHER-1", type="mattress")
+    device, token = community.register_bed_device(hc.area.admin, p, device_id="BED-1", type="mattress", room="卧室")
+    assert token and device.elder == hc.area.elder_a and list(p.devices.all()) == [device]
+    assert Device.objects.get(device_id="BED-1").token_hash  # registered in monitoring, with its own token
     p = community.advance_project(hc.area.worker_a, p, photo=png(), note="验收")
     assert p.stage == "acceptance"
     with pytest.raises(services.HomecareError):
         community.advance_project(hc.area.worker_a, p)
     p = community.advance_project(hc.area.worker_a, p, subsidy="3000")
     assert (p.stage, p.subsidy) == ("paid", Decimal("3000.00"))
-    assert list(p.steps.values_list("stage", flat=True)) == ["application", "assessment", "plan", "works", "acceptance", "paid"]
+    # (the second "works" step is the device registration)
+    assert list(p.steps.values_list("stage", flat=True)) == ["application", "assessment", "plan", "works", "works", "acceptance", "paid"]
 
 
 def test_meal_settlement_is_a_locked_run_per_month(hc, point, client):
@@ -127,3 +137,20 @@ def test_meal_settlement_is_a_locked_run_per_month(hc, point, client):
     client.force_login(hc.area.worker_b)  # community B: the run exists, its lines are community A's
     page = client.get(f"/homecare/meals/settlement/{run2.pk}/").content.decode()
     assert "甲社区助餐点" not in page
+
+
+def test_care_bed_devices_from_the_project_page(hc, client):
+    p = community.create_project(hc.area.worker_a, elder=hc.area.elder_a, kind="care_bed", description="护理床+呼叫器")
+    for _ in range(3):
+        p = community.advance_project(hc.area.worker_a, p)
+    client.force_login(hc.area.worker_a)
+    assert 'data-testid="device-form"' not in client.get("/homecare/projects/").content.decode()
+    client.force_login(hc.area.admin)
+    page = client.get("/homecare/projects/").content.decode()
+    assert 'data-testid="device-form"' in page
+    r = client.post("/homecare/projects/", {"form": "device", "project": p.pk, "device_id": "BED-9", "type": "sos_button"})
+    body = r.content.decode()
+    assert r.status_code == 200 and "BED-9" in body and 'data-testid="device-token"' in body
+    r = client.post("/homecare/projects/", {"form": "device", "project": p.pk, "device_id": "BED-9", "type": "sos_button"},
+                    follow=True)
+    assert "已登记" in r.content.decode()

@@ -322,14 +322,13 @@ def create_project(user, *, elder: ElderProfile, kind: str, description: str) ->
 
 @transaction.atomic
 def advance_project(user, project: "m.Project", *, note: str = "", photo=None, subsidy=None) -> "m.Project":
-    from carenet.devices.models import Device
     from carenet.homecare.engine import projects as ep
 
     require(user, "homecare.visit")
     require_in_area(user, project.division)
     p = m.Project.objects.select_for_update().get(pk=project.pk)
     photos = p.steps.exclude(photo="").count() + (1 if photo not in (None, "") else 0)
-    devices = Device.objects.filter(elder=p.elder).count()
+    devices = p.devices.filter(active=True, elder=p.elder).count()  # registered in monitoring for this bed
     try:
         amount = Decimal(str(subsidy)) if subsidy not in (None, "") else None
     except ArithmeticError:
@@ -354,3 +353,37 @@ def advance_project(user, project: "m.Project", *, note: str = "", photo=None, s
     p.save()
     audit.record(AuditLog.Action.UPDATE, p, actor=user, after={"stage": target}, note="homecare.project stage")
     return p
+
+
+#: What a family care bed usually gets (the form offers these types first).
+CARE_BED_DEVICE_TYPES = ("mattress", "sos_button", "pir", "door", "smoke", "gateway", "wristband")
+
+
+@transaction.atomic
+def register_bed_device(user, project: "m.Project", *, device_id: str, type: str, room: str = ""):
+    """Register a family care bed's device in home monitoring from the project page, through the devices app's
+    own service (which checks ``devices.manage``, audits and issues the device token, shown once). Returns
+    (device, token)."""
+    from carenet.devices.models import Device
+    from carenet.devices.services import register_device
+
+    require(user, "homecare.visit")
+    require_in_area(user, project.division)
+    p = m.Project.objects.select_for_update().get(pk=project.pk)
+    if p.kind != m.Project.Kind.CARE_BED:
+        raise HomecareError(_("Only a family care bed project registers devices."))
+    if p.stage not in (m.Project.Stage.PLAN, m.Project.Stage.WORKS):
+        raise HomecareError(_("Devices are registered during the plan or the works and installation stage."))
+    device_id = (device_id or "").strip()
+    if not device_id or len(device_id) > 64:
+        raise HomecareError(_("Enter the device number (at most 64 characters)."))
+    if type not in Device.Type.values:
+        raise HomecareError(_("Choose the type of device."))
+    if Device.objects.filter(device_id=device_id).exists():
+        raise HomecareError(_("The device %(id)s is already registered.") % {"id": device_id})
+    device, token = register_device(user, p.elder, device_id, type, room.strip()[:30])
+    p.devices.add(device)
+    m.ProjectStep.objects.create(project=p, stage=p.stage, note=f"登记设备 {device_id}（{device.get_type_display()}）"[:300],
+                                 actor=user)
+    audit.record(AuditLog.Action.UPDATE, p, actor=user, after={"device": device_id}, note="homecare.project device")
+    return device, token

@@ -238,7 +238,19 @@ def pairings(request):
 
 @needs("homecare.view")
 def projects(request):
-    if request.method == "POST":
+    token = None
+    if request.method == "POST" and request.POST.get("form") == "device":
+        p = m.Project.objects.visible_to(request.user).filter(pk=request.POST.get("project") or 0).first()
+        if p is None:
+            raise Http404("project not found")
+        try:
+            device, token = community.register_bed_device(request.user, p, device_id=request.POST.get("device_id", ""),
+                                                          type=request.POST.get("type", ""), room=request.POST.get("room", ""))
+        except services.HomecareError as exc:
+            messages.error(request, str(exc))
+            return redirect("homecare:projects")
+        token = {"device": device, "token": token, "project": p}  # shown once, on this page only
+    elif request.method == "POST":
         try:
             if request.POST.get("form") == "new":
                 community.create_project(request.user, elder=_find_elder(request.user, request.POST.get("elder")),
@@ -254,9 +266,15 @@ def projects(request):
         else:
             messages.success(request, _("Saved."))
         return redirect("homecare:projects")
-    qs = m.Project.objects.visible_to(request.user).select_related("elder__resident").order_by("-created")[:300]
+    from carenet.devices.models import Device
+
+    qs = (m.Project.objects.visible_to(request.user).select_related("elder__resident").prefetch_related("devices")
+          .order_by("-created")[:300])
+    types = sorted(Device.Type.choices, key=lambda c: (c[0] not in community.CARE_BED_DEVICE_TYPES, c[0]))
     return render(request, "homecare/projects.html", {"projects": qs, "kinds": m.Project.Kind.choices,
-                                                      "can_edit": can(request.user, "homecare.visit")})
+                                                      "can_edit": can(request.user, "homecare.visit"),
+                                                      "can_devices": can(request.user, "devices.manage"),
+                                                      "device_types": types, "issued": token})
 
 
 @needs("homecare.view")
