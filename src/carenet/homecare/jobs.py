@@ -29,8 +29,24 @@ from carenet.people.models import ElderCategory
 
 
 def _update(run_id: int, **fields) -> None:
-    with transaction.atomic():
-        m.SettlementRun.objects.filter(pk=run_id).update(**fields)
+    """Progress and log on the run row, committed at once even while the job holds its own transaction open
+    (a short-lived thread has its own database connection), so the page's poll sees it."""
+    def write():
+        try:
+            with transaction.atomic():
+                m.SettlementRun.objects.filter(pk=run_id).update(**fields)
+        finally:
+            connection.close()
+
+    if connection.in_atomic_block:
+        if connection.vendor != "postgresql":
+            return  # SQLite has one writer: the job's transaction; the log is written in full after it
+        t = threading.Thread(target=write, name=f"settlement-progress-{run_id}")
+        t.start()
+        t.join()
+    else:
+        with transaction.atomic():
+            m.SettlementRun.objects.filter(pk=run_id).update(**fields)
 
 
 class _Log:
@@ -51,106 +67,161 @@ def _month_bounds(month: dt.date):
     return dt.datetime.combine(month, dt.time.min, tz), dt.datetime.combine(end, dt.time.min, tz)
 
 
-def budgets_for(pairs: set[tuple[int, dt.date]], elders=None) -> dict[tuple[int, dt.date], Decimal]:
-    """Each (elder, month)'s budget from the dated standards: resolved once per (division, month), then the
-    elder's categories (one query for all). ``elders`` is a subquery of the elder ids (a long literal IN list
-    is slow); without it the ids of ``pairs`` are used."""
-    from carenet.people.models import ElderProfile
+class Budgets:
+    """Each (elder, month)'s budget from the dated standards: the elders' categories and divisions loaded once
+    (``elders`` is a subquery of elder ids: a long literal IN list is slow), the standard resolved once per
+    (division, month)."""
 
-    ids = elders if elders is not None else {e for e, _ in pairs}
-    cats: dict[int, list[str]] = defaultdict(list)
-    for eid, code in ElderCategory.objects.filter(elder_id__in=ids).values_list("elder_id", "code").iterator(chunk_size=20000):
-        cats[eid].append(code)
-    div_of = dict(ElderProfile.objects.filter(pk__in=ids).values_list("pk", "resident__division_id").iterator(chunk_size=20000))
-    divisions = {d.pk: d for d in Division.objects.filter(pk__in=set(div_of.values()))}
-    rules_cache: dict[int, erules.RuleSet] = {}
-    table_cache: dict[tuple[int, dt.date], tuple] = {}
-    out = {}
-    for eid, month in pairs:
-        did = div_of.get(eid)
-        key = (did, month)
-        if did is not None and key not in table_cache:
-            d = divisions[did]
-            rules = rules_cache.get(did) or rules_cache.setdefault(did, services.rules_for(d))
+    def __init__(self, elders):
+        from carenet.people.models import ElderProfile
+
+        self.cats: dict[int, list[str]] = defaultdict(list)
+        for eid, code in ElderCategory.objects.filter(elder_id__in=elders).values_list("elder_id", "code").iterator(chunk_size=50000):
+            self.cats[eid].append(code)
+        self.div_of = dict(ElderProfile.objects.filter(pk__in=elders).values_list("pk", "resident__division_id")
+                           .iterator(chunk_size=50000))
+        self.divisions = {d.pk: d for d in Division.objects.filter(pk__in=set(self.div_of.values()))}
+        self.rules: dict[int, erules.RuleSet] = {}
+        self.tables: dict[tuple[int, dt.date], dict] = {}
+
+    def __call__(self, eid: int, month: dt.date) -> Decimal:
+        did = self.div_of.get(eid)
+        if did is None:
+            return ee.ZERO
+        table = self.tables.get((did, month))
+        if table is None:
+            d = self.divisions[did]
+            rules = self.rules.get(did) or self.rules.setdefault(did, services.rules_for(d))
             res = services.standard(d, "homecare_budget_monthly", month, rules=rules)
-            table_cache[key] = (erules.as_mapping(res.value), res) if res else ({}, None)
-        table, _res = table_cache.get(key, ({}, None))
-        out[(eid, month)] = ee.budget_for(cats.get(eid, ()), table).amount if did is not None else ee.ZERO
-    return out
+            table = self.tables[(did, month)] = erules.as_mapping(res.value) if res else {}
+        return ee.budget_for(self.cats.get(eid, ()), table).amount
+
+
+def budgets_for(pairs: set[tuple[int, dt.date]], elders=None) -> dict[tuple[int, dt.date], Decimal]:
+    book = Budgets(elders if elders is not None else {e for e, _ in pairs})
+    return {(e, mo): book(e, mo) for e, mo in pairs}
+
+
+BATCH = 20000   # orders read, settled and written per step
+LOCK_CLASS = 11011  # advisory lock namespace of the home-care settlement
 
 
 def execute(run_id: int) -> m.SettlementRun:
+    """Settle the run's month, streaming the orders elder by elder (ordered by elder and check-out time, the
+    engine's own order): each batch of elders is settled by the pure engine and written at once (a preformatted
+    COPY on PostgreSQL), all in one transaction that holds the run's row lock. Elders with an order of an earlier
+    month (confirmed late) are settled at the end, with what their earlier months already used."""
     run = m.SettlementRun.objects.get(pk=run_id)
     log = _Log(run.pk)
     if run.status == m.SettlementRun.Status.DONE:
         return run
     _update(run.pk, status=m.SettlementRun.Status.RUNNING)
     try:
-        month = run.month
-        _start, end = _month_bounds(month)
-        log("loading confirmed orders not yet settled", 5)
-        settled = m.SettlementLine.objects.filter(order=OuterRef("pk")).exclude(kind=es.ADJUSTMENT)
-        qs = (m.Order.objects.filter(state__in=eo.DONE, checked_out_at__lt=end, provider__isnull=False)
-              .filter(~Exists(settled)))  # an anti-join: the orders no line settles yet
-        rows = list(qs.values_list("pk", "elder_id", "provider_id", "checked_out_at", "price", "subsidy")
-                    .iterator(chunk_size=50000))
-        log(f"{len(rows)} orders", 30)
-        open_anoms: dict[int, list[str]] = defaultdict(list)
-        upheld: dict[int, list[str]] = defaultdict(list)
-        loaded = {r[0] for r in rows}
-        for oid, status, kind, detail in m.Anomaly.objects.filter(
-                status__in=[m.Anomaly.Status.OPEN, m.Anomaly.Status.UPHELD], order__checked_out_at__lt=end
-        ).values_list("order_id", "status", "kind", "detail").iterator(chunk_size=20000):
-            if oid not in loaded:
-                continue
-            (open_anoms if status == m.Anomaly.Status.OPEN else upheld)[oid].append(f"{m.Anomaly.Kind(kind).label}：{detail}")
-        del loaded
-        tz = timezone.get_current_timezone()
-        items = []
-        for oid, eid, pid, out_at, price, subsidy in rows:
-            smonth = out_at.astimezone(tz).date().replace(day=1)
-            if oid in upheld:
-                st, why = es.REJECTED, "；".join(upheld[oid])
-            elif oid in open_anoms:
-                st, why = es.DISPUTED, "待核实：" + "；".join(open_anoms[oid])
-            else:
-                st, why = es.ACCEPTED, ""
-            items.append(es.Item(oid, eid, pid, smonth, out_at, price, subsidy, st, str(why)[:300]))
-        del rows
-        corrections = [es.Correction(c.pk, c.order_id, c.order.elder_id, c.order.provider_id,
-                                     month_of_line(c), c.delta, c.reason)
-                       for c in m.Correction.objects.filter(line__isnull=True).select_related("order")]
-        pairs = {(i.elder_id, i.service_month) for i in items}
-        # the elders as a subquery (a superset: every confirmed order before the month's end)
-        budgets = budgets_for(pairs, elders=m.Order.objects.filter(state__in=eo.DONE, checked_out_at__lt=end).values("elder_id"))
-        log(f"budgets of {len({p[0] for p in pairs})} elders", 45)
-        earlier = {p for p in pairs if p[1] < month}
-        used = {}
-        if earlier:
-            for eid, smonth, s in m.SettlementLine.objects.filter(
-                    elder_id__in={e for e, _ in earlier}, service_month__lt=month).values_list(
-                    "elder_id", "service_month").annotate(s=Sum("subsidy")).values_list("elder_id", "service_month", "s"):
-                used[(eid, smonth)] = s
-        lines = es.settle(month, items, budgets, used, corrections)
-        log(f"{len(lines)} lines computed", 60)
         with transaction.atomic():
-            locked = m.SettlementRun.objects.select_for_update().get(pk=run.pk)
+            # one settlement of a month at a time: an advisory lock on PostgreSQL (a row lock on the run would
+            # also block the progress updates, which are written from another connection); SQLite has one writer
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, run.pk])
+            locked = m.SettlementRun.objects.get(pk=run.pk)
             if locked.status == m.SettlementRun.Status.DONE:
                 return locked
-            n = write_lines(run, month, lines, lambda p: None)
-            total = sum((ln.subsidy for ln in lines), ee.ZERO)
+            n, total = _settle(run, log)
             m.SettlementRun.objects.filter(pk=run.pk).update(
                 status=m.SettlementRun.Status.DONE, progress=100, lines=n, subsidy=total, finished=timezone.now())
             audit.record(AuditLog.Action.CREATE, model="homecare.settlementrun", object_id=str(run.pk),
-                         object_repr=f"settlement {month:%Y-%m}: {n} lines, {total} yuan", actor=run.created_by,
+                         object_repr=f"settlement {run.month:%Y-%m}: {n} lines, {total} yuan", actor=run.created_by,
                          note="homecare.settlement")
         log(f"settled: {n} lines, subsidy {total} yuan", 100)
-    except Exception as exc:  # the run row keeps the error for the page; nothing was written
+    except Exception as exc:  # the run row keeps the error for the page; nothing was written (one transaction)
         _update(run.pk, status=m.SettlementRun.Status.FAILED)
         log(f"failed: {exc}\n{traceback.format_exc()[-1500:]}")
         raise
     run.refresh_from_db()
     return run
+
+
+def _settle(run: m.SettlementRun, log) -> tuple[int, Decimal]:
+    month = run.month
+    _start, end = _month_bounds(month)
+    settled = m.SettlementLine.objects.filter(order=OuterRef("pk")).exclude(kind=es.ADJUSTMENT)
+    qs = (m.Order.objects.filter(state__in=eo.DONE, checked_out_at__lt=end, provider__isnull=False)
+          .filter(~Exists(settled)))  # an anti-join: the orders no line settles yet
+    open_anoms: dict[int, list[str]] = defaultdict(list)
+    upheld: dict[int, list[str]] = defaultdict(list)
+    for oid, status, kind, detail in m.Anomaly.objects.filter(
+            status__in=[m.Anomaly.Status.OPEN, m.Anomaly.Status.UPHELD], order__in=qs.values("pk")
+    ).values_list("order_id", "status", "kind", "detail").iterator(chunk_size=20000):
+        (open_anoms if status == m.Anomaly.Status.OPEN else upheld)[oid].append(f"{m.Anomaly.Kind(kind).label}：{detail}")
+    log(f"{len(open_anoms)} orders with an open anomaly, {len(upheld)} upheld", 5)
+    budgets = Budgets(qs.values("elder_id"))
+    log(f"budgets of {len(budgets.div_of)} elders", 15)
+    tz = timezone.get_current_timezone()
+    writer = _Writer(run, month)
+    late_elders: dict[int, list[es.Item]] = {}
+    done = 0
+    batch: list[es.Line] = []
+    elder, items = None, []
+
+    def flush_elder():
+        if not items:
+            return
+        if any(i.service_month < month for i in items):
+            late_elders[elder] = list(items)   # settled at the end, with their earlier months' use
+            return
+        batch.extend(es.settle(month, items, {(elder, month): budgets(elder, month)}))
+
+    rows = qs.order_by("elder_id", "checked_out_at", "pk").values_list(
+        "pk", "elder_id", "provider_id", "checked_out_at", "price", "subsidy")
+    month_start = _start
+    for oid, eid, pid, out_at, price, subsidy in _stream(rows):
+        if eid != elder:
+            flush_elder()
+            elder, items = eid, []
+            if len(batch) >= BATCH:
+                done += writer.write(batch)
+                batch = []
+                log(f"{done} lines written", min(90, 20 + done // 20000))
+        if oid in upheld:
+            st, why = es.REJECTED, "；".join(upheld[oid])
+        elif oid in open_anoms:
+            st, why = es.DISPUTED, "待核实：" + "；".join(open_anoms[oid])
+        else:
+            st, why = es.ACCEPTED, ""
+        smonth = month if out_at >= month_start else out_at.astimezone(tz).date().replace(day=1)
+        items.append(es.Item(oid, eid, pid, smonth, out_at, price, subsidy, st, why[:300]))
+    flush_elder()
+    if late_elders:
+        used: dict[tuple[int, dt.date], Decimal] = {}
+        ids = list(late_elders)
+        for i in range(0, len(ids), 5000):
+            for eid, smonth, s in (m.SettlementLine.objects.filter(elder_id__in=ids[i:i + 5000], service_month__lt=month)
+                                   .values_list("elder_id", "service_month").annotate(s=Sum("subsidy"))
+                                   .values_list("elder_id", "service_month", "s")):
+                used[(eid, smonth)] = s
+        for eid, its in late_elders.items():
+            months = {i.service_month for i in its}
+            batch.extend(es.settle(month, its, {(eid, mo): budgets(eid, mo) for mo in months}, used))
+    corrections = [es.Correction(c.pk, c.order_id, c.order.elder_id, c.order.provider_id, month_of_line(c), c.delta, c.reason)
+                   for c in m.Correction.objects.filter(line__isnull=True).select_related("order")]
+    batch.extend(es.settle(month, (), {}, {}, corrections))
+    done += writer.write(batch)
+    log(f"{done} lines written ({len(late_elders)} elders with late orders, {len(corrections)} corrections)", 95)
+    return done, writer.total
+
+
+def _stream(rows):
+    """The rows of a values_list queryset, read through a server-side cursor on PostgreSQL without the ORM's
+    per-row work (the columns need no conversion: ids, an aware timestamp, decimals); the ORM elsewhere."""
+    if connection.vendor != "postgresql":
+        yield from rows.iterator(chunk_size=BATCH)
+        return
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cur:
+        with cur.connection.cursor(name=f"homecare_settle_{id(rows)}") as server:
+            server.itersize = BATCH
+            server.execute(sql, params)
+            yield from server
 
 
 def month_of_line(c: m.Correction) -> dt.date:
@@ -160,25 +231,43 @@ def month_of_line(c: m.Correction) -> dt.date:
 
 COLS = ("run_id", "month", "service_month", "kind", "status", "provider_id", "elder_id", "order_id", "correction_id",
         "price", "subsidy", "self_pay", "reason")
+NULL = "\\N"
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": " ", "\n": " ", "\r": " "})
 
 
-def write_lines(run, month, lines, progress) -> int:
-    if not lines:
-        return 0
-    if connection.vendor == "postgresql":
-        table = m.SettlementLine._meta.db_table
-        with connection.cursor() as cur:
-            with cur.connection.cursor().copy(f'COPY "{table}" ({", ".join(COLS)}) FROM STDIN') as copy:
-                for ln in lines:
-                    copy.write_row((run.pk, month, ln.service_month, ln.kind, ln.status, ln.provider_id, ln.elder_id,
-                                    ln.order_id, ln.correction_id, ln.price, ln.subsidy, ln.self_pay, ln.reason))
+class _Writer:
+    """Writes lines as they are computed: COPY of preformatted text on PostgreSQL, bulk_create elsewhere."""
+
+    def __init__(self, run, month):
+        self.run, self.month, self.total = run, month, ee.ZERO
+        self.prefix = f"{run.pk}\t{month.isoformat()}\t"
+
+    def write(self, lines) -> int:
+        if not lines:
+            return 0
+        self.total += sum((ln.subsidy for ln in lines), ee.ZERO)
+        if connection.vendor == "postgresql":
+            table = m.SettlementLine._meta.db_table
+            pre = self.prefix
+            text = "".join(
+                f"{pre}{ln.service_month.isoformat()}\t{ln.kind}\t{ln.status}\t{ln.provider_id}\t{ln.elder_id}\t"
+                f"{NULL if ln.order_id is None else ln.order_id}\t"
+                f"{NULL if ln.correction_id is None else ln.correction_id}\t"
+                f"{ln.price}\t{ln.subsidy}\t{ln.self_pay}\t{ln.reason.translate(_ESCAPE) if ln.reason else ''}\n"
+                for ln in lines)
+            with connection.cursor() as cur:
+                with cur.connection.cursor().copy(f'COPY "{table}" ({", ".join(COLS)}) FROM STDIN') as copy:
+                    copy.write(text)
+            return len(lines)
+        m.SettlementLine.objects.bulk_create([m.SettlementLine(
+            run_id=self.run.pk, month=self.month, service_month=ln.service_month, kind=ln.kind, status=ln.status,
+            provider_id=ln.provider_id, elder_id=ln.elder_id, order_id=ln.order_id, correction_id=ln.correction_id,
+            price=ln.price, subsidy=ln.subsidy, self_pay=ln.self_pay, reason=ln.reason) for ln in lines], batch_size=2000)
         return len(lines)
-    objs = [m.SettlementLine(run_id=run.pk, month=month, service_month=ln.service_month, kind=ln.kind, status=ln.status,
-                             provider_id=ln.provider_id, elder_id=ln.elder_id, order_id=ln.order_id,
-                             correction_id=ln.correction_id, price=ln.price, subsidy=ln.subsidy, self_pay=ln.self_pay,
-                             reason=ln.reason) for ln in lines]
-    m.SettlementLine.objects.bulk_create(objs, batch_size=2000)
-    return len(objs)
+
+
+def write_lines(run, month, lines, progress=None) -> int:
+    return _Writer(run, month).write(lines)
 
 
 def start(user, month: dt.date) -> m.SettlementRun:
