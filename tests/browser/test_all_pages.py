@@ -143,6 +143,7 @@ def test_every_menu_page_as_every_role(district, live_server, tmp_path, artifact
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(shots / f"{role}-{label}-home.png"), full_page=False)
                 queue = _menu_links(page, base)
+                linked_from: dict[str, str] = {}
                 seen: set[str] = set()
                 while queue:
                     url = queue.pop(0)
@@ -154,7 +155,8 @@ def test_every_menu_page_as_every_role(district, live_server, tmp_path, artifact
                     visited += 1
                     where = f"{role}/{label} {urlparse(url).path}"
                     if response is None or response.status >= 400:
-                        problems.append(f"{where}: HTTP {response.status if response else '?'}")
+                        source = f" (linked from {linked_from[url]})" if url in linked_from else ""
+                        problems.append(f"{where}: HTTP {response.status if response else '?'}{source}")
                         continue
                     text = page.evaluate(VISIBLE_TEXT)
                     problems += [f"{where}: {p}" for p in problems_in_text(text, msgid_words)]
@@ -167,6 +169,7 @@ def test_every_menu_page_as_every_role(district, live_server, tmp_path, artifact
                         for detail in _detail_links(page, base):
                             if detail not in seen and detail not in queue and urlparse(url).path != "/":
                                 queue.append(detail)
+                                linked_from[detail] = urlparse(url).path
                 context.close()
         browser.close()
     unique = list(dict.fromkeys(problems))

@@ -399,7 +399,8 @@ def payroll(request):
 @needs("assistance.view")
 def run_detail(request, pk):
     run = selectors.get_run(request.user, pk)
-    kinds = dict(run.ledger_lines.values_list("kind").annotate(n=Count("id")).order_by())
+    labels = dict(m.LedgerLine.Kind.choices)
+    kinds = [(labels.get(k, k), n) for k, n in run.ledger_lines.values_list("kind").annotate(n=Count("id")).order_by("kind")]
     tmpl = "assistance/_run_progress.html" if request.headers.get("HX-Request") else "assistance/run_detail.html"
     return render(request, tmpl, {"run": run, "kinds": kinds, "resumable": jobs.resumable(run),
                                   "lines": run.ledger_lines.select_related("entitlement", "township")[:50]})
