@@ -44,7 +44,8 @@ def city(db):
                                       "values": [], "help": ""}])
     m.ServiceItem.objects.create(code="DMV66", name="DMV", category="street", department="交通", deadline_days=5,
                                  fields=[{"code": "WHISHETN", "label": "What is the ticket/tag/DL number?",
-                                          "datatype": "singlevaluelist", "required": True, "values": ["123", "124"],
+                                          "datatype": "singlevaluelist", "required": True,
+                                          "values": [{"key": "123", "name": "Ford"}, {"key": "124", "name": "Chrysler"}],
                                           "help": ""}])
     m.ApiClient.objects.create(name="12345热线", key_hash=services.key_hash("xyz"), division=city)
     return city
@@ -63,8 +64,7 @@ def test_service_list_and_definition(client, city):
     assert d["service_code"] == "DMV66" and set(got) == set(expected)
     assert {k: got[k] for k in ("variable", "code", "datatype", "required", "order")} == \
         {k: expected[k] for k in ("variable", "code", "datatype", "required", "order")}
-    # our choices are plain values: key and name are the same (the spec's example names them Ford, Chrysler)
-    assert [v["key"] for v in got["values"]] == ["123", "124"]
+    assert got["values"] == expected["values"]            # choices with a key and a different name, as in the spec
     xml = client.get("/open311/v2/services.xml?jurisdiction_id=city.gov")
     assert xml["Content-Type"] == "text/xml; charset=utf-8"
     assert xml.content.decode().startswith('<?xml version="1.0" encoding="utf-8"?>\n<services><service>')
@@ -74,11 +74,22 @@ def test_the_spec_example_post_then_status(client, city):
     r = client.post("/open311/v2/requests.json", SPEC_POST, content_type=FORM)
     assert r.status_code == 200, r.content
     body = r.json()
-    assert len(body) == 1 and set(body[0]) == SPEC_POST_RESPONSE_KEYS and body[0]["account_id"] == "123456"
+    # the spec answers with service_request_id or a token; we give both (a client may follow either)
+    assert len(body) == 1 and set(body[0]) == SPEC_POST_RESPONSE_KEYS | {"token"} and body[0]["account_id"] == "123456"
     req = m.ServiceRequest.objects.get(pk=body[0]["service_request_id"])
     assert req.answers == {"WHISPAWN": "123456", "WHISDORN": "COISL001"} and req.channel == "open311"
     assert req.contact_name == "smith john" and req.lat == pytest.approx(37.76524078) and req.division == city
     assert req.description == "A large sinkhole is destroying the street" and req.address == "1234 5th street"
+    # GET service_request_id from a token: the spec's example response is [{"service_request_id":…,"token":…}]
+    token = body[0]["token"]
+    t = client.get(f"/open311/v2/tokens/{token}.json?jurisdiction_id=city.gov")
+    assert t.status_code == 200 and t.json() == [{"service_request_id": req.pk, "token": token}]
+    assert client.get(f"/open311/v2/tokens/{token}.xml").content.decode().endswith(
+        f"<service_requests><request><service_request_id>{req.pk}</service_request_id><token>{token}</token></request></service_requests>")
+    assert client.get("/open311/v2/tokens/12345.json").status_code == 404      # a guessed token finds nothing
+    assert client.get(f"/open311/v2/tokens/{req.pk}-forged.json").status_code == 404
+    # the example's remote media_url is not fetched (no network at run time, no SSRF): no media is kept
+    assert not req.attachments.exists()
 
     one = client.get(f"/open311/v2/requests/{req.pk}.json?jurisdiction_id=city.gov").json()
     assert len(one) == 1 and set(one[0]) == SPEC_REQUEST_KEYS
@@ -131,3 +142,38 @@ def test_unknown_things_answer_404_and_400(client, city):
     assert r.status_code == 400 and "90 days" in r.json()[0]["description"]
     assert client.get("/open311/v2/services.csv").status_code == 400
     assert client.get("/open311/discovery.json").json()["endpoints"][0]["specification"].endswith("GeoReport_v2")
+
+
+def test_choice_keys_are_what_a_request_sends(client, city):
+    body = SPEC_POST.replace("service_code=001", "service_code=DMV66").replace(
+        "&attribute[WHISPAWN]=123456&attribute[WHISDORN]=COISL001", "&attribute[WHISHETN]=124")
+    r = client.post("/open311/v2/requests.json", body, content_type=FORM)
+    assert r.status_code == 200
+    assert m.ServiceRequest.objects.get().answers == {"WHISHETN": "124"}
+    bad = client.post("/open311/v2/requests.json", body.replace("WHISHETN]=124", "WHISHETN]=Chrysler"), content_type=FORM)
+    assert bad.status_code == 400                                  # the name is not the key
+
+
+def test_media_uploaded_is_stored_and_served_from_media_url(client, city, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.VAR_DIR = tmp_path
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(buf, "PNG")
+    fields = dict(x.split("=", 1) for x in SPEC_POST.replace("+", " ").split("&"))
+    from urllib.parse import unquote
+    fields = {unquote(k): unquote(v) for k, v in fields.items()}
+    fields["media"] = SimpleUploadedFile("hole.png", buf.getvalue(), content_type="image/png")
+    r = client.post("/open311/v2/requests.json", fields)
+    assert r.status_code == 200, r.content
+    pk = r.json()[0]["service_request_id"]
+    own = client.get(f"/open311/v2/requests/{pk}.json?api_key=xyz").json()[0]
+    assert own["media_url"] and "/open311/v2/media/" in own["media_url"]
+    photo = client.get(own["media_url"].replace("http://testserver", ""))
+    assert photo.status_code == 200 and b"".join(photo.streaming_content).startswith(b"\x89PNG")
+    public = client.get(f"/open311/v2/requests/{pk}.json").json()[0]
+    assert public["media_url"] is None                             # documents are personal: only the sender
+    assert client.get("/open311/v2/media/1-forged").status_code == 404

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.civic import models as m
 from carenet.civic import services
+from carenet.civic.engine.common import choice_text, choices
 
 BIG = "form-control form-control-lg"
 
@@ -54,10 +55,10 @@ class ItemForm(forms.Form):
             elif dt == "datetime":
                 field = forms.DateField(widget=forms.DateInput(attrs={"class": css, "type": "date"}), **kw)
             elif dt == "singlevaluelist":
-                field = forms.ChoiceField(choices=[("", "—")] + [(v, v) for v in f["values"]],
+                field = forms.ChoiceField(choices=[("", "—")] + choices(f),
                                           widget=forms.Select(attrs={"class": css.replace("form-control", "form-select")}), **kw)
             elif dt == "multivaluelist":
-                field = forms.MultipleChoiceField(choices=[(v, v) for v in f["values"]],
+                field = forms.MultipleChoiceField(choices=choices(f),
                                                   widget=forms.CheckboxSelectMultiple, **kw)
             else:
                 field = forms.CharField(widget=forms.TextInput(attrs={"class": css}), max_length=200, **kw)
@@ -164,7 +165,7 @@ def field_rows_from_post(post) -> list[dict]:
         code, label = post.get(f"f-{i}-code", "").strip(), post.get(f"f-{i}-label", "").strip()
         if not code and not label:
             continue
-        values = [v.strip() for v in post.get(f"f-{i}-values", "").replace("，", "、").replace(",", "、").split("、")
+        values = [choice_text(v) for v in post.get(f"f-{i}-values", "").replace("，", "、").replace(",", "、").split("、")
                   if v.strip()]
         rows.append({"code": code, "label": label, "datatype": post.get(f"f-{i}-datatype", "string"),
                      "required": post.get(f"f-{i}-required") == "on", "values": values})

@@ -21,13 +21,15 @@ from xml.sax.saxutils import escape
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.core import signing
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from carenet.civic import models as m
 from carenet.civic import services
 from carenet.civic.engine import masking, service
+from carenet.civic.engine.common import choices
 from carenet.core.models import Division
 from carenet.people.models import Resident
 
@@ -130,7 +132,7 @@ def service_definition(request, code):
         a = {"variable": True, "code": f["code"], "datatype": f["datatype"], "required": bool(f.get("required")),
              "datatype_description": f.get("help") or None, "order": order, "description": f["label"]}
         if f["datatype"].endswith("valuelist"):
-            a["values"] = [{"key": v, "name": v} for v in f["values"]]
+            a["values"] = [{"key": k, "name": n} for k, n in choices(f)]
         attrs.append(a)
     if item.documents:
         attrs.append({"variable": False, "code": "documents", "datatype": "text", "required": False,
@@ -199,17 +201,66 @@ def create_request(request):
     if phone:
         applicant = Resident.objects.filter(in_division(scope), phone=phone, deceased_on__isnull=True).first()
     name = " ".join(x for x in ((p.get("last_name") or "").strip(), (p.get("first_name") or "").strip()) if x)
+    # media: the photo itself, sent as a multipart file `media` (stored and served by us through media_url).
+    # A remote `media_url` is NOT fetched: the server has no internet access at run time, and fetching URLs a
+    # client names would let it make this server call anywhere on the intranet (SSRF).
     try:
         req = services.submit_request(
             item=item, answers=attributes(p), applicant=applicant, api_client=client,
             division=applicant.division if applicant else scope, contact_name=name, contact_phone=phone,
             description=(p.get("description") or "")[:4000], address=address, lat=lat, lon=lon,
-            external_id=(p.get("account_id") or p.get("device_id") or "")[:60])
+            external_id=(p.get("account_id") or p.get("device_id") or "")[:60],
+            photos=request.FILES.getlist("media"))
     except ValidationError as exc:
         raise ApiError(400, "; ".join(f"attribute[{k}]: {', '.join(v)}" for k, v in exc.message_dict.items())) from None
     except services.CivicServiceError as exc:
         raise ApiError(400, str(exc)) from None
-    return [{"service_request_id": req.pk, "service_notice": notice(req), "account_id": p.get("account_id") or None}]
+    return [{"service_request_id": req.pk, "token": token_for(req.pk), "service_notice": notice(req),
+             "account_id": p.get("account_id") or None}]
+
+
+# ------------------------------------------------------------------ tokens and media
+
+TOKEN_SALT = "carenet.open311.token"
+MEDIA_SALT = "carenet.open311.media"
+
+
+def token_for(pk: int) -> str:
+    """The token a POST returns; GET /tokens/<token> answers with the service_request_id (spec: "GET
+    service_request_id from a token"). Signed, so it cannot be guessed from an id."""
+    return signing.Signer(salt=TOKEN_SALT).sign(str(pk)).replace(":", "-")
+
+
+@api_view("service_requests")
+def token_lookup(request, token):
+    jurisdiction(request)
+    try:
+        pk = signing.Signer(salt=TOKEN_SALT).unsign(token.replace("-", ":", 1))
+    except signing.BadSignature:
+        raise ApiError(404, f"token {token} was not found") from None
+    if not pk.isdigit() or not m.ServiceRequest.objects.filter(pk=int(pk)).exists():
+        raise ApiError(404, f"token {token} was not found")
+    return [{"service_request_id": int(pk), "token": token}]
+
+
+def media_url(request, req: m.ServiceRequest) -> str | None:
+    a = req.attachments.order_by("id").first()
+    if a is None:
+        return None
+    sig = signing.Signer(salt=MEDIA_SALT).sign(str(a.pk)).replace(":", "-")
+    return request.build_absolute_uri(f"/open311/v2/media/{sig}")
+
+
+def media(request, sig):
+    """The photo behind a media_url (given only to the client that sent the request: documents are personal)."""
+    try:
+        pk = signing.Signer(salt=MEDIA_SALT).unsign(sig.replace("-", ":", 1))
+    except signing.BadSignature:
+        raise Http404("media not found") from None
+    a = m.Attachment.objects.filter(pk=int(pk) if pk.isdigit() else 0).first()
+    if a is None:
+        raise Http404("media not found")
+    return FileResponse(a.file.open("rb"), content_type=a.content_type or "image/jpeg")
 
 
 def notice(req: m.ServiceRequest) -> str:
@@ -222,7 +273,7 @@ STATUS_NOTES = {
 }
 
 
-def request_json(req: m.ServiceRequest, client: m.ApiClient | None) -> dict:
+def request_json(req: m.ServiceRequest, client: m.ApiClient | None, request=None) -> dict:
     own = client is not None and req.channel == m.Channel.OPEN311 and (
         req.division.path == client.division.path or req.division.path.startswith(client.division.path + "/"))
     names = tuple(n for n in (req.applicant_name,) if n)
@@ -239,7 +290,7 @@ def request_json(req: m.ServiceRequest, client: m.ApiClient | None) -> dict:
         "requested_datetime": w3(req.created), "updated_datetime": w3(req.updated),
         "expected_datetime": w3(req.due_on), "address": req.address if own else req.division.name,
         "address_id": None, "zipcode": None, "lat": req.lat if own else None, "long": req.lon if own else None,
-        "media_url": None,
+        "media_url": media_url(request, req) if own and request is not None else None,
     }
 
 
@@ -277,7 +328,7 @@ def list_requests(request):
             qs = qs.filter(state__in=service.OPEN)
         elif statuses == {"closed"}:
             qs = qs.exclude(state__in=service.OPEN)
-    return [request_json(r, client) for r in qs.order_by("-created")[:MAX_RESULTS]]
+    return [request_json(r, client, request) for r in qs.order_by("-created").prefetch_related("attachments")[:MAX_RESULTS]]
 
 
 @api_view("service_requests")
@@ -286,7 +337,7 @@ def request_detail(request, pk):
     req = m.ServiceRequest.objects.filter(in_division(area), pk=pk).select_related("item", "division", "applicant").first()
     if req is None:
         raise ApiError(404, f"service_request_id {pk} was not found")
-    return [request_json(req, services.client_for_key(request.GET.get("api_key", "")))]
+    return [request_json(req, services.client_for_key(request.GET.get("api_key", "")), request)]
 
 
 def discovery(request):

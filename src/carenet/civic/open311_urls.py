@@ -8,4 +8,6 @@ urlpatterns = [
     re_path(r"^v2/services/(?P<code>[\w-]+)\.(?P<fmt>\w+)$", open311.service_definition, name="open311_service"),
     re_path(r"^v2/requests\.(?P<fmt>\w+)$", open311.requests_endpoint, name="open311_requests"),
     re_path(r"^v2/requests/(?P<pk>\d+)\.(?P<fmt>\w+)$", open311.request_detail, name="open311_request"),
+    re_path(r"^v2/tokens/(?P<token>[\w-]+)\.(?P<fmt>json|xml)$", open311.token_lookup, name="open311_token"),
+    re_path(r"^v2/media/(?P<sig>[\w-]+)$", open311.media, name="open311_media"),
 ]

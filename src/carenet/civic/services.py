@@ -27,7 +27,7 @@ from carenet.civic.access import (  # noqa: F401
     key_hash,
 )
 from carenet.civic.engine import deadlines, seven, service, wish
-from carenet.civic.engine.common import CivicError, Entry  # noqa: F401  (services.CivicError for callers)
+from carenet.civic.engine.common import CivicError, Entry, choices  # noqa: F401  (services.CivicError for callers)
 from carenet.core import audit
 from carenet.core.engine.workdays import WorkCalendar
 from carenet.core.models import AuditLog, Division
@@ -97,9 +97,12 @@ def check_fields(fields) -> list[dict]:
         datatype = f.get("datatype", "string")
         if datatype not in FIELD_TYPES:
             raise CivicServiceError(_("Field %(code)s has an unknown type.") % {"code": code})
-        values = [str(v) for v in f.get("values", [])] if datatype.endswith("valuelist") else []
-        if datatype.endswith("valuelist") and not values:
+        pairs = choices(f) if datatype.endswith("valuelist") else []
+        if datatype.endswith("valuelist") and (not pairs or any(not k for k, _n in pairs)):
             raise CivicServiceError(_("Field %(code)s needs a list of choices.") % {"code": code})
+        if len({k for k, _n in pairs}) != len(pairs):
+            raise CivicServiceError(_("Field %(code)s has the same choice twice.") % {"code": code})
+        values = [k if k == n else {"key": k, "name": n} for k, n in pairs]
         out.append({"code": code, "label": str(f["label"]).strip(), "datatype": datatype,
                     "required": bool(f.get("required", True)), "values": values, "help": str(f.get("help", ""))})
     return out
@@ -171,12 +174,12 @@ def clean_answers(item: m.ServiceItem, raw) -> dict:
             except ValueError:
                 errors[code] = _("%(label)s: please enter a date.") % {"label": f["label"]}
                 continue
-        elif f["datatype"] == "singlevaluelist" and str(value) not in f["values"]:
+        elif f["datatype"] == "singlevaluelist" and str(value) not in {k for k, _n in choices(f)}:
             errors[code] = _("%(label)s: please choose one of the options.") % {"label": f["label"]}
             continue
         elif f["datatype"] == "multivaluelist":
             value = [value] if isinstance(value, str) else list(value)
-            if any(str(v) not in f["values"] for v in value):
+            if any(str(v) not in {k for k, _n in choices(f)} for v in value):
                 errors[code] = _("%(label)s: please choose from the options.") % {"label": f["label"]}
                 continue
         else:

@@ -21,7 +21,7 @@ from carenet.civic import forms as f
 from carenet.civic import models as m
 from carenet.civic import selectors, services
 from carenet.civic.engine import seven, service, wish
-from carenet.civic.engine.common import CivicError
+from carenet.civic.engine.common import CivicError, choices
 from carenet.core.permissions import needs
 from carenet.core.roles import can
 from carenet.core.scoping import user_subtree_q
@@ -185,8 +185,14 @@ def home_request(request, pk):
 
 
 def _answers(req):
-    labels = {x["code"]: x["label"] for x in req.item.fields}
-    return [(labels.get(k, k), "、".join(v) if isinstance(v, list) else v) for k, v in req.answers.items()]
+    """(label, answer) with a choice shown by its name, not its key."""
+    fields = {x["code"]: x for x in req.item.fields}
+    out = []
+    for k, v in req.answers.items():
+        names = dict(choices(fields[k])) if k in fields else {}
+        vals = v if isinstance(v, list) else [v]
+        out.append((fields[k]["label"] if k in fields else k, "、".join(str(names.get(str(x), x)) for x in vals)))
+    return out
 
 
 def photo(request, pk):
@@ -326,7 +332,7 @@ def catalogue_edit(request, pk=None):
                 return redirect("civic:catalogue")
     editor = list(rows) + [{"code": "", "label": "", "datatype": "string", "required": False, "values": []}] * 3
     return render(request, "civic/catalogue_edit.html", {"form": form, "item": item,
-                                                         "rows": [dict(r, values_text="、".join(r.get("values", [])))
+                                                         "rows": [dict(r, values_text="、".join(k if k == n else f"{k}={n}" for k, n in choices(r)))
                                                                   for r in editor],
                                                          "types": f.FIELD_TYPE_CHOICES})
 

@@ -71,3 +71,23 @@ def check(actions: Mapping[str, ActionSpec], state: str, action: str, reason: st
 
 def allowed(actions: Mapping[str, ActionSpec], state: str) -> list[str]:
     return [a for a, s in actions.items() if state in s.sources]
+
+
+def choices(field: dict) -> list[tuple[str, str]]:
+    """A list field's choices as (key, name) pairs. A choice is stored as its name alone (key = name) or, when a
+    city system needs a stable code, as {"key": ..., "name": ...} (Open311 GeoReport v2 attribute values)."""
+    out = []
+    for v in field.get("values", []) or []:
+        if isinstance(v, dict):
+            key = str(v.get("key", "")).strip()
+            out.append((key, str(v.get("name", "")).strip() or key))
+        else:
+            out.append((str(v), str(v)))
+    return out
+
+
+def choice_text(value: str) -> object:
+    """The editor's "key=name" (or plain name) as a stored choice."""
+    key, sep, name = value.partition("=")
+    key, name = key.strip(), name.strip()
+    return {"key": key, "name": name} if sep and key and name and key != name else (name or key)

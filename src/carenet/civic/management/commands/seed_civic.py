@@ -12,7 +12,7 @@ from django.utils import timezone
 from carenet.civic import departments
 from carenet.civic import models as m
 from carenet.civic import services
-from carenet.civic.engine.common import CivicError
+from carenet.civic.engine.common import CivicError, choices
 from carenet.core.models import Division, User
 from carenet.core.roles import Role
 from carenet.people.models import Resident
@@ -122,7 +122,7 @@ class Command(BaseCommand):
             elif f["datatype"] == "datetime":
                 out[f["code"]] = (self.now.date() + dt.timedelta(days=self.rnd.randint(1, 20))).isoformat()
             elif f["datatype"].endswith("valuelist"):
-                v = self.rnd.choice(f["values"])
+                v = self.rnd.choice([k for k, _n in choices(f)])
                 out[f["code"]] = [v] if f["datatype"] == "multivaluelist" else v
             elif f["datatype"] == "text":
                 out[f["code"]] = "行动不便，希望尽快办理。"
