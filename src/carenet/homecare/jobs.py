@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import traceback
+import logging
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from carenet.assistance.engine import rules as erules
 from carenet.core import audit
@@ -26,6 +27,8 @@ from carenet.homecare.engine import entitlement as ee
 from carenet.homecare.engine import orders as eo
 from carenet.homecare.engine import settlement as es
 from carenet.people.models import ElderCategory
+
+logger = logging.getLogger("carenet.homecare")
 
 
 def _update(run_id: int, **fields) -> None:
@@ -130,12 +133,14 @@ def execute(run_id: int) -> m.SettlementRun:
             m.SettlementRun.objects.filter(pk=run.pk).update(
                 status=m.SettlementRun.Status.DONE, progress=100, lines=n, subsidy=total, finished=timezone.now())
             audit.record(AuditLog.Action.CREATE, model="homecare.settlementrun", object_id=str(run.pk),
-                         object_repr=f"settlement {run.month:%Y-%m}: {n} lines, {total} yuan", actor=run.created_by,
+                         object_repr=_("Settlement %(month)s: %(n)s lines, %(total)s yuan") % {
+                             "month": f"{run.month:%Y-%m}", "n": n, "total": total}, actor=run.created_by,
                          note="homecare.settlement")
-        log(f"settled: {n} lines, subsidy {total} yuan", 100)
+        log(_("Settled: %(n)s lines, subsidy %(total)s yuan") % {"n": n, "total": total}, 100)
     except Exception as exc:  # the run row keeps the error for the page; nothing was written (one transaction)
         _update(run.pk, status=m.SettlementRun.Status.FAILED)
-        log(f"failed: {exc}\n{traceback.format_exc()[-1500:]}")
+        logger.exception("home-care settlement run %s failed", run.pk)   # the traceback goes to the server log
+        log(_("Failed, nothing was written: %(error)s") % {"error": exc})
         raise
     run.refresh_from_db()
     return run
@@ -153,9 +158,9 @@ def _settle(run: m.SettlementRun, log) -> tuple[int, Decimal]:
             status__in=[m.Anomaly.Status.OPEN, m.Anomaly.Status.UPHELD], order__in=qs.values("pk")
     ).values_list("order_id", "status", "kind", "detail").iterator(chunk_size=20000):
         (open_anoms if status == m.Anomaly.Status.OPEN else upheld)[oid].append(f"{m.Anomaly.Kind(kind).label}：{detail}")
-    log(f"{len(open_anoms)} orders with an open anomaly, {len(upheld)} upheld", 5)
+    log(_("%(open)s orders with an open anomaly, %(upheld)s upheld") % {"open": len(open_anoms), "upheld": len(upheld)}, 5)
     budgets = Budgets(qs.values("elder_id"))
-    log(f"budgets of {len(budgets.div_of)} elders", 15)
+    log(_("Budgets of %(n)s elders") % {"n": len(budgets.div_of)}, 15)
     tz = timezone.get_current_timezone()
     writer = _Writer(run, month)
     late_elders: dict[int, list[es.Item]] = {}
@@ -181,7 +186,7 @@ def _settle(run: m.SettlementRun, log) -> tuple[int, Decimal]:
             if len(batch) >= BATCH:
                 done += writer.write(batch)
                 batch = []
-                log(f"{done} lines written", min(90, 20 + done // 20000))
+                log(_("%(n)s lines written") % {"n": done}, min(90, 20 + done // 20000))
         if oid in upheld:
             st, why = es.REJECTED, "；".join(upheld[oid])
         elif oid in open_anoms:
@@ -206,7 +211,8 @@ def _settle(run: m.SettlementRun, log) -> tuple[int, Decimal]:
                    for c in m.Correction.objects.filter(line__isnull=True).select_related("order")]
     batch.extend(es.settle(month, (), {}, {}, corrections))
     done += writer.write(batch)
-    log(f"{done} lines written ({len(late_elders)} elders with late orders, {len(corrections)} corrections)", 95)
+    log(_("%(n)s lines written (%(late)s elders with late orders, %(corrections)s corrections)") % {
+        "n": done, "late": len(late_elders), "corrections": len(corrections)}, 95)
     return done, writer.total
 
 
