@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/monitoring_engine.py replay     # ADL evaluation (docs/monitoring-evaluation.md)
     .venv/bin/python bench/monitoring_engine.py cost       # 100,000 homes: memory, us/event, us/tick
-    .venv/bin/python bench/monitoring_engine.py            # both
+    .venv/bin/python bench/monitoring_engine.py generalise # issue 16: unseen homes, curves, operating point
+    .venv/bin/python bench/monitoring_engine.py            # all
 
 Options: --trials N (collapse trials per home, default 500), --seed S, --homes N (cost).
 Pure Python; no Django, no database: this measures the engine alone.
@@ -467,19 +468,46 @@ def cmd_cost(args) -> None:
           f"{pc() - start:.2f} s")
 
 
+def cmd_generalise(args) -> None:
+    """Issue 16: the evaluation protocol of bench/monitoring_eval.py, old and new engine side by side."""
+    import legacy_engine
+    import monitoring_eval as ev
+    from carenet.monitoring import engine as new_engine
+
+    hs = ev.homes(args.homes_set)
+    print("== Detection in homes the engine has never seen (issue 16; protocol in bench/monitoring_eval.py) ==")
+    print(f"homes: {', '.join(h.name for h in hs)}; seed {ev.SEED}; {ev.DAY_TRIALS} daytime and up to "
+          f"{ev.BATH_TRIALS} bathroom collapses per home; horizon {ev.HORIZON_H:.0f} h")
+    new_knob = "quiet_factor" if "quiet_factor" in new_engine.MonitorConfig.__dataclass_fields__ else "learn_factor"
+    engines = {
+        "old": ev.EngineAdapter("old (frozen copy, bench/legacy_engine)", legacy_engine, "learn_factor", (1.0, 1.25, 1.5, 2.0),
+                                lambda start, until: {"away_until": until}),
+        "new": ev.EngineAdapter("new (carenet.monitoring.engine)", new_engine, new_knob, (1.0, 1.5, 2.0, 3.0),
+                                (lambda start, until: {"away_from": start, "away_until": until})
+                                if "away_from" in new_engine.MonitorConfig.__dataclass_fields__
+                                else (lambda start, until: {"away_until": until})),
+    }
+    for key in (("old", "new") if args.engine == "both" else (args.engine,)):
+        ev.report(engines[key], hs)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", choices=("replay", "sweep", "cost", "all"),
+    ap.add_argument("what", nargs="?", choices=("replay", "sweep", "cost", "generalise", "all"),
                     default="all")
     ap.add_argument("--trials", type=int, default=500)
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--homes", type=int, default=100_000)
     ap.add_argument("--minutes", type=int, default=20, help="simulated minutes of stream (cost)")
+    ap.add_argument("--engine", choices=("old", "new", "both"), default="both", help="generalise: which engine")
+    ap.add_argument("--homes-set", choices=("all", "dev", "sim"), default="all", help="generalise: which homes")
     args = ap.parse_args(argv)
-    if args.what in ("replay", "all"):
+    if args.what in ("generalise", "all"):
+        cmd_generalise(args)
+    if args.what in ("replay",):
         cmd_replay(args)
-    if args.what in ("sweep", "all"):
+    if args.what in ("sweep",):
         cmd_sweep(args)
     if args.what in ("cost", "all"):
         if args.what == "all":

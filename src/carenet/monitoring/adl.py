@@ -38,6 +38,8 @@ class SensorSpec:
     room: str
     role: str | None = None      # for doors
     name: str = ""
+    semantics: str = "state"     # state | pulse | edge (docs/device-protocol.md, "Device semantics")
+    hold_s: float = 0.0          # pulse: the reading holds this long after the last pulse
 
 
 @dataclass(frozen=True, slots=True)
