@@ -370,7 +370,7 @@ def simulate(spec: HomeSpec) -> SimHome:
     segs, registered = _plan(spec, rng, _day0(spec))
     out = _Out(random.Random(spec.seed * 7 + 1), spec, kit)
     _render(spec, rng, segs, out)
-    _pets(spec, random.Random(spec.seed * 11 + 3), segs[0].start, segs[-1].end + 2 * 86400, out)
+    _pets(spec, random.Random(spec.seed * 11 + 3), segs[0].start, segs[-1].end, out)
     acts = [Activity(s.start, s.end, s.label) for s in segs if s.label]
     ds = AdlDataset(spec.name, spec.tz, _events(out, spec.name), acts, kit)
     return SimHome(replace(spec, sensors=kit), ds, segs, registered)
