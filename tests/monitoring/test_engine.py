@@ -41,7 +41,7 @@ def types(signals, action=None):
 @pytest.fixture
 def cfg():
     # learning off so fixed thresholds are tested; learning has its own tests
-    return MonitorConfig(learn_thresholds=False, routine_deviation=False,
+    return MonitorConfig(learn_thresholds=False, routine_deviation=False, quiet_model=False,
                          routine_check_learn=False)
 
 

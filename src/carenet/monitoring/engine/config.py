@@ -63,7 +63,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "inactivity": HIGH, "bathroom_overstay": HIGH, "no_routine": MEDIUM,
     "night_out_of_bed": MEDIUM, "routine_deviation": MEDIUM, "geofence_exit": HIGH,
     "device_offline": MEDIUM, "low_battery": LOW, "sos_test_overdue": LOW,
-    "air_high_co2": MEDIUM, "air_high_pm25": MEDIUM,
+    "air_high_co2": MEDIUM, "air_high_pm25": MEDIUM, "no_vital_signs": CRITICAL, "away_overdue": HIGH,
 }
 
 
@@ -84,7 +84,18 @@ class MonitorConfig:
     seated_floor_h: float = 3.0
     seated_ceiling_h: float = 10.0
     away_h: float = 24.0                # after the entrance door was the last activity
-    away_until: float | None = None     # staff-set holiday/hospital stay: absence rules off
+    away_until: float | None = None     # registered absence (外出报备): expected return; absence rules off
+    away_from: float | None = None      # registered absence: start (None with away_until: from now on)
+    away_grace_min: float = 120.0       # not back this long after the expected return -> away_overdue
+
+    # issue 16: per-place, per-hour quiet model (docs/monitoring-rules.md, "Quiet periods by place and hour")
+    quiet_model: bool = True
+    quiet_factor: float = 1.5           # THE sensitivity knob: limit = usual longest quiet x factor
+    quiet_quantile: float = 1.0         # "usual longest": this quantile of the daily longest quiets (1 = max)
+    quiet_min_days: int = 4             # samples a context needs before its own limit is used
+    pets: bool = False                  # a pet lives here: a lone PIR pulse is not the person (also learned)
+    no_breath_s: float = 120.0          # mattress reports no breathing / heart rate this long -> critical
+    oob_needs_quiet: bool = True        # night out of bed only if nothing else was heard (not dementia)
 
     # learned per-home inactivity thresholds
     learn_thresholds: bool = True
@@ -254,13 +265,16 @@ def config_from_profile(profile: dict[str, Any] | None,
         sev.update(inactivity=MEDIUM, no_routine=LOW, routine_deviation=LOW)
     if dementia:
         # night wandering is the danger: every exit from bed before the day start counts
-        d.update(night_out_of_bed_min=min(d.get("night_out_of_bed_min", 30.0), 15.0), away_h=4.0, wake_window_h=0.0)
+        d.update(night_out_of_bed_min=min(d.get("night_out_of_bed_min", 30.0), 15.0), away_h=4.0, wake_window_h=0.0,
+                 oob_needs_quiet=False)
         sev.update(night_out_of_bed=HIGH)
         gf = p.get("geofence")
         if gf:
             d["geofence"] = Geofence(lat=float(gf["lat"]), lon=float(gf["lon"]),
                                      radius_m=float(gf.get("radius_m", 500.0)),
                                      margin_m=float(gf.get("margin_m", 50.0)))
+    if p.get("pets"):
+        d["pets"] = True
     if p.get("heartbeat_interval_s"):
         hb = float(p["heartbeat_interval_s"])
         d.update(heartbeat_interval_s=hb, offline_timeout_s=3 * hb)

@@ -29,6 +29,9 @@ ACTIVITY_KINDS = frozenset({MOTION, DOOR, SEAT, APPLIANCE, TOILET_FLUSH, SOS, SO
 #: device types whose SOS button must be tested periodically
 SOS_DEVICE_TYPES = frozenset({"sos_button", "wristband", "sos_phone"})
 
+# ---- declared device semantics (registry -> value["sem"], value["hold_s"]; docs/device-protocol.md)
+SEM_STATE, SEM_PULSE, SEM_EDGE = "state", "pulse", "edge"
+
 # ---- door roles ---------------------------------------------------------
 ROLE_ENTRANCE = "entrance"
 ROLE_FRIDGE = "fridge"
@@ -53,6 +56,8 @@ A_GEOFENCE = "geofence_exit"
 A_OFFLINE = "device_offline"
 A_LOW_BATTERY = "low_battery"
 A_SOS_TEST = "sos_test_overdue"
+A_NO_VITALS = "no_vital_signs"        # a mattress reports no breathing / no heart rate while occupied
+A_AWAY_OVERDUE = "away_overdue"       # a registered absence: not back by the expected return (+ grace)
 VITAL_MEASURES = ("heart_rate", "bp_sys", "bp_dia", "spo2", "breath_rate")
 AIR_MEASURES = ("co2", "pm25")
 A_AIR_CO2 = "air_high_co2"
@@ -67,7 +72,8 @@ def vitals_type(direction: str, measure: str) -> str:
 
 ALARM_TYPES = frozenset(
     {A_SOS, A_FALL, A_SMOKE, A_WATER_LEAK, A_INACTIVITY, A_BATHROOM, A_NO_ROUTINE,
-     A_NIGHT_OOB, A_ROUTINE_DEV, A_GEOFENCE, A_OFFLINE, A_LOW_BATTERY, A_SOS_TEST, A_AIR_CO2, A_AIR_PM25}
+     A_NIGHT_OOB, A_ROUTINE_DEV, A_GEOFENCE, A_OFFLINE, A_LOW_BATTERY, A_SOS_TEST, A_AIR_CO2, A_AIR_PM25,
+     A_NO_VITALS, A_AWAY_OVERDUE}
     | {vitals_type(d, m) for d in ("high", "low") for m in VITAL_MEASURES}
 )
 #: alarm types that are kept per device (key = "type:device_id")

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def _floats(values: Iterable[float] = ()) -> "array[float]":
@@ -65,6 +65,22 @@ class ElderState:
     h_quiet_night: array = field(default_factory=_floats)
     h_quiet_seat: array = field(default_factory=_floats)
 
+    # issue 16: declared device semantics, evidence-based presence, the per-place, per-hour quiet model
+    bed_pulse: float | None = None          # latest presence pulse of a pulsing mattress (None: state mattress)
+    bed_hold: float = 0.0                   # its declared hold time (s)
+    seat_pulse: float | None = None
+    seat_hold: float = 0.0
+    weak_ts: float | None = None            # a lone PIR pulse not yet confirmed by other activity (pets)
+    weak_n: int = 0                         # PIR pulses in the current unconfirmed window
+    pet_evidence: int = 0                   # lone PIR pulses while the person was out or in bed elsewhere
+    bath_door_ts: float | None = None       # the bathroom door opened during this visit (maybe the way out)
+    bath_evidence: bool = False             # this home has bathroom motion or flush sensors (not door-only)
+    ctx: str | None = None                  # context of the current quiet period: "<place>:<4-hour bucket>"
+    q_day: dict[str, float] = field(default_factory=dict)      # today's longest quiet per context (s)
+    q_hist: dict[str, list] = field(default_factory=dict)      # context -> daily longest quiets (s), newest last
+    q_base: dict[str, float] = field(default_factory=dict)     # context -> learned usual longest quiet (s), daily
+    nobreath_since: float | None = None     # the mattress reports no breathing / no heart rate since
+
     # vitals: measure -> [last reading ts, "high"|"low"|None, peak value]
     vitals: dict[str, list] = field(default_factory=dict)
     gps_ts: float | None = None
@@ -83,8 +99,9 @@ class ElderState:
         # copy containers so the caller can't alias internal lists
         for k in _HISTORIES:
             d[k] = list(d[k])
-        for k in ("vitals", "devices", "active"):
+        for k in ("vitals", "devices", "active", "q_hist"):
             d[k] = {kk: list(vv) for kk, vv in d[k].items()}
+        d["q_day"], d["q_base"] = dict(self.q_day), dict(self.q_base)
         return d
 
     @classmethod
@@ -101,6 +118,8 @@ class ElderState:
             if k in kw:
                 kw[k] = {intern(kk): [intern(x) if isinstance(x, str) else x for x in vv]
                          for kk, vv in kw[k].items()}
+        if "q_hist" in kw:
+            kw["q_hist"] = {intern(k): list(v) for k, v in kw["q_hist"].items()}
         if isinstance(kw.get("zone"), str):
             kw["zone"] = intern(kw["zone"])
         kw["v"] = STATE_VERSION
