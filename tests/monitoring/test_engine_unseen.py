@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carenet.monitoring.engine import ElderState, MonitorConfig, deadlines, next_deadline, process, tick
+from carenet.monitoring.engine import ElderState, MonitorConfig, deadlines, next_deadline, tick
 
 from .test_engine import H, at, ev, run
 
