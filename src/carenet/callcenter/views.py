@@ -22,6 +22,7 @@ from carenet.core.permissions import needs
 from carenet.core.roles import can
 from carenet.monitoring import list_exports
 from carenet.monitoring.feed import alarm_row
+from carenet.monitoring import selectors as monitoring_selectors
 from carenet.monitoring.models import Alarm
 from carenet.people import services as people_services
 from carenet.people.models import HealthArchive, Resident
@@ -118,6 +119,7 @@ def alarm_detail(request, pk):
                          "othersWaiting": _("%(n)s other alarms waiting")}},
         "raised_ms": int(alarm.raised_at.timestamp() * 1000), "server_now": int(time.time() * 1000),
         "categories": [str(c) for c in elder.categories.all()],
+        "absence": monitoring_selectors.absence_status(elder),   # why absence alarms may be quiet (#16)
     }
     return render(request, "callcenter/alarm.html", context)
 

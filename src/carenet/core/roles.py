@@ -59,6 +59,9 @@ for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):
     CAPABILITIES[_role] |= {"alarms.view", "alarms.handle", "devices.view", "devices.manage"}
 for _role in (Role.WORKER, Role.REVIEWER, Role.SUPERVISOR, Role.APPROVER):
     CAPABILITIES[_role] |= {"alarms.view", "devices.view"}
+# Registered absences (外出报备): the call center (families phone in) and community workers record them.
+for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR, Role.WORKER):
+    CAPABILITIES[_role] |= {"monitoring.away"}
 
 # Call-center console (callcenter app): the queue and handling screens, online-service records, KPIs.
 for _role in (Role.DISTRICT_ADMIN, Role.OPERATOR):

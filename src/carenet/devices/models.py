@@ -58,12 +58,21 @@ class Device(models.Model):
         CUPBOARD = "cupboard", _("Cupboard")
         ROOM = "room", _("Room door")
 
+    class Semantics(models.TextChoices):
+        # docs/device-protocol.md, "Device semantics": how the engine reads this device's events
+        STATE = "state", _("State (reports each change)")
+        PULSE = "pulse", _("Pulse (repeats while occupied; holds for the hold time)")
+        EDGE = "edge", _("Edge (momentary events only)")
+
     device_id = models.CharField(_("device id"), max_length=64, unique=True)
     type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="devices",
                               verbose_name=_("elder"))
     room = models.CharField(_("room"), max_length=30, blank=True)
     role = models.CharField(_("door role"), max_length=20, choices=Role.choices, blank=True)
+    semantics = models.CharField(_("semantics"), max_length=10, choices=Semantics.choices, default=Semantics.STATE)
+    hold_s = models.PositiveIntegerField(_("hold time (seconds)"), null=True, blank=True,
+                                         help_text=_("Pulse devices: how long one pulse means 'occupied'."))
     vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.PROTECT)
     token_hash = models.CharField(max_length=64, editable=False)
     active = models.BooleanField(_("active"), default=True)

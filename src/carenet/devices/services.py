@@ -18,10 +18,12 @@ HOME_KIT = [
 
 
 @transaction.atomic
-def register_device(user, elder, device_id: str, type: str, room: str = "", role: str = "", vendor=None) -> tuple[Device, str]:
+def register_device(user, elder, device_id: str, type: str, room: str = "", role: str = "", vendor=None, *,
+                    semantics: str = "state", hold_s: int | None = None) -> tuple[Device, str]:
     require(user, "devices.manage")
     require_in_area(user, elder.resident.division)
-    device = Device(device_id=device_id, type=type, elder=elder, room=room, role=role, vendor=vendor)
+    device = Device(device_id=device_id, type=type, elder=elder, room=room, role=role, vendor=vendor,
+                    semantics=semantics or "state", hold_s=hold_s if semantics == "pulse" else None)
     token = device.issue_token()
     device.full_clean(exclude=["token_hash"])
     device.save()

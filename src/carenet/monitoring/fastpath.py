@@ -52,9 +52,9 @@ class DeviceRow:
     """What ingest needs of a device (read as a tuple; attribute names as on Device, for validate())."""
 
     __slots__ = ("pk", "device_id", "type", "elder_id", "room", "role", "vendor_id", "token_hash", "last_seen",
-                 "battery", "online")
+                 "battery", "online", "semantics", "hold_s")
     FIELDS = ("id", "device_id", "type", "elder_id", "room", "role", "vendor_id", "token_hash", "last_seen",
-              "battery", "online")
+              "battery", "online", "semantics", "hold_s")
 
     def __init__(self, values):
         for name, value in zip(self.__slots__, values):
@@ -307,6 +307,10 @@ def run_rules(fresh, states: dict[int, list], result: IngestResult) -> None:
             value = dict(cand.value)
             if device.type == "door" and device.role:
                 value.setdefault("role", device.role)
+            if device.semantics and device.semantics != "state":   # declared semantics (#16)
+                value.setdefault("sem", device.semantics)
+                if device.hold_s:
+                    value.setdefault("hold_s", device.hold_s)
             if cand.kind == "heartbeat":
                 value.setdefault("device_type", device.type)
             event = engine.SensorEvent(device_id=device.device_id, elder_id=elder_id, kind=cand.kind,

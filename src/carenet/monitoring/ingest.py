@@ -586,6 +586,10 @@ def _run_rules(fresh, result: IngestResult) -> None:
             value = dict(cand.value)
             if device.type == "door" and device.role:
                 value.setdefault("role", device.role)
+            if device.semantics and device.semantics != "state":   # declared semantics (#16)
+                value.setdefault("sem", device.semantics)
+                if device.hold_s:
+                    value.setdefault("hold_s", device.hold_s)
             if cand.kind == "heartbeat":
                 value.setdefault("device_type", device.type)
             event = engine.SensorEvent(device_id=device.device_id, elder_id=elder_id, kind=cand.kind,

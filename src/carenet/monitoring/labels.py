@@ -29,6 +29,8 @@ ALARM_TYPES = {
     "vitals_low_breath_rate": _("Low breathing rate"),
     "air_high_co2": _("High CO2 in the room"),
     "air_high_pm25": _("High PM2.5 in the room"),
+    "no_vital_signs": _("No breathing or heart rate in bed"),
+    "away_overdue": _("Not back from a registered absence"),
 }
 
 #: Alarm types that concern the elder (families are told); device-care alarms go to staff only.

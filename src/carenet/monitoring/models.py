@@ -126,3 +126,40 @@ class IngestMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stream", "name"], name="one_member_per_stream_name")]
+
+
+class AwayRecord(models.Model):
+    """外出报备: the elder is away (family visit, hospital, trip) until an expected return. While it runs, the
+    absence rules pause and a "not back by the expected time" check replaces them (docs/monitoring-rules.md)."""
+
+    class Reason(models.TextChoices):
+        FAMILY = "family", _("Staying with family")
+        HOSPITAL = "hospital", _("In hospital")
+        TRIP = "trip", _("Trip")
+        OTHER = "other", _("Other")
+
+    class Reporter(models.TextChoices):
+        ELDER = "elder", _("The elder")
+        FAMILY = "family", _("A family member")
+        WORKER = "worker", _("A community worker")
+        OPERATOR = "operator", _("A call-center operator")
+
+    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="away_records",
+                              verbose_name=_("elder"))
+    starts_at = models.DateTimeField(_("away from"))
+    expected_return = models.DateTimeField(_("expected back by"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    reporter = models.CharField(_("reported by"), max_length=20, choices=Reporter.choices)
+    reporter_name = models.CharField(_("name of the person reporting"), max_length=50, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    objects = ScopedManager()
+    scope_path = "elder__resident__division__path"
+
+    class Meta:
+        verbose_name = _("registered absence")
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["elder", "expected_return"])]

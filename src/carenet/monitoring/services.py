@@ -2,6 +2,8 @@
 Each is atomic and audited; live consoles are woken after the commit."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,11 +14,13 @@ from carenet.core.models import AuditLog
 from carenet.core.permissions import require, require_in_area
 from carenet.monitoring import engine
 from carenet.monitoring.alarms import CLOSING_CODES, DISPATCH_TARGETS, notify, record_transition
-from carenet.monitoring.models import Alarm, MonitorState
+from carenet.monitoring.models import Alarm, AwayRecord, MonitorState
 from carenet.monitoring.state import config_for, load_states, set_state, update_rows
 
 OVERRIDE_FIELDS = ["inactivity_day_h", "inactivity_night_h", "bathroom_overstay_min", "routine_check_h",
-                   "night_out_of_bed_min", "learn_thresholds", "away_until"]
+                   "night_out_of_bed_min", "learn_thresholds", "quiet_factor", "pets"]
+AWAY_FIELDS = ("away_from", "away_until")   # written by register_away / end_away only
+MAX_AWAY = dt.timedelta(days=120)
 
 
 @transaction.atomic
@@ -27,6 +31,8 @@ def set_overrides(user, elder, overrides: dict) -> MonitorState:
     config = config_for(elder, clean)  # raises ValueError/KeyError on values the engine refuses
     row = load_states([elder.pk])[elder.pk]
     before = dict(row.overrides)
+    clean |= {k: v for k, v in before.items() if k in AWAY_FIELDS}   # a registered absence stays
+    config = config_for(elder, clean)
     row.overrides = clean
     state = engine.ElderState.from_dict(row.state) if row.state else engine.ElderState(elder_id=elder.pk)
     set_state(row, state, config)  # the next deadline follows the new thresholds at once
@@ -34,6 +40,60 @@ def set_overrides(user, elder, overrides: dict) -> MonitorState:
     audit.record(AuditLog.Action.UPDATE, elder, actor=user, model="monitoring.monitorstate", object_id=str(elder.pk),
                  before={"overrides": before}, after={"overrides": clean})
     return row
+
+
+# ---- registered absences (外出报备) ------------------------------------------------------------------
+def _apply_away(user, elder, away: dict | None) -> None:
+    """Put the running absence (or none) into the elder's engine overrides and reschedule the next deadline."""
+    row = load_states([elder.pk])[elder.pk]
+    overrides = {k: v for k, v in row.overrides.items() if k not in AWAY_FIELDS} | (away or {})
+    config = config_for(elder, overrides)
+    row.overrides = overrides
+    state = engine.ElderState.from_dict(row.state) if row.state else engine.ElderState(elder_id=elder.pk)
+    set_state(row, state, config)
+    update_rows(MonitorState, ["overrides", "state", "next_deadline", "updated"], [row])
+
+
+@transaction.atomic
+def register_away(user, elder, *, starts_at, expected_return, reason: str, reporter: str, reporter_name: str = "",
+                  note: str = "") -> AwayRecord:
+    require(user, "monitoring.away")
+    require_in_area(user, elder.resident.division)
+    if expected_return <= starts_at:
+        raise ValidationError(_("The expected return must be after the start of the absence."))
+    if expected_return - starts_at > MAX_AWAY:
+        raise ValidationError(_("An absence can be registered for at most 120 days; register it again later."))
+    if expected_return <= timezone.now():
+        raise ValidationError(_("The expected return is already past."))
+    if reason not in AwayRecord.Reason.values or reporter not in AwayRecord.Reporter.values:
+        raise ValidationError(_("Choose a reason and who reported the absence."))
+    running = AwayRecord.objects.filter(elder=elder, ended_at__isnull=True, expected_return__gt=timezone.now())
+    for old in running:                      # one absence at a time: the new registration replaces it
+        old.ended_at = timezone.now()
+        old.save(update_fields=["ended_at"])
+    rec = AwayRecord.objects.create(elder=elder, starts_at=starts_at, expected_return=expected_return, reason=reason,
+                                    reporter=reporter, reporter_name=reporter_name[:50], note=note[:200],
+                                    recorded_by=user)
+    _apply_away(user, elder, {"away_from": starts_at.timestamp(), "away_until": expected_return.timestamp()})
+    audit.record(AuditLog.Action.CREATE, rec, actor=user, after=audit.snapshot(rec),
+                 division_path=elder.resident.division.path)
+    return rec
+
+
+@transaction.atomic
+def end_away(user, record_id: int) -> AwayRecord:
+    """The elder is back (or the trip was cancelled): the absence rules apply again at once."""
+    rec = AwayRecord.objects.select_for_update().select_related("elder__resident__division").get(pk=record_id)
+    require(user, "monitoring.away")
+    require_in_area(user, rec.elder.resident.division)
+    if rec.ended_at is not None:
+        raise ValidationError(_("This absence has already ended."))
+    rec.ended_at = timezone.now()
+    rec.save(update_fields=["ended_at"])
+    _apply_away(user, rec.elder, None)
+    audit.record(AuditLog.Action.UPDATE, rec, actor=user, after={"ended_at": rec.ended_at.isoformat()},
+                 division_path=rec.elder.resident.division.path)
+    return rec
 
 
 # ---- the staff alarm actions ------------------------------------------------------------------------

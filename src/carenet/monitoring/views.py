@@ -1,6 +1,8 @@
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -15,7 +17,8 @@ from carenet.core.views import query_without_page
 from carenet.devices.models import Device, Quarantine
 from carenet.monitoring import engine, list_exports, services
 from carenet.monitoring.state import config_for
-from carenet.monitoring.models import Alarm, MonitorState
+from carenet.monitoring import selectors as monitoring_selectors
+from carenet.monitoring.models import Alarm, AwayRecord, MonitorState
 from carenet.people import selectors
 
 
@@ -83,14 +86,25 @@ class OverrideForm(forms.Form):
     learn_thresholds = forms.TypedChoiceField(label=gettext_lazy("Learn thresholds from this home"), required=False,
                                               choices=[("", "—"), ("1", gettext_lazy("Yes")), ("0", gettext_lazy("No"))],
                                               coerce=lambda v: v == "1", empty_value=None)
-    away_until = forms.DateTimeField(label=gettext_lazy("Away (hospital, family visit) until"), required=False,
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    quiet_factor = forms.FloatField(label=gettext_lazy("Sensitivity: limit = longest usual quiet times"), required=False,
+                                    min_value=1, max_value=4)
+    pets = forms.TypedChoiceField(label=gettext_lazy("A pet lives here"), required=False,
+                                  choices=[("", "—"), ("1", gettext_lazy("Yes")), ("0", gettext_lazy("No"))],
+                                  coerce=lambda v: v == "1", empty_value=None)
 
     def overrides(self) -> dict:
         d = dict(self.cleaned_data)
-        if d.get("away_until"):
-            d["away_until"] = d["away_until"].timestamp()
         return {k: v for k, v in d.items() if v is not None and v != ""}
+
+
+class AwayForm(forms.Form):
+    starts_at = forms.DateTimeField(label=gettext_lazy("Away from"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    expected_return = forms.DateTimeField(label=gettext_lazy("Expected back by"),
+                                          widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=AwayRecord.Reason.choices)
+    reporter = forms.ChoiceField(label=gettext_lazy("Reported by"), choices=AwayRecord.Reporter.choices)
+    reporter_name = forms.CharField(label=gettext_lazy("Name of the person reporting"), max_length=50, required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
 
 class DeviceForm(forms.Form):
@@ -99,6 +113,10 @@ class DeviceForm(forms.Form):
     type = forms.ChoiceField(label=gettext_lazy("Type"), choices=Device.Type.choices)
     room = forms.CharField(label=gettext_lazy("Room"), max_length=30, required=False)
     role = forms.ChoiceField(label=gettext_lazy("Door role"), choices=Device.Role.choices, required=False)
+    semantics = forms.ChoiceField(label=gettext_lazy("Semantics"), choices=Device.Semantics.choices, initial="state",
+                                  required=False)
+    hold_s = forms.IntegerField(label=gettext_lazy("Hold time (seconds, pulse devices)"), required=False, min_value=10,
+                                max_value=7200)
 
     def clean_device_id(self):
         value = self.cleaned_data["device_id"]
@@ -116,7 +134,8 @@ def register_device(request, pk):
         from carenet.devices.services import register_device as register
 
         d = form.cleaned_data
-        device, token = register(request.user, elder, d["device_id"], d["type"], d["room"], d["role"] or "")
+        device, token = register(request.user, elder, d["device_id"], d["type"], d["room"], d["role"] or "",
+                                 semantics=d["semantics"] or "state", hold_s=d["hold_s"])
     return render(request, "monitoring/register_device.html", {"elder": elder, "form": form, "token": token,
                                                                "device": device})
 
@@ -126,11 +145,10 @@ def elder_rules(request, pk):
     elder = selectors.get_elder(request.user, pk)
     row = MonitorState.objects.filter(elder=elder).first()
     current = dict(row.overrides) if row else {}
-    initial = {k: v for k, v in current.items() if k != "away_until"}
-    if current.get("away_until"):
-        initial["away_until"] = dt.datetime.fromtimestamp(current["away_until"], timezone.get_current_timezone())
-    if "learn_thresholds" in initial:
-        initial["learn_thresholds"] = "1" if initial["learn_thresholds"] else "0"
+    initial = {k: v for k, v in current.items() if k not in services.AWAY_FIELDS}
+    for k in ("learn_thresholds", "pets"):
+        if k in initial:
+            initial[k] = "1" if initial[k] else "0"
     form = OverrideForm(request.POST or None, initial=initial)
     if request.method == "POST":
         require(request.user, "devices.manage")
@@ -154,4 +172,41 @@ def elder_rules(request, pk):
     return render(request, "monitoring/elder_rules.html", {
         "elder": elder, "form": form, "config": config, "summary": summary, "deadlines": deadlines,
         "devices": Device.objects.filter(elder=elder).order_by("type", "room"),
-        "alarms": Alarm.objects.filter(elder=elder).order_by("-raised_at")[:10]})
+        "alarms": Alarm.objects.filter(elder=elder).order_by("-raised_at")[:10],
+        "absence": monitoring_selectors.absence_status(elder), "away_records": monitoring_selectors.away_history(elder),
+        "away_form": AwayForm(initial={"starts_at": timezone.localtime().replace(second=0, microsecond=0)})})
+
+
+@needs("monitoring.away")
+def register_away(request, pk):
+    """外出报备: record an absence with its expected return (POST from the elder's rules page)."""
+    elder = selectors.get_elder(request.user, pk)
+    form = AwayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.register_away(request.user, elder, starts_at=d["starts_at"], expected_return=d["expected_return"],
+                                   reason=d["reason"], reporter=d["reporter"], reporter_name=d["reporter_name"],
+                                   note=d["note"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Absence registered. Absence alarms wait until the expected return."))
+            return redirect("monitoring_elder_rules", pk=elder.pk)
+    return render(request, "monitoring/away_form.html", {"elder": elder, "form": form})
+
+
+@needs("monitoring.away")
+def end_away(request, pk, record):
+    elder = selectors.get_elder(request.user, pk)
+    if request.method == "POST":
+        rec = AwayRecord.objects.filter(elder=elder, pk=record).first()
+        if rec is None:
+            raise Http404
+        try:
+            services.end_away(request.user, rec.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Absence ended: the absence rules apply again."))
+    return redirect("monitoring_elder_rules", pk=elder.pk)
