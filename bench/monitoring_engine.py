@@ -474,15 +474,15 @@ def cmd_generalise(args) -> None:
     import monitoring_eval as ev
     from carenet.monitoring import engine as new_engine
 
-    hs = ev.homes(args.homes_set)
+    hs = ev.homes(args.homes_set, tuple(args.mapping or ()))
     print("== Detection in homes the engine has never seen (issue 16; protocol in bench/monitoring_eval.py) ==")
     print(f"homes: {', '.join(h.name for h in hs)}; seed {ev.SEED}; {ev.DAY_TRIALS} daytime and up to "
           f"{ev.BATH_TRIALS} bathroom collapses per home; horizon {ev.HORIZON_H:.0f} h")
     new_knob = "quiet_factor" if "quiet_factor" in new_engine.MonitorConfig.__dataclass_fields__ else "learn_factor"
     engines = {
-        "old": ev.EngineAdapter("old (frozen copy, bench/legacy_engine)", legacy_engine, "learn_factor", (1.0, 1.25, 1.5, 2.0),
+        "old": ev.EngineAdapter("old (frozen copy, bench/legacy_engine)", legacy_engine, "learn_factor", (1.0, 1.25, 1.5),
                                 lambda start, until: {"away_until": until}),
-        "new": ev.EngineAdapter("new (carenet.monitoring.engine)", new_engine, new_knob, (1.0, 1.5, 2.0, 3.0),
+        "new": ev.EngineAdapter("new (carenet.monitoring.engine)", new_engine, new_knob, (1.0, 1.5, 2.0),
                                 (lambda start, until: {"away_from": start, "away_until": until})
                                 if "away_from" in new_engine.MonitorConfig.__dataclass_fields__
                                 else (lambda start, until: {"away_until": until})),
@@ -501,7 +501,8 @@ def main(argv=None) -> None:
     ap.add_argument("--homes", type=int, default=100_000)
     ap.add_argument("--minutes", type=int, default=20, help="simulated minutes of stream (cost)")
     ap.add_argument("--engine", choices=("old", "new", "both"), default="both", help="generalise: which engine")
-    ap.add_argument("--homes-set", choices=("all", "dev", "sim"), default="all", help="generalise: which homes")
+    ap.add_argument("--homes-set", choices=("all", "dev", "sim", "none"), default="all", help="generalise: which homes")
+    ap.add_argument("--mapping", action="append", help="generalise: add a home given as a log + mapping file")
     args = ap.parse_args(argv)
     if args.what in ("generalise", "all"):
         cmd_generalise(args)
