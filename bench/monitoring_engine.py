@@ -468,6 +468,60 @@ def cmd_cost(args) -> None:
           f"{pc() - start:.2f} s")
 
 
+def cmd_cost_compare(args) -> None:
+    """Engine cost per event, old (frozen copy) and new, on the same stream in the same run (issue 16: <= 2x)."""
+    import legacy_engine
+    from carenet.monitoring import engine as new_engine
+
+    n = min(args.homes, 5000)
+    rng0 = random.Random(args.seed)
+    t0 = 1_767_225_600.0
+    sensors = [("pir-k", "motion", "kitchen", {"motion": True}), ("pir-b", "motion", "bathroom", {"motion": True}),
+               ("pir-l", "motion", "living", {"motion": True}), ("fr", "door", "kitchen", {"open": True, "role": "fridge"}),
+               ("sofa", "seat", "living", {"occupied": True}), ("mat", "bed", "bedroom", {"in_bed": True, "heart_rate": 60,
+                                                                                          "breath_rate": 14})]
+    # 15 days of history, then 20 minutes of stream for n homes: same events for both engines
+    hist, t = [], t0
+    for d in range(15):
+        t = t0 + d * 86400 + 7 * HOUR
+        while t < t0 + d * 86400 + 22 * HOUR:
+            t += rng0.expovariate(1 / 900)
+            dev, kind, room, val = rng0.choice(sensors)
+            hist.append((dev, kind, room, t, val))
+    now = t + 600
+    stream = []
+    for i in range(n):
+        t = now + rng0.expovariate(1 / 600)
+        while t < now + 20 * 60:
+            dev, kind, room, val = rng0.choice(sensors)
+            stream.append((i, dev, kind, room, t, val))
+            t += rng0.expovariate(1 / 600)
+    stream.sort(key=lambda e: e[4])
+    res = {}
+    for label, m in (("old", legacy_engine), ("new", new_engine)):
+        cfg = m.MonitorConfig()
+        s = m.ElderState(elder_id=0)
+        for dev, kind, room, ts, val in hist:
+            s, _ = m.process(s, cfg, m.SensorEvent(dev, 0, kind, room, ts, val))
+        tmpl = json.dumps(s.to_dict())
+        states = {i: m.ElderState.from_dict(json.loads(tmpl)) for i in range(n)}
+        evs = [m.SensorEvent(dev, i, kind, room, ts, val) for i, dev, kind, room, ts, val in stream]
+        pc = time.perf_counter
+        best = float("inf")
+        for _ in range(3):
+            st_copy = {i: states[i].copy() for i in range(n)}
+            a = pc()
+            for e in evs:
+                st, _ = m.process(st_copy[e.elder_id], cfg, e)
+                m.next_deadline(st, cfg)
+            best = min(best, (pc() - a) / len(evs) * 1e6)
+        res[label] = (best, len(tmpl))
+    print(f"== Engine cost per event, old and new in the same run ({n:,} homes, {len(stream):,} events, best of 3) ==")
+    for label, (us, size) in res.items():
+        print(f"{label}: process + next_deadline {us:.1f} us per event; state {size:,} bytes as JSON")
+    print(f"ratio new/old: {res['new'][0] / res['old'][0]:.2f} (ceiling 2.00)")
+
+
 def cmd_generalise(args) -> None:
     """Issue 16: the evaluation protocol of bench/monitoring_eval.py, old and new engine side by side."""
     import legacy_engine
@@ -494,7 +548,7 @@ def cmd_generalise(args) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", choices=("replay", "sweep", "cost", "generalise", "all"),
+    ap.add_argument("what", nargs="?", choices=("replay", "sweep", "cost", "cost-compare", "generalise", "all"),
                     default="all")
     ap.add_argument("--trials", type=int, default=500)
     ap.add_argument("--seed", type=int, default=20261123)
@@ -504,6 +558,8 @@ def main(argv=None) -> None:
     ap.add_argument("--homes-set", choices=("all", "dev", "sim", "none"), default="all", help="generalise: which homes")
     ap.add_argument("--mapping", action="append", help="generalise: add a home given as a log + mapping file")
     args = ap.parse_args(argv)
+    if args.what in ("cost-compare", "all"):
+        cmd_cost_compare(args)
     if args.what in ("generalise", "all"):
         cmd_generalise(args)
     if args.what in ("replay",):

@@ -80,6 +80,8 @@ def _fire_timers(state: ElderState, cfg: MonitorConfig, now: float, out: Signals
             presence.expire_holds(state, cfg, now, out)
             continue
         for dl, type_, dev, msg, details in sorted(due, key=lambda c: c[0]):
+            if callable(details.get("explain")):        # built only when an alarm is raised (cost)
+                details = {**details, "explain": details["explain"]()}
             if type_ == E.A_ROUTINE_DEV:
                 state.dev_day = local_day(cfg.tz, dl, cfg.day_boundary_h)
             _raise(state, cfg, out, type_, dl, msg, details, dev)

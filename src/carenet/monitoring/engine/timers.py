@@ -49,7 +49,7 @@ def _inactivity(state: ElderState, cfg: MonitorConfig, a: float) -> Iterator[tup
     if state.away_since is not None:
         yield (a + cfg.away_h * 3600, E.A_INACTIVITY, None, "not_returned",
                {"last_activity": a, "threshold_h": cfg.away_h,
-                "explain": f"{_hm(cfg, state.away_since)} 经入户门外出后已 {_min(cfg.away_h * 3600)} 未见返回"
+                "explain": lambda: f"{_hm(cfg, state.away_since)} 经入户门外出后已 {_min(cfg.away_h * 3600)} 未见返回"
                            f"(未报备外出)。"})
         return
     if not cfg.quiet_model:
@@ -65,7 +65,7 @@ def _inactivity(state: ElderState, cfg: MonitorConfig, a: float) -> Iterator[tup
     yield (a + lim, E.A_INACTIVITY, None, "quiet_too_long",
            {"last_activity": a, "context": ctx, "threshold_h": round(lim / 3600, 2),
             "usual_h": round(usual / 3600, 2) if usual is not None else None,
-            "explain": quiet.explain(ctx, lim, lim, usual, days)})
+            "explain": lambda: quiet.explain(ctx, lim, lim, usual, days)})
 
 
 def _inactivity_v1(state: ElderState, cfg: MonitorConfig, a: float) -> Iterator[tuple]:
@@ -74,12 +74,12 @@ def _inactivity_v1(state: ElderState, cfg: MonitorConfig, a: float) -> Iterator[
         start = max(a, state.bed_since or a)
         yield (start + cfg.in_bed_max_h * 3600, E.A_INACTIVITY, None, "in_bed_too_long",
                {"in_bed_since": state.bed_since, "threshold_h": cfg.in_bed_max_h,
-                "explain": f"在床上已 {_min(cfg.in_bed_max_h * 3600)} 无任何活动。"})
+                "explain": lambda: f"在床上已 {_min(cfg.in_bed_max_h * 3600)} 无任何活动。"})
     elif state.seat_since is not None and state.seat_since >= a:
         st = learned_seated(state, cfg)
         yield (a + st, E.A_INACTIVITY, None, "seated_too_long",
                {"seated_since": state.seat_since, "threshold_h": round(st / 3600, 2),
-                "explain": f"坐在座位上已 {_min(st)} 无任何活动。"})
+                "explain": lambda: f"坐在座位上已 {_min(st)} 无任何活动。"})
     else:
         n, m = learned_inactivity(state, cfg)
         dd = _day_rule_deadline(cfg, a, n)
@@ -87,11 +87,11 @@ def _inactivity_v1(state: ElderState, cfg: MonitorConfig, a: float) -> Iterator[
         if dd is not None and dd <= dn:
             yield (dd, E.A_INACTIVITY, None, "no_activity_day",
                    {"last_activity": a, "threshold_h": round(n / 3600, 2),
-                    "explain": f"白天已 {_min(n)} 无任何活动。"})
+                    "explain": lambda: f"白天已 {_min(n)} 无任何活动。"})
         else:
             yield (dn, E.A_INACTIVITY, None, "no_activity_night",
                    {"last_activity": a, "threshold_h": round(m / 3600, 2),
-                    "explain": f"夜间已 {_min(m)} 无任何活动。"})
+                    "explain": lambda: f"夜间已 {_min(m)} 无任何活动。"})
 
 
 def _routine_late(state: ElderState, cfg: MonitorConfig) -> bool:
@@ -125,7 +125,7 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
         grace = cfg.away_grace_min * 60
         yield (au + grace, E.A_AWAY_OVERDUE, None, "not_back_by_expected",
                {"away_from": af, "away_until": au, "grace_min": cfg.away_grace_min,
-                "explain": f"已报备外出,预计 {_hm(cfg, au)} 返回;已过预计时间 {_min(grace)} 仍未见返回迹象。"})
+                "explain": lambda: f"已报备外出,预计 {_hm(cfg, au)} 返回;已过预计时间 {_min(grace)} 仍未见返回迹象。"})
 
     if a is not None and E.A_INACTIVITY not in active and not reg_out:
         for c in _inactivity(state, cfg, a):
@@ -134,8 +134,9 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
     if a is not None and state.zone in cfg.bathroom_rooms and E.A_BATHROOM not in active:
         if state.bath_door_ts is None or not cfg.quiet_model:
             x = cfg.bathroom_overstay_min * 60
-            why = (f"{_hm(cfg, state.zone_since or a)} 进入卫生间,已 {_min(x)} 未见离开、也无其他活动"
-                   f"(上限 {cfg.bathroom_overstay_min:.0f} 分钟)。")
+            zs = state.zone_since or a
+            why = (lambda: f"{_hm(cfg, zs)} 进入卫生间,已 {_min(cfg.bathroom_overstay_min * 60)} 未见离开、"
+                   f"也无其他活动(上限 {cfg.bathroom_overstay_min:.0f} 分钟)。")
             msg = "bathroom_overstay"
         else:
             ctx = f"bathdoor:{quiet.bucket(cfg, a)}"
@@ -144,7 +145,8 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
                 return_early = True     # here the door usually means "left": the inactivity rule applies
             else:
                 return_early = False
-            why = (f"卫生间门 {_hm(cfg, state.bath_door_ts)} 打开后再无任何活动已 {_min(x)};"
+            bd, lim = state.bath_door_ts, x
+            why = (lambda: f"卫生间门 {_hm(cfg, bd)} 打开后再无任何活动已 {_min(lim)};"
                    f"可能仍在卫生间内(门未必表示离开)。")
             msg = "bathroom_door_then_quiet"
             if return_early:
@@ -173,7 +175,7 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
             hh = f"{int(ch):02d}:{int(ch % 1 * 60):02d}"
             yield (absence(dl), E.A_NO_ROUTINE, None, "no_entrance_or_fridge",
                    {"check_hour": round(ch, 2), "last_routine": ref,
-                    "explain": f"今天到 {hh} 仍未开过入户门或冰箱(本户通常在此之前已开过)。"})
+                    "explain": lambda: f"今天到 {hh} 仍未开过入户门或冰箱(本户通常在此之前已开过)。"})
 
     if (cfg.routine_deviation and a is not None and state.away_since is None and not reg_out
             and state.day is not None and E.A_ROUTINE_DEV not in active):
@@ -189,7 +191,7 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
             yield (absence(dl), E.A_ROUTINE_DEV, None, "day_not_started",
                    {"usual_first_min": round(exp[0], 1), "tolerance_min": round(exp[1], 1),
                     "last_activity": a,
-                    "explain": f"平时约 {int(usual // 60) % 24:02d}:{int(usual % 60):02d} 开始一天的活动,"
+                    "explain": lambda: f"平时约 {int(usual // 60) % 24:02d}:{int(usual % 60):02d} 开始一天的活动,"
                                f"今天已晚 {_min(exp[1] * 60)} 仍未开始。"})
 
     if (state.oob_since is not None and not state.in_bed and E.A_NIGHT_OOB not in active
@@ -199,13 +201,13 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
         if dl < _next_day_start(cfg, state.oob_since):
             yield (dl, E.A_NIGHT_OOB, None, "out_of_bed_at_night",
                    {"since": state.oob_since, "threshold_min": cfg.night_out_of_bed_min,
-                    "explain": f"夜间 {_hm(cfg, state.oob_since)} 离床,之后 {cfg.night_out_of_bed_min:.0f} 分钟"
+                    "explain": lambda: f"夜间 {_hm(cfg, state.oob_since)} 离床,之后 {cfg.night_out_of_bed_min:.0f} 分钟"
                                f"{'家中再无任何活动' if cfg.oob_needs_quiet else '未回到床上'},也未外出。"})
 
     if state.nobreath_since is not None and state.in_bed and E.A_NO_VITALS not in active:
         yield (state.nobreath_since + cfg.no_breath_s, E.A_NO_VITALS, None, "no_breathing",
                {"since": state.nobreath_since, "threshold_s": cfg.no_breath_s,
-                "explain": f"床垫自 {_hm(cfg, state.nobreath_since)} 起测不到呼吸或心跳,已持续 "
+                "explain": lambda: f"床垫自 {_hm(cfg, state.nobreath_since)} 起测不到呼吸或心跳,已持续 "
                            f"{cfg.no_breath_s / 60:.0f} 分钟,老人仍在床上。"})
 
     for dev, rec in state.devices.items():
