@@ -33,7 +33,7 @@ from carenet.monitoring import alarms, engine
 from carenet.monitoring.ingest import (MAX_BYTES, PATHS, MAX_DEPTH, LAST_SEEN_RESOLUTION, IngestResult, RawMessage,
                                        _Batch, _store_isolating, decode_all, nesting_depth, parse_json, validate,
                                        write_quarantine)
-from carenet.monitoring.state import profile_config
+from carenet.monitoring.state import declared_semantics, profile_config
 
 _LONG_DIGITS = re.compile(rb"\d{19}")
 
@@ -307,10 +307,7 @@ def run_rules(fresh, states: dict[int, list], result: IngestResult) -> None:
             value = dict(cand.value)
             if device.type == "door" and device.role:
                 value.setdefault("role", device.role)
-            if device.semantics and device.semantics != "state":   # declared semantics (#16)
-                value.setdefault("sem", device.semantics)
-                if device.hold_s:
-                    value.setdefault("hold_s", device.hold_s)
+            declared_semantics(device, value)   # pulse / edge and hold time from the registry (#16)
             if cand.kind == "heartbeat":
                 value.setdefault("device_type", device.type)
             event = engine.SensorEvent(device_id=device.device_id, elder_id=elder_id, kind=cand.kind,

@@ -36,7 +36,7 @@ from carenet.devices.models import Device, DeviceEvent, Quarantine, Vendor, hash
 from carenet.devices.registry import KINDS_BY_TYPE
 from carenet.monitoring import alarms, engine
 from carenet.monitoring.models import MonitorState
-from carenet.monitoring.state import config_for, load_states, set_state, update_rows  # noqa: F401 (re-exported)
+from carenet.monitoring.state import declared_semantics, config_for, load_states, set_state, update_rows  # noqa: F401 (re-exported)
 
 log = logging.getLogger("carenet.ingest")
 
@@ -586,10 +586,7 @@ def _run_rules(fresh, result: IngestResult) -> None:
             value = dict(cand.value)
             if device.type == "door" and device.role:
                 value.setdefault("role", device.role)
-            if device.semantics and device.semantics != "state":   # declared semantics (#16)
-                value.setdefault("sem", device.semantics)
-                if device.hold_s:
-                    value.setdefault("hold_s", device.hold_s)
+            declared_semantics(device, value)   # pulse / edge and hold time from the registry (#16)
             if cand.kind == "heartbeat":
                 value.setdefault("device_type", device.type)
             event = engine.SensorEvent(device_id=device.device_id, elder_id=elder_id, kind=cand.kind,

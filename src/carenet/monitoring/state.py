@@ -58,6 +58,14 @@ CARE_LEVEL_FOR_ENGINE = {"intact": 0, "mild": 1, "moderate": 1, "severe": 2}
 HEARTBEAT_INTERVAL_S = 1800
 
 
+def declared_semantics(device, value: dict) -> None:
+    """Put a device's declared semantics (docs/device-protocol.md) into the event value for the engine."""
+    if device.semantics and device.semantics != "state":
+        value.setdefault("sem", device.semantics)
+        if device.hold_s:
+            value.setdefault("hold_s", device.hold_s)
+
+
 def config_for(elder, overrides: dict | None):
     resident = elder.resident
     return profile_config({"care_level": elder.care_level, "living": elder.living, "dementia": elder.dementia,

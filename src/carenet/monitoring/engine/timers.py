@@ -8,6 +8,7 @@ evidence, night out of bed explained by activity elsewhere, mattress vital signs
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 from . import events as E
@@ -32,6 +33,15 @@ def _hm(cfg: MonitorConfig, ts: float) -> str:
 
 def _min(s: float) -> str:
     return f"{s / 60:.0f} 分钟" if s < 5400 else f"{s / 3600:.1f} 小时"
+
+
+def _why_bath(cfg: MonitorConfig, since: float) -> str:
+    return (f"{_hm(cfg, since)} 进入卫生间,已 {_min(cfg.bathroom_overstay_min * 60)} 未见离开、"
+            f"也无其他活动(上限 {cfg.bathroom_overstay_min:.0f} 分钟)。")
+
+
+def _why_bathdoor(cfg: MonitorConfig, door_ts: float, lim: float) -> str:
+    return f"卫生间门 {_hm(cfg, door_ts)} 打开后再无任何活动已 {_min(lim)};可能仍在卫生间内(门未必表示离开)。"
 
 
 def registered_out(state: ElderState, cfg: MonitorConfig) -> bool:
@@ -134,9 +144,7 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
     if a is not None and state.zone in cfg.bathroom_rooms and E.A_BATHROOM not in active:
         if state.bath_door_ts is None or not cfg.quiet_model:
             x = cfg.bathroom_overstay_min * 60
-            zs = state.zone_since or a
-            why = (lambda: f"{_hm(cfg, zs)} 进入卫生间,已 {_min(cfg.bathroom_overstay_min * 60)} 未见离开、"
-                   f"也无其他活动(上限 {cfg.bathroom_overstay_min:.0f} 分钟)。")
+            why = partial(_why_bath, cfg, state.zone_since or a)
             msg = "bathroom_overstay"
         else:
             ctx = f"bathdoor:{quiet.bucket(cfg, a)}"
@@ -145,9 +153,7 @@ def candidates(state: ElderState, cfg: MonitorConfig) -> Iterator[tuple]:
                 return_early = True     # here the door usually means "left": the inactivity rule applies
             else:
                 return_early = False
-            bd, lim = state.bath_door_ts, x
-            why = (lambda: f"卫生间门 {_hm(cfg, bd)} 打开后再无任何活动已 {_min(lim)};"
-                   f"可能仍在卫生间内(门未必表示离开)。")
+            why = partial(_why_bathdoor, cfg, state.bath_door_ts or a, x)
             msg = "bathroom_door_then_quiet"
             if return_early:
                 x = -1.0
