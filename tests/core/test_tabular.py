@@ -208,6 +208,38 @@ def test_gb18030_characters_outside_gbk_survive():
     assert parsed.rows[0]["name"].startswith("\u3400\u9fa6")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "gbk", "gb18030"])
+def test_csv_in_every_encoding_registers_are_saved_in(encoding):
+    p = fx.person(1)
+    text = f"姓名\t身份证号\t所属社区\r\n{p['name']}\t{p['id']}\t甲社区\r\n"  # tab-separated, as WPS saves .txt
+    parsed = parse(read_file(text.encode(encoding), "名单.txt"), ELDERS)
+    assert [(r["name"], r["id_number"], r["community"]) for r in parsed.rows] == [(p["name"], p["id"], "甲社区")]
+
+
+def test_big5_text_is_recognised():
+    text = "姓名,身份證號碼,住址\r\n" + "".join(f"陳大文{i},A12345678{i},臺北市中正區重慶南路一段{i}號\r\n" for i in range(20))
+    from carenet.core.tabular.read import decode_text
+    assert decode_text(text.encode("big5")) == text
+
+
+def test_merged_cells_file():
+    """A 社区 merged down over its rows reaches each of them; merges in the header rows stay as they are."""
+    schema = Schema([*ELDERS.columns[:5], Column("community", "所属社区"),
+                     Column("contact", "紧急联系人"), Column("contact_phone", "紧急联系人电话", kind="phone")])
+    parsed = _parse(fx.merged_cells, schema)
+    assert parsed.layouts[0].header_row == 2 and parsed.layouts[0].first_data_row == 4
+    assert [r["community"] for r in parsed.rows] == ["甲社区"] * 3 + ["乙社区"] * 2
+    assert {(r["contact"], r["contact_phone"]) for r in parsed.rows} == {("王五", "13900000000")}
+    assert parsed.rejected == []
+
+
+def test_fill_down_takes_the_merged_ranges_as_xlrd_and_openpyxl_give_them():
+    from carenet.core.tabular.read import fill_down
+    rows = [["社区", "姓名"], ["甲社区", "a"], [None, "b"], ["", "c"], ["乙社区"], [None, "e"]]
+    fill_down(rows, [(1, 3, 0, 0), (4, 5, 0, 1), (0, 0, 0, 1)])
+    assert [r[0] for r in rows] == ["社区", "甲社区", "甲社区", "甲社区", "乙社区", "乙社区"]
+
+
 def test_full_width_file():
     parsed = _parse(fx.full_width)
     assert parsed.rejected == []
