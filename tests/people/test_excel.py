@@ -59,6 +59,14 @@ def test_each_realistic_file_gives_its_expected_outcome(area, name):
 def test_a_community_merged_down_over_its_rows_reaches_every_row(area):
     run = imports.import_file(_importer(), fx.merged_cells()[1], "x.xlsx", area.admin)
     assert run.accepted == 5
+    # One audit row per record written, as when typed in (COPY on PostgreSQL, bulk insert elsewhere).
+    resident = Resident.objects.get(name=fx.person(100)["name"])
+    row = AuditLog.objects.get(model="people.resident", object_id=str(resident.pk))
+    assert row.action == "create" and row.actor == area.admin and row.after["name"] == resident.name
+    assert row.division_path == area.comm_a.path and row.before is None and "id_number_enc" not in row.after
+    elder_row = AuditLog.objects.get(model="people.elderprofile", object_id=str(resident.elder.pk))
+    assert elder_row.after["categories"] == [] and elder_row.object_repr == str(resident)
+    assert AuditLog.objects.filter(action="create", actor=area.admin).count() == 5 * 5  # household … contact
     by_name = {r.name: r.division.name for r in Resident.objects.filter(name__startswith="测试").select_related("division")}
     assert by_name == {fx.person(100 + i)["name"]: ("甲社区" if i < 3 else "乙社区") for i in range(5)}
     # The two-level header under the merged 紧急联系人 still reads as 紧急联系人姓名 | 紧急联系人电话.
