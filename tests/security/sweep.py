@@ -38,6 +38,13 @@ PUBLIC = {
     r"open311/^v2/services/(?P<code>[\w-]+)\.(?P<fmt>\w+)$": "Open311 service definition (the public catalogue)",
     r"open311/^v2/requests\.(?P<fmt>\w+)$": "Open311 requests: API key of a client system, scoped to its division",
     r"open311/^v2/requests/(?P<pk>\d+)\.(?P<fmt>\w+)$": "Open311 request: API key of a client system, scoped to its division",
+    r"open311/^v2/tokens/(?P<token>[\w-]+)\.(?P<fmt>json|xml)$": "Open311 token lookup: a signed token gives only "
+                                                                   "the service_request_id (tested in civic)",
+    r"open311/^v2/media/(?P<sig>[\w-]+)$": "Open311 media_url: a signed capability URL given only to the sending "
+                                            "client (tested in civic)",
+    "civic/confirm/<str:token>/": "the resident's own 落单 confirmation: a signed private link, no staff session "
+                                  "(tested in civic)",
+    "civic/home/confirm/<int:pk>/": "residents' own pages: only the reporter signed in on the home page (404 otherwise)",
     "api/devices/events": "devices post with a vendor token, not a staff session (tested in devices)",
 }
 # Any signed-in staff member, whatever the role.
@@ -50,7 +57,6 @@ LOGIN_ONLY = {
 # Landed minutes before the deadline of issue 9: no object provider yet, so they are only in the anonymous and
 # no-capability sweeps (which need no object). TODO: add providers and remove them from here.
 PENDING = {
-    "facilities/stays/<int:pk>/discharge/": "a FacilityResident of another area",
     "matching/findings/<int:pk>/": "a matching Finding of another area",
     "matching/loads/<int:pk>/": "a department load of another area",
 }
@@ -149,6 +155,10 @@ class Foreign:
                                                  severity=fm.Finding.Severity.values[0])
         self.facility_photo = fm.Photo.objects.create(finding=self.finding, file="facilities/x.jpg",
                                                       content_type="image/jpeg", uploaded_by=self.user)
+        self.facility_stay = fm.FacilityResident.objects.create(facility=self.facility, elder=self.elder,
+                                                                admitted=dt.date(2026, 1, 5))
+        self.facility_staff = fm.Staff.objects.create(facility=self.facility, name="x", role="nurse")
+        self.complaint = fm.Complaint.objects.create(facility=self.facility, received_on=dt.date(2026, 1, 5), summary="x")
         self._homecare(area)
 
     def _homecare(self, area):
@@ -205,6 +215,8 @@ OBJECTS = {
     "assistance/cases/<int:pk>/": lambda o: {"pk": o.case.pk},
     "assistance/cases/<int:pk>/<slug:action>/": lambda o: {"pk": o.case.pk, "action": "survey"},
     "assistance/photos/<int:pk>/": lambda o: {"pk": o.photo.pk},
+    "assistance/cases/<int:pk>/print/": lambda o: {"pk": o.case.pk},
+    "assistance/payroll/<int:pk>/print/": lambda o: {"pk": o.run.pk},
     "assistance/reports/<int:pk>/<slug:action>/": lambda o: {"pk": o.report.pk, "action": "dismiss"},
     "assistance/payroll/<int:pk>/": lambda o: {"pk": o.run.pk},
     "assistance/payroll/<int:pk>/resume/": lambda o: {"pk": o.run.pk},
@@ -222,6 +234,10 @@ OBJECTS = {
     "facilities/findings/<int:pk>/": lambda o: {"pk": o.finding.pk},
     "facilities/photos/<int:pk>/": lambda o: {"pk": o.facility_photo.pk},
     "supervision/facilities/<int:pk>/": lambda o: {"pk": o.facility.pk},
+    "facilities/stays/<int:pk>/discharge/": lambda o: {"pk": o.facility_stay.pk},
+    "facilities/staff/<int:pk>/edit/": lambda o: {"pk": o.facility_staff.pk},
+    "facilities/complaints/<int:pk>/": lambda o: {"pk": o.complaint.pk},
+    "facilities/complaints/<int:pk>/step/": lambda o: {"pk": o.complaint.pk},
     "civic/requests/<int:pk>/": lambda o: {"pk": o.civic_request.pk},
     "civic/requests/<int:pk>/<slug:action>/": lambda o: {"pk": o.civic_request.pk, "action": "accept"},
     "civic/photos/<int:pk>/": lambda o: {"pk": o.civic_photo.pk},

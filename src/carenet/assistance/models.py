@@ -20,35 +20,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-import os
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.assistance.engine import rules as erules
 from carenet.assistance.engine import workflow as ewf
+# the one media store lives in core; re-exported (migrations record carenet.assistance.models.MediaStorage)
+from carenet.core.media import MediaStorage, media_storage  # noqa: F401
 from carenet.core.models import Division
 from carenet.people.models import Household, Resident
 from carenet.core.scoping import ScopedManager
 
 
-class MediaStorage(FileSystemStorage):
-    """Uploaded photos live under VAR_DIR/media (read at use, so tests can point it elsewhere) and are
-    served only through an access-checked view, never as public static files."""
 
-    @property
-    def base_location(self):
-        return str(settings.VAR_DIR / "media")
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-
-media_storage = MediaStorage()
 
 
 def _storage():

@@ -5,34 +5,21 @@ every transition (``CivicEvent``, append-only). All writes go through ``services
 """
 from __future__ import annotations
 
-import os
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.civic.engine import seven, service, wish
+# the one media store lives in core; re-exported (migrations record carenet.assistance.models.MediaStorage)
+from carenet.core.media import MediaStorage, media_storage  # noqa: F401
 from carenet.core.models import Division
 from carenet.core.scoping import ScopedManager
 from carenet.people.models import Resident
 
 
-class MediaStorage(FileSystemStorage):
-    """Photos live under VAR_DIR/media (read at use, so tests can point it elsewhere) and are served only
-    through an access-checked view."""
 
-    @property
-    def base_location(self):
-        return str(settings.VAR_DIR / "media")
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-
-media_storage = MediaStorage()
 
 
 def _storage():
