@@ -32,6 +32,7 @@ log = logging.getLogger("carenet.ingest")
 
 DEFAULT_PARTITIONS = 16
 LEASE_EVERY_S = 1.0
+PREFETCH = 3         # batches fetched ahead of the store, per partition
 
 
 def default_name() -> str:
@@ -219,7 +220,7 @@ class NatsIngestWorker:
     async def consume(self, p: int, epoch: int, last_seq: int) -> None:
         import nats.errors
 
-        sub = None
+        sub = storer = None
         try:
             while self.holds(p, epoch) and sub is None:
                 try:
@@ -228,7 +229,11 @@ class NatsIngestWorker:
                 except Exception as exc:
                     log.warning("partition %d: consumer not ready (%s); retrying", p, exc)
                     await asyncio.sleep(0.5)
-            while self.holds(p, epoch):
+            # The fetcher runs ahead of the store by a few batches, so a life-safety message is seen (and stored
+            # on the urgent lane) while the batches before it still wait for a database thread.
+            queue: asyncio.Queue = asyncio.Queue(maxsize=PREFETCH)
+            storer = asyncio.create_task(self.store_loop(p, epoch, queue))
+            while self.holds(p, epoch) and not storer.done():
                 try:
                     msgs = await sub.fetch(self.batch, timeout=self.fetch_wait)
                 except (asyncio.TimeoutError, nats.errors.TimeoutError):
@@ -239,11 +244,24 @@ class NatsIngestWorker:
                     continue
                 if not msgs:  # a status reply (e.g. after the broker restarted), not messages
                     continue
-                if not await self.handle(p, epoch, msgs):
+                items = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
+                rest = await self.take_urgent(p, epoch, items)
+                if rest is None:
                     break
+                while self.holds(p, epoch) and not storer.done():
+                    try:
+                        await asyncio.wait_for(queue.put((msgs, items, rest)), 0.5)
+                        break
+                    except asyncio.TimeoutError:
+                        continue
+            if not storer.done():
+                await queue.put(None)  # the store finishes what was fetched, then ends
+            await storer
         except asyncio.CancelledError:
             pass
         finally:
+            if storer is not None and not storer.done():
+                storer.cancel()
             if self.held.get(p) == epoch and not self.stop.is_set():
                 self.held.pop(p, None)
             if sub is not None:
@@ -252,23 +270,34 @@ class NatsIngestWorker:
                 except Exception:
                     pass
 
-    async def handle(self, p: int, epoch: int, msgs) -> bool:
-        """Store a fetched batch and acknowledge it. False when the lease is lost (nothing acknowledged)."""
-        items = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
+    async def take_urgent(self, p: int, epoch: int, items: list[Item]) -> list[Item] | None:
+        """Store a batch's fresh life-safety messages at once, in a small transaction of their own (the offset
+        moves later, with the batch). Returns the rest of the batch; None when the lease is lost."""
         urgent = [i for i in items if is_urgent(i.payload)]
-        rest = items
-        if urgent:  # life-safety first, in a small transaction of its own (the offset moves with the rest)
-            try:
-                out = await self.db("urgent", partitioned.ingest_batch, self.stream, p, self.name, epoch, urgent,
-                                    advance=False, accept_old=self.accept_old, ttl=self.ttl)
-                self.count(out)
-                self.stats["urgent"] += len(urgent)
-                done = {i.seq for i in urgent}
-                rest = [i for i in items if i.seq not in done]
-            except LeaseLost:
-                return self.lost(p)
-            except Exception as exc:
-                log.warning("partition %d: urgent lane failed (%s); the batch carries them", p, exc)
+        if not urgent:
+            return items
+        try:
+            out = await self.db("urgent", partitioned.ingest_batch, self.stream, p, self.name, epoch, urgent,
+                                advance=False, accept_old=self.accept_old, ttl=self.ttl)
+        except LeaseLost:
+            self.lost(p)
+            return None
+        except Exception as exc:
+            log.warning("partition %d: urgent lane failed (%s); the batch carries them", p, exc)
+            return items
+        self.count(out)
+        self.stats["urgent"] += len(urgent)
+        done = {i.seq for i in urgent}
+        return [i for i in items if i.seq not in done]
+
+    async def store_loop(self, p: int, epoch: int, queue: asyncio.Queue) -> None:
+        while True:
+            batch = await queue.get()
+            if batch is None or not await self.store(p, epoch, *batch):
+                return
+
+    async def store(self, p: int, epoch: int, msgs, items: list[Item], rest: list[Item]) -> bool:
+        """Store a fetched batch with its offset and acknowledge it. False when the lease is lost."""
         attempt = 0
         while self.holds(p, epoch) or (self.stop.is_set() and self.held.get(p) == epoch):
             try:

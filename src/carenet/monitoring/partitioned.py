@@ -84,7 +84,7 @@ def ingest_batch(stream: str, partition: int, owner: str, epoch: int, items: lis
     longer holds the partition, and what ingest() raises (a lost database connection): nothing is committed."""
     out = BatchOutcome()
     with transaction.atomic():
-        row = IngestPartition.objects.select_for_update().get(stream=stream, partition=partition)
+        row = _lock_partition(stream, partition, exclusive=advance)
         if row.owner != owner or row.epoch != epoch:
             raise LeaseLost(f"partition {partition} is held by {row.owner or 'nobody'} (epoch {row.epoch})")
         fresh = [i for i in items if i.seq > row.last_seq]
@@ -102,6 +102,20 @@ def ingest_batch(stream: str, partition: int, owner: str, epoch: int, items: lis
             row.save(update_fields=["last_seq", "committed_at", "lease_until"])
             out.last_seq = row.last_seq
     return out
+
+
+def _lock_partition(stream: str, partition: int, exclusive: bool) -> IngestPartition:
+    """The partition row, locked against a takeover for the rest of the transaction.
+
+    The batch transaction takes FOR NO KEY UPDATE (one batch of a partition at a time; it updates the row); the
+    urgent lane takes FOR KEY SHARE, which does not wait for a batch in progress but, like it, keeps the lease
+    heartbeat's FOR UPDATE SKIP LOCKED away: a lease is never taken while either is storing."""
+    if exclusive or connection.vendor != "postgresql":
+        return IngestPartition.objects.select_for_update(no_key=True).get(stream=stream, partition=partition)
+    row = IngestPartition.objects.raw(
+        f"SELECT * FROM {IngestPartition._meta.db_table} WHERE stream = %s AND partition = %s FOR KEY SHARE",
+        [stream, partition])
+    return list(row)[0]
 
 
 def _raw_messages(items: list[Item]) -> list[RawMessage]:
