@@ -46,7 +46,8 @@ def test_every_qa_citation_resolves_to_a_current_article(full_corpus, pairs):
 
 
 @pytest.mark.parametrize("name,minimum", [("eval_questions.json", 100), ("eval_heldout.json", 30),
-                                          ("eval_fresh.json", 30), ("eval_fresh2.json", 30)])
+                                          ("eval_fresh.json", 30), ("eval_fresh2.json", 30),
+                                          ("eval_fresh3.json", 40), ("eval_unseen.json", 60)])
 def test_every_eval_answer_resolves(full_corpus, name, minimum):
     questions = json.loads((DATA / name).read_text(encoding="utf-8"))
     assert len(questions) >= minimum
@@ -55,6 +56,16 @@ def test_every_eval_answer_resolves(full_corpus, name, minimum):
     missing = [(q["id"], a["law"], a["article"]) for q in questions for a in q["answers"]
                if (normalise_title(a["law"]), a["article"]) not in current]
     assert missing == []
+
+
+def test_unseen_set_spans_topics_and_places():
+    """The unseen set (issue 17) covers the topics and several provinces' local laws."""
+    questions = json.loads((DATA / "eval_unseen.json").read_text(encoding="utf-8"))
+    laws = " ".join(a["law"] for q in questions for a in q["answers"])
+    for word in ("社会救助", "老年人", "残疾人", "未成年人", "殡葬", "婚姻登记", "收养"):
+        assert word in laws, word
+    places = {p for p in ("上海", "北京", "重庆", "浙江", "山东", "河南", "威海", "青岛", "德州") if p in laws}
+    assert len(places) >= 6
 
 
 def test_paraphrase_matches_curated_question(matcher):
