@@ -76,3 +76,35 @@ def reset() -> None:
     """Forget the loaded index (tests, or after a rebuild in the same process)."""
     with _lock:
         _cache.clear()
+
+
+_warm: dict[str, float] = {}
+
+
+def warm_up() -> dict[str, float]:
+    """Load the index, touch jieba, numpy pages and the embedder, and build the Q&A matcher.
+    Returns the seconds each step took (also kept for the staff page and the bench)."""
+    import time
+
+    t0 = time.perf_counter()
+    searcher = get_searcher()
+    _warm["index_s"] = round(time.perf_counter() - t0, 3)
+    if searcher is not None:
+        t1 = time.perf_counter()
+        searcher.warm_up()
+        _warm["search_s"] = round(time.perf_counter() - t1, 3)
+    t2 = time.perf_counter()
+    try:
+        from carenet.policy.selectors import qa_matcher
+
+        qa_matcher()
+    except Exception:  # noqa: BLE001 - no database yet (first migrate): the first request builds it
+        pass
+    _warm["matcher_s"] = round(time.perf_counter() - t2, 3)
+    return dict(_warm)
+
+
+def start_warm_up() -> threading.Thread:
+    thread = threading.Thread(target=warm_up, name="policy-warm-up", daemon=True)
+    thread.start()
+    return thread

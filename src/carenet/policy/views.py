@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from carenet.core.permissions import needs, require
 from carenet.core.roles import can
 from carenet.policy import selectors, services
-from carenet.policy.engine.qa import ask
+from carenet.policy.engine.qa import ask, compose_answer
 from carenet.policy.engine.search import Filters
 from carenet.policy.forms import QAPairForm, format_citations
 from carenet.policy.models import QAPair
@@ -76,6 +76,7 @@ def public_search(request):
         answer = ask(q, searcher, selectors.qa_matcher(), k=5)
         ctx["answer"] = answer.qa.pair if answer.qa else None
         ctx["citations"] = _citation_links(searcher, answer.qa.pair["citations"]) if answer.qa else []
+        ctx["composed"] = answer.composed
         ctx["hits"] = _safe_hits(answer.hits)
     return render(request, "policy/public.html", ctx)
 
@@ -94,11 +95,12 @@ def staff_search(request):
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    ctx.update({"filters": filters, "facets": searcher.facets(), "page": page})
+    ctx.update({"filters": filters, "facets": searcher.facets(), "page": page, "dense": searcher.dense_status()})
     if q:
         t0 = time.perf_counter()
         answer = ask(q, None, selectors.qa_matcher())
         hits, total = searcher.search_page(q, k=PAGE + 1, filters=filters, offset=(page - 1) * PAGE)
+        ctx["composed"] = compose_answer(q, searcher, answer.qa, hits[:5]) if page == 1 else None
         ctx["took_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         ctx["has_next"] = len(hits) > PAGE
         ctx["hits"] = _safe_hits(hits[:PAGE])

@@ -69,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--corpus", default=None)
     b.add_argument("--out", default=None)
     b.add_argument("--workers", type=int, default=None)
+    v = sub.add_parser("vectors", help="embed articles for the dense stage (resumable, most useful laws first)")
+    v.add_argument("--index", default=None)
+    v.add_argument("--limit", type=int, default=None)
+    v.add_argument("--batch", type=int, default=16)
+    v.add_argument("--home-region", default=None)
     for name in ("search", "ask"):
         p = sub.add_parser(name)
         p.add_argument("query")
@@ -89,6 +94,24 @@ def main(argv: list[str] | None = None) -> int:
 
     from .qa import QAMatcher, ask, load_starter
     from .search import Filters, Searcher
+
+    if args.cmd == "vectors":
+        from .hybrid import build_article_vectors
+
+        s = Searcher(args.index, home_region=args.home_region)
+        t0 = time.perf_counter()
+        start = s.dense_status()["ready"]
+        last = [t0]
+
+        def report(done: int, total: int) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= 10 or done == total:
+                print(f"vectors {done}/{total} ({(done - start) / max(now - t0, 1e-6):.1f} articles/s)", flush=True)
+                last[0] = now
+
+        done = build_article_vectors(s, limit=args.limit, batch=args.batch, progress=report)
+        print(f"vectors ready: {done} ({time.perf_counter() - t0:.1f} s)")
+        return 0
 
     searcher = Searcher(args.index)
     filters = Filters(category=args.category, level=args.level, region=args.region)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from .compose import Composed, Quote, compose
 from .tokenizer import expand_query
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,10 +66,12 @@ class Answer:
     qa: QAMatch | None
     hits: list = field(default_factory=list)
     alternatives: list[QAMatch] = field(default_factory=list)
+    composed: Composed | None = None
 
     def to_dict(self) -> dict:
         return {
             "query": self.query,
+            "composed": self.composed.to_dict() if self.composed else None,
             "qa": ({**self.qa.pair, "score": round(self.qa.score, 3)} if self.qa else None),
             "alternatives": [{**m.pair, "score": round(m.score, 3)} for m in self.alternatives],
             "hits": [h.to_dict() for h in self.hits],
@@ -130,4 +133,19 @@ def ask(query: str, searcher: "Searcher | None", matcher: QAMatcher | None, k: i
             answer.alternatives = [m for m in found[1:] if m.score >= matcher.threshold * 0.9]
     if searcher is not None:
         answer.hits = searcher.search(query, k=k, filters=filters)
+        answer.composed = compose_answer(query, searcher, answer.qa, answer.hits)
     return answer
+
+
+def compose_answer(query: str, searcher: "Searcher", qa: QAMatch | None, hits: list) -> Composed:
+    """The answer card: the sentence that states what was asked, from the curated answer's cited
+    articles first, then the best search hits."""
+    sources: list[Quote] = []
+    if qa is not None:
+        for c in qa.pair.get("citations", []):
+            hit = searcher.find_article(c["law"], c["article"])
+            if hit is not None:
+                sources.append(Quote(hit.law_title, hit.article_label, hit.article_id, hit.text))
+    seen = {q.article_id for q in sources}
+    sources += [Quote(h.law_title, h.article_label, h.article_id, h.text) for h in hits[:5] if h.article_id not in seen]
+    return compose(query, sources, qa.pair.get("answer", "") if qa else "")

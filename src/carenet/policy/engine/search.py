@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import hybrid
+from .dense import E5Encoder, Encoder, QueryCache, VectorStore, encoder_available
 from .domain import is_civil_affairs
 from .highlight import mark, snippet
 from .index import default_index_dir
@@ -118,7 +120,8 @@ class _Matrix:
 
 
 class Searcher:
-    def __init__(self, index_dir: str | Path | None = None, home_region: str | None = None):
+    def __init__(self, index_dir: str | Path | None = None, home_region: str | None = None,
+                 vectors_dir: str | Path | None = None, dense: bool = True, encoder: Encoder | None = None):
         t0 = time.perf_counter()
         self.home_region = home_region or None
         self.path = Path(index_dir) if index_dir else default_index_dir()
@@ -158,7 +161,36 @@ class Searcher:
         self.law_first = np.full(n_laws + 1, len(self.article_ids), dtype=np.int64)
         for pos in range(len(self.article_ids) - 1, -1, -1):
             self.law_first[self.art_law[pos]] = pos
+        # cities whose local laws the corpus holds: "青岛" -> "山东"
+        self.city_province: dict[str, str] = {
+            law["city"].removesuffix("市"): law["region"] for law in self.laws if law["city"] and law["region"]}
+        # Dense stage: vectors next to the index (var/policy_vectors), memory-mapped, maybe partial.
+        self.dense: VectorStore | None = None
+        self.encoder: Encoder | None = None
+        self.query_cache = QueryCache()
+        self.dense_allowed = ~(self.art_superseded | self.art_interpretation)
+        if dense:
+            vdir = Path(vectors_dir) if vectors_dir else self.path.with_name(self.path.name.replace("index", "vectors"))
+            self.dense = VectorStore(vdir, self.meta.get("built_at"), len(self.article_ids))
+            self.dense.refresh()
+            if encoder is not None:
+                self.encoder = encoder
+            elif encoder_available():
+                self.encoder = E5Encoder()
         self.load_seconds = time.perf_counter() - t0
+
+    def dense_status(self) -> dict:
+        """How much of the corpus the dense stage covers now (shown on the staff page)."""
+        ready = self.dense.refresh() if self.dense is not None else 0
+        total = int(np.count_nonzero(self.dense_allowed))
+        return {"ready": ready, "total": total, "active": bool(ready and self.encoder is not None),
+                "percent": round(100.0 * min(ready, total) / total, 1) if total else 0.0}
+
+    def warm_up(self) -> None:
+        """Touch everything the first query needs (jieba, numpy pages, the embedder)."""
+        self.search("老年人 低保 申请", k=3)
+        if self.encoder is not None:
+            self.encoder.query("热身")
 
     # ---------------------------------------------------------------- facets
     def facets(self) -> dict:
@@ -253,13 +285,29 @@ class Searcher:
         query = (query or "").strip()[:200]
         if not query:
             return [], 0
+        filters = filters or Filters()
+        pending = hybrid.embed_async(self, query)
         scores = self.score(query, filters)
-        total = int(np.count_nonzero(scores))
         if RERANK_DEPTH and BIGRAM_RERANK:
             self._rerank(query, scores, max(RERANK_DEPTH, k + offset))
+        if pending is not None:
+            scores = hybrid.fuse(scores, pending.result(), self)
+            scores[self._ineligible(filters)] = 0.0
+        if not filters.region:
+            factors, _, _ = hybrid.place_factors(self, query)
+            if factors is not None:
+                scores *= factors
+        total = int(np.count_nonzero(scores))
         top = _top_k(scores, k + offset)[offset:]
         terms = highlight_terms(query)
         return [self._hit(int(pos), float(scores[pos]), terms, snippet_width) for pos in top], total
+
+    def _ineligible(self, filters: Filters) -> np.ndarray:
+        bad = self.art_superseded.copy() if not filters.include_superseded else np.zeros_like(self.art_superseded)
+        mask = self._law_mask(filters)
+        if mask is not None:
+            bad |= ~mask[self.art_law]
+        return bad
 
     def _rerank(self, query: str, scores: np.ndarray, depth: int) -> None:
         """Re-score the best ``depth`` articles by how many of the question's

@@ -1,0 +1,162 @@
+"""Answers that answer: find the sentence in the cited articles that states what was asked.
+
+``question_kind`` reads what the question asks for (a period, an amount, who decides, where to
+apply, what to do, a list of programs, or yes/no). ``compose`` then picks, from the curated
+answer's cited articles and the best search hits, the sentence that states that thing, and
+returns it with its source so the page can quote it. For "what subsidies are there" questions it
+lists the programs named across the articles. A yes/no opener (能。/会。/可以。) is kept on a
+curated answer only when the question is a yes/no question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .tokenizer import query_bigrams
+
+KINDS = ("list", "period", "amount", "where", "who", "todo", "yesno", "general")
+
+_KIND_RE: list[tuple[str, re.Pattern[str]]] = [
+    ("list", re.compile(r"(有|能领|能拿|能享受|可以享受|可以领)(什么|哪些|啥)(补贴|补助|津贴|救助|福利|待遇|优待|照顾|政策|钱)"
+                        r"|(补贴|补助|津贴|救助|福利|待遇|优待)(有|都有)(哪些|什么|啥)|有哪些(补贴|补助|救助|优待)")),
+    ("period", re.compile(r"多久|多长时间|几天|多少天|几个月|多少日|几年|什么时候|何时|期限|多少个工作日|多少小时|几小时|几次")),
+    ("amount", re.compile(r"多少钱|多少元|给多少|发多少|标准是多少|补多少|领多少|拿多少|多少补贴")),
+    ("who", re.compile(r"谁(定|来定|决定|批|审批|负责|管|说了算|审核)|由谁|哪个部门(定|批|管|负责)|归谁管")),
+    ("where", re.compile(r"(去|到|在|向)(哪|哪里|哪儿|哪个部门|什么地方)|找谁|找哪|哪里(办|申请|领|登记)|去哪")),
+    ("todo", re.compile(r"怎么办|怎么(申请|办|处理|弄|做)|如何|怎样|什么手续|哪些手续|要带|带什么|哪些材料|什么材料|什么证件|哪些证件|流程|程序")),
+    ("yesno", re.compile(r"能不能|可不可以|可以吗|能否|是否|会不会|要不要|有没有|算不算|行不行|行吗|对吗|吗[？?。！!]?$|么[？?]?$")),
+]
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "period": re.compile(r"([0-9]+|[一二三四五六七八九十两百]+)(个)?(工作日|日|天|小时|个月|月|年|周)(内|以内|之内)?"
+                         r"|每(年|半年|季度|月)|定期|期限"),
+    "amount": re.compile(r"[0-9.]+(元|万元|%)|标准|比例|倍|金额|数额"),
+    "who": re.compile(r"(人民政府|民政部门|乡镇|街道办事处|委员会|部门|机关|法院|联合会).{0,16}(确定|制定|决定|审批|负责|批准|公布|审核|核准|认定)"
+                      r"|由.{1,24}(确定|决定|审批|负责|批准|办理)"),
+    "where": re.compile(r"向.{1,40}(提出|申请|办理|投诉|举报|报告|求助|申请)|到.{1,30}(办理|申请|登记)|(户籍所在地|住所地|常住户口所在地|所在地)"),
+    "todo": re.compile(r"可以|有权|申请|调解|诉讼|投诉|举报|提出|办理|要求|出具|提交|告知|报告"),
+}
+# A period or amount stated as a figure beats a word like 定期 or 标准.
+_CONCRETE = re.compile(r"([0-9]+|[一二三四五六七八九十两百]+)(个)?(工作日|日|天|小时|个月|月|年|周|元|万元|%)|每(年|半年|季度|月)")
+_YESNO_OPENER = re.compile(r"^(能|会|可以|不能|不会|不可以|是|不是|要|不要|有|没有|应当|不应当|需要|不需要|算|不算)[。，,！!]\s*")
+_SENT_SPLIT = re.compile(r"(?<=[。；！？])|\n")
+_PROGRAM_RE = re.compile(
+    r"([\u4e00-\u9fa5]{2,12}?(?:护理补贴|生活补贴|高龄津贴|津贴|补助金|生活补助|补贴|补助|救助金|救助))")
+_PROGRAM_BAD_START = ("的", "和", "或", "及", "给予", "发放", "享受", "相应", "一定", "必要", "适当", "有关", "其他", "按规定",
+                      "根据", "对", "应当", "可以", "并", "等")
+_PROGRAM_CUT = re.compile(r"^.*?(给予|发放|享受|建立|实行|落实|提供|健全|完善|纳入|申请|领取|包括|以及|和|或者|及|、)")
+
+
+@dataclass
+class Quote:
+    law: str
+    article: str
+    article_id: str
+    sentence: str
+
+
+@dataclass
+class Composed:
+    kind: str
+    lead: str = ""                      # the sentence that answers, or "" when none states it
+    quote: Quote | None = None
+    programs: list[str] = field(default_factory=list)
+    programs_sources: list[Quote] = field(default_factory=list)
+    curated: str = ""                   # the curated answer, with a yes/no opener only for yes/no questions
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def question_kind(question: str) -> str:
+    q = question.strip()
+    for kind, pattern in _KIND_RE:
+        if pattern.search(q):
+            return kind
+    return "general"
+
+
+def strip_opener(answer: str, kind: str) -> str:
+    """Drop a leading 能。/会。… unless the question is a yes/no question."""
+    if kind == "yesno":
+        return answer
+    return _YESNO_OPENER.sub("", answer, count=1)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENT_SPLIT.split(text) if len(s.strip()) >= 6]
+
+
+def _relevance(sentence: str, grams: list[str]) -> float:
+    if not grams:
+        return 0.0
+    return sum(1 for g in grams if g in sentence) / len(grams)
+
+
+def best_sentence(question: str, kind: str, sources: list[Quote]) -> Quote | None:
+    """The sentence of ``sources`` (in rank order) that states what ``kind`` asks for."""
+    pattern = _PATTERNS.get(kind)
+    grams = query_bigrams(question)
+    best: tuple[float, Quote] | None = None
+    for rank, src in enumerate(sources):
+        for s in sentences(src.sentence):
+            rel = _relevance(s, grams)
+            if pattern is not None:
+                if not pattern.search(s):
+                    continue
+                score = 1.0 + rel - 0.08 * rank
+                if kind in ("period", "amount") and _CONCRETE.search(s):
+                    score += 0.5
+            else:
+                score = rel - 0.08 * rank
+            if best is None or score > best[0]:
+                best = (score, Quote(src.law, src.article, src.article_id, s))
+    if best is None:
+        return None
+    if pattern is None and best[0] <= 0.1:
+        return None
+    return best[1]
+
+
+def programs(sources: list[Quote], limit: int = 8) -> tuple[list[str], list[Quote]]:
+    """Names of subsidy and assistance programs in ``sources`` (first seen first)."""
+    names: list[str] = []
+    where: list[Quote] = []
+    for src in sources:
+        for m in _PROGRAM_RE.finditer(src.sentence):
+            name = _PROGRAM_CUT.sub("", m.group(1))
+            while name.startswith(_PROGRAM_BAD_START):
+                for bad in _PROGRAM_BAD_START:
+                    if name.startswith(bad):
+                        name = name[len(bad):]
+                        break
+            if len(name) < 4 or name in ("社会救助", "专项救助") or any(name in n for n in names):
+                continue
+            shorter = [i for i, n in enumerate(names) if n in name]
+            if shorter:  # a fuller name of a program already listed (护理补贴 -> 重度残疾人护理补贴)
+                names[shorter[0]] = name
+                where[shorter[0]] = Quote(src.law, src.article, src.article_id, name)
+                continue
+            names.append(name)
+            where.append(Quote(src.law, src.article, src.article_id, name))
+            if len(names) >= limit:
+                return names, where
+    return names, where
+
+
+def compose(question: str, sources: list[Quote], curated_answer: str = "") -> Composed:
+    """The answer card's content for ``question`` given its sources (cited articles first)."""
+    kind = question_kind(question)
+    out = Composed(kind=kind, curated=strip_opener(curated_answer, kind) if curated_answer else "")
+    if kind == "list":
+        out.programs, out.programs_sources = programs(sources)
+        quote = best_sentence(question, "amount", sources[:3])
+    elif kind in ("yesno", "general"):
+        quote = best_sentence(question, "todo", sources[:3]) if kind == "yesno" else best_sentence(question, kind, sources[:3])
+    else:
+        quote = best_sentence(question, kind, sources)
+    if quote is not None:
+        out.quote = quote
+        out.lead = quote.sentence
+    return out

