@@ -27,6 +27,10 @@ SUBSET_TITLES = [
     "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（一）",
     "中华人民共和国精神卫生法", "志愿服务条例", "信访工作条例", "中华人民共和国未成年人保护法",
     "住房公积金管理条例", "中华人民共和国基本医疗卫生与健康促进法",
+    # issue 17: a near-identical provincial city law (德州) for place awareness, local laws that
+    # name the disability subsidies and the community's records of left-behind children
+    "德州市养老服务条例", "青岛市残疾人保障条例", "北京市实施《中华人民共和国残疾人保障法》办法",
+    "浙江省未成年人保护条例", "草原防火条例",
 ]
 
 

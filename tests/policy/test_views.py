@@ -64,8 +64,18 @@ def test_public_page_answers_first_without_login(client, with_index):
 
 def test_public_page_falls_back_to_articles(client, with_index):
     html = client.get("/policy/", {"q": "特种设备的安全监察由哪个部门负责"}).content.decode()
-    assert 'data-testid="answer"' not in html
+    # no curated answer, but the card quotes the sentence that says who is responsible (issue 17)
+    assert 'data-testid="curated-answer"' not in html
+    assert 'data-testid="answer-lead"' in html and "安全监督管理部门" in html
     assert 'data-testid="hit"' in html
+
+
+def test_staff_page_says_how_far_the_dense_stage_is(client, with_index, django_user_model):
+    user = django_user_model.objects.create_user(username="dense_staff", password="pw-123456")
+    client.force_login(user)
+    html = client.get("/policy/staff/", {"q": "低保"}).content.decode()
+    assert 'data-testid="dense-status"' in html
+    assert "语义检索" in html
 
 
 def test_public_page_escapes_query(client, with_index):

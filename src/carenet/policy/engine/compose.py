@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .tokenizer import query_bigrams
+from .tokenizer import expand_query, query_bigrams
 
 KINDS = ("list", "period", "amount", "where", "who", "todo", "yesno", "general")
 
 _KIND_RE: list[tuple[str, re.Pattern[str]]] = [
     ("list", re.compile(r"(有|能领|能拿|能享受|可以享受|可以领)(什么|哪些|啥)(补贴|补助|津贴|救助|福利|待遇|优待|照顾|政策|钱)"
                         r"|(补贴|补助|津贴|救助|福利|待遇|优待)(有|都有)(哪些|什么|啥)|有哪些(补贴|补助|救助|优待)")),
+    ("contents", re.compile(r"包括(哪些|什么)|有哪些(内容|服务|项目|事项)|(什么|哪些)(内容|服务项目)")),
     ("period", re.compile(r"多久|多长时间|几天|多少天|几个月|多少日|几年|什么时候|何时|期限|多少个工作日|多少小时|几小时|几次")),
     ("amount", re.compile(r"多少钱|多少元|给多少|发多少|标准是多少|补多少|领多少|拿多少|多少补贴")),
     ("who", re.compile(r"谁(定|来定|决定|批|审批|负责|管|说了算|审核)|由谁|哪个部门(定|批|管|负责)|归谁管")),
@@ -35,6 +36,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "who": re.compile(r"(人民政府|民政部门|乡镇|街道办事处|委员会|部门|机关|法院|联合会).{0,16}(确定|制定|决定|审批|负责|批准|公布|审核|核准|认定)"
                       r"|由.{1,24}(确定|决定|审批|负责|批准|办理)"),
     "where": re.compile(r"向.{1,40}(提出|申请|办理|投诉|举报|报告|求助|申请)|到.{1,30}(办理|申请|登记)|(户籍所在地|住所地|常住户口所在地|所在地)"),
+    "contents": re.compile(r"包括|内容|服务[：:]|下列"),
     "todo": re.compile(r"可以|有权|申请|调解|诉讼|投诉|举报|提出|办理|要求|出具|提交|告知|报告"),
 }
 # A period or amount stated as a figure beats a word like 定期 or 标准.
@@ -45,6 +47,8 @@ _PROGRAM_RE = re.compile(
     r"([\u4e00-\u9fa5]{2,12}?(?:护理补贴|生活补贴|高龄津贴|津贴|补助金|生活补助|补贴|补助|救助金|救助))")
 _PROGRAM_BAD_START = ("的", "和", "或", "及", "给予", "发放", "享受", "相应", "一定", "必要", "适当", "有关", "其他", "按规定",
                       "根据", "对", "应当", "可以", "并", "等")
+_PROGRAM_NOISE = ("扩大", "调整", "设立", "根据", "可以", "需要", "等费用", "情况", "范围", "个人缴费", "政府补贴",
+                  "标准", "资金", "经费", "纳入", "适当", "提高", "给予", "专项补助", "补助资金")
 _PROGRAM_CUT = re.compile(r"^.*?(给予|发放|享受|建立|实行|落实|提供|健全|完善|纳入|申请|领取|包括|以及|和|或者|及|、)")
 
 
@@ -88,20 +92,42 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT_SPLIT.split(text) if len(s.strip()) >= 6]
 
 
-def _relevance(sentence: str, grams: list[str]) -> float:
-    if not grams:
-        return 0.0
-    return sum(1 for g in grams if g in sentence) / len(grams)
+def _relevance(sentence: str, grams: list[str], terms: list[str] | None = None) -> float:
+    """Share of the question's bigrams in the sentence, plus half the share of its expanded
+    legal terms (失火 -> 火灾, 临时救助), so a sentence in legal words still counts."""
+    score = sum(1 for g in grams if g in sentence) / len(grams) if grams else 0.0
+    if terms:
+        score += 0.5 * sum(1 for t in terms if t in sentence) / len(terms)
+    return score
+
+
+def _with_items(sentence: str, text: str, limit: int = 220) -> str:
+    """A sentence that introduces a list ("包括以下内容：") with the items that follow it."""
+    if not sentence.endswith(("：", ":")):
+        return sentence
+    at = text.find(sentence)
+    if at < 0:
+        return sentence
+    tail = text[at + len(sentence):].strip()
+    items = [ln.strip() for ln in tail.split("\n") if ln.strip()]
+    out = sentence
+    for item in items:
+        if len(out) + len(item) > limit:
+            out += "……"
+            break
+        out += item
+    return out
 
 
 def best_sentence(question: str, kind: str, sources: list[Quote]) -> Quote | None:
     """The sentence of ``sources`` (in rank order) that states what ``kind`` asks for."""
     pattern = _PATTERNS.get(kind)
     grams = query_bigrams(question)
+    terms = [t for t, w in expand_query(question) if len(t) >= 2 and w < 1.0]
     best: tuple[float, Quote] | None = None
     for rank, src in enumerate(sources):
         for s in sentences(src.sentence):
-            rel = _relevance(s, grams)
+            rel = _relevance(s, grams, terms)
             if pattern is not None:
                 if not pattern.search(s):
                     continue
@@ -111,7 +137,7 @@ def best_sentence(question: str, kind: str, sources: list[Quote]) -> Quote | Non
             else:
                 score = rel - 0.08 * rank
             if best is None or score > best[0]:
-                best = (score, Quote(src.law, src.article, src.article_id, s))
+                best = (score, Quote(src.law, src.article, src.article_id, _with_items(s, src.sentence)))
     if best is None:
         return None
     if pattern is None and best[0] <= 0.1:
@@ -119,11 +145,15 @@ def best_sentence(question: str, kind: str, sources: list[Quote]) -> Quote | Non
     return best[1]
 
 
-def programs(sources: list[Quote], limit: int = 8) -> tuple[list[str], list[Quote]]:
-    """Names of subsidy and assistance programs in ``sources`` (first seen first)."""
+def programs(sources: list[Quote], limit: int = 8, question: str = "",
+             trusted: int = 0) -> tuple[list[str], list[Quote]]:
+    """Names of subsidy and assistance programs in ``sources`` (first seen first). Names from
+    sources after the first ``trusted`` ones (the curated answer's citations) are kept only
+    when they share a word with the question (so "80岁" does not list disability programs)."""
     names: list[str] = []
     where: list[Quote] = []
-    for src in sources:
+    words = [t for t, _ in expand_query(question) if len(t) >= 2] + query_bigrams(question) if question else []
+    for i, src in enumerate(sources):
         for m in _PROGRAM_RE.finditer(src.sentence):
             name = _PROGRAM_CUT.sub("", m.group(1))
             while name.startswith(_PROGRAM_BAD_START):
@@ -132,6 +162,10 @@ def programs(sources: list[Quote], limit: int = 8) -> tuple[list[str], list[Quot
                         name = name[len(bad):]
                         break
             if len(name) < 4 or name in ("社会救助", "专项救助") or any(name in n for n in names):
+                continue
+            if any(w in name for w in _PROGRAM_NOISE):
+                continue
+            if question and i >= trusted and not any(w in name for w in words if w not in _GENERIC):
                 continue
             shorter = [i for i, n in enumerate(names) if n in name]
             if shorter:  # a fuller name of a program already listed (护理补贴 -> 重度残疾人护理补贴)
@@ -145,15 +179,18 @@ def programs(sources: list[Quote], limit: int = 8) -> tuple[list[str], list[Quot
     return names, where
 
 
-def compose(question: str, sources: list[Quote], curated_answer: str = "") -> Composed:
+_GENERIC = {"补贴", "补助", "津贴", "救助", "什么", "哪些", "有什", "么补", "么补贴"}
+
+
+def compose(question: str, sources: list[Quote], curated_answer: str = "", trusted: int = 0) -> Composed:
     """The answer card's content for ``question`` given its sources (cited articles first)."""
     kind = question_kind(question)
     out = Composed(kind=kind, curated=strip_opener(curated_answer, kind) if curated_answer else "")
     if kind == "list":
-        out.programs, out.programs_sources = programs(sources)
+        out.programs, out.programs_sources = programs(sources, question=question, trusted=trusted)
         quote = best_sentence(question, "amount", sources[:3])
     elif kind in ("yesno", "general"):
-        quote = best_sentence(question, "todo", sources[:3]) if kind == "yesno" else best_sentence(question, kind, sources[:3])
+        quote = best_sentence(question, "general", sources[:3])
     else:
         quote = best_sentence(question, kind, sources)
     if quote is not None:

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from .corpus import PROVINCE_NAMES
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .search import Searcher
+# ``searcher`` arguments are search.Searcher instances; typed Any because search imports this
+# module (an import back, even for typing only, is a cycle for the layer gate).
+Searcher = Any
 
 RRF_K = 60
 BM25_DEPTH = 200
@@ -69,7 +70,7 @@ def detect_place(query: str, cities: dict[str, str]) -> tuple[str | None, str | 
     return province, city
 
 
-def place_factors(searcher: "Searcher", query: str) -> tuple[np.ndarray | None, str | None, str | None]:
+def place_factors(searcher: Searcher, query: str) -> tuple[np.ndarray | None, str | None, str | None]:
     """Per-article multipliers for the place named in ``query`` (None when no place is named)."""
     province, city = detect_place(query, searcher.city_province)
     if province is None:
@@ -87,7 +88,7 @@ def place_factors(searcher: "Searcher", query: str) -> tuple[np.ndarray | None, 
     return law_factor[searcher.art_law], province, city
 
 
-def fuse(bm25: np.ndarray, query_vec: np.ndarray | None, searcher: "Searcher") -> np.ndarray:
+def fuse(bm25: np.ndarray, query_vec: np.ndarray | None, searcher: Searcher) -> np.ndarray:
     """Fused scores for the candidates (0 elsewhere). ``bm25`` holds every article's BM25 score.
 
     Candidates: the BM25 top ``BM25_DEPTH`` plus the dense top ``DENSE_EXTRA`` over all ready
@@ -137,7 +138,7 @@ def fuse(bm25: np.ndarray, query_vec: np.ndarray | None, searcher: "Searcher") -
     return out
 
 
-def embed_async(searcher: "Searcher", query: str):  # type: ignore[no-untyped-def]
+def embed_async(searcher: Searcher, query: str):  # type: ignore[no-untyped-def]
     """Start embedding ``query`` in a worker thread; None when no dense stage is available."""
     if searcher.dense is None or searcher.encoder is None or searcher.dense.refresh() == 0:
         return None
@@ -147,8 +148,8 @@ def embed_async(searcher: "Searcher", query: str):  # type: ignore[no-untyped-de
     return _pool.submit(_embed, searcher, query)
 
 
-def _embed(searcher: "Searcher", query: str) -> np.ndarray:
-    vec: np.ndarray = searcher.encoder.query(query)  # type: ignore[union-attr]
+def _embed(searcher: Searcher, query: str) -> np.ndarray:
+    vec: np.ndarray = searcher.encoder.query(query)
     searcher.query_cache.put(query, vec)
     return vec
 
@@ -161,7 +162,7 @@ class _Done:
         return self.value
 
 
-def build_article_vectors(searcher: "Searcher", encoder=None, limit: int | None = None,  # type: ignore[no-untyped-def]
+def build_article_vectors(searcher: Searcher, encoder=None, limit: int | None = None,  # type: ignore[no-untyped-def]
                           batch: int = 16, progress=None, should_stop=None) -> int:
     """Embed the searcher's articles into its vector directory, most useful laws first (resumable)."""
     from .dense import E5Encoder, build_vectors, passage_text, priority_order

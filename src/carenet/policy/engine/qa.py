@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .search import Filters, Searcher
 
 DEFAULT_THRESHOLD = 0.36
+# A generated pair about another place ("在上海市，…") when the question names no place.
+LOCAL_PAIR_FACTOR = 0.8
 STARTER_PATH = Path(__file__).resolve().parent.parent / "data" / "qa_starter.json"
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Characters too common in questions to make useful bigrams on their own.
@@ -112,8 +114,21 @@ class QAMatcher:
         best = sorted(scores.items(), key=lambda kv: -kv[1])[:k]
         return [QAMatch(self.pairs[i], s) for i, s in best]
 
+    def match_placed(self, query: str, k: int = 3) -> list[QAMatch]:
+        """``match``, with pairs about a named place ("在上海市，…") down-weighted when the
+        question does not name that place (a question without a place wants the national rule)."""
+        found = self.match(query, k=k + 4)
+        for m in found:
+            q = m.pair.get("question", "")
+            if q.startswith("在") and "，" in q[:10]:
+                place = q[1:q.index("，")].removesuffix("市").removesuffix("省")
+                if place and place not in query:
+                    m.score *= LOCAL_PAIR_FACTOR
+        found.sort(key=lambda m: -m.score)
+        return found[:k]
+
     def best(self, query: str) -> QAMatch | None:
-        found = self.match(query, k=1)
+        found = self.match_placed(query, k=1)
         if found and found[0].score >= self.threshold:
             return found[0]
         return None
@@ -127,13 +142,14 @@ def ask(query: str, searcher: "Searcher | None", matcher: QAMatcher | None, k: i
     if not query:
         return answer
     if matcher is not None and matcher.pairs:
-        found = matcher.match(query, k=3)
+        found = matcher.match_placed(query, k=3)
         if found and found[0].score >= matcher.threshold:
             answer.qa = found[0]
             answer.alternatives = [m for m in found[1:] if m.score >= matcher.threshold * 0.9]
     if searcher is not None:
-        answer.hits = searcher.search(query, k=k, filters=filters)
-        answer.composed = compose_answer(query, searcher, answer.qa, answer.hits)
+        hits = searcher.search(query, k=max(k, 10), filters=filters)
+        answer.composed = compose_answer(query, searcher, answer.qa, hits)
+        answer.hits = hits[:k]
     return answer
 
 
@@ -146,6 +162,7 @@ def compose_answer(query: str, searcher: "Searcher", qa: QAMatch | None, hits: l
             hit = searcher.find_article(c["law"], c["article"])
             if hit is not None:
                 sources.append(Quote(hit.law_title, hit.article_label, hit.article_id, hit.text))
+    trusted = len(sources)
     seen = {q.article_id for q in sources}
-    sources += [Quote(h.law_title, h.article_label, h.article_id, h.text) for h in hits[:5] if h.article_id not in seen]
-    return compose(query, sources, qa.pair.get("answer", "") if qa else "")
+    sources += [Quote(h.law_title, h.article_label, h.article_id, h.text) for h in hits[:10] if h.article_id not in seen]
+    return compose(query, sources, qa.pair.get("answer", "") if qa else "", trusted=trusted)
