@@ -63,7 +63,10 @@ cmd_demo() {
   if [ ! -d var/policy_index ]; then
     # In the background, so the login page answers at once; the policy pages say "正在建立索引…" meanwhile.
     log "building the regulation search index in the background (first run only, a few minutes; log: var/policy_index.log)"
-    nice -n 10 "$PY" manage.py build_policy_index > var/policy_index.log 2>&1 &
+    nice -n 10 "$PY" manage.py build_policy_index --vectors > var/policy_index.log 2>&1 &
+  elif [ ! -f var/policy_vectors/progress.json ] || ! grep -q '"done": true' var/policy_vectors/progress.json; then
+    # the dense vectors continue where they stopped (most useful laws first); search uses what is ready
+    nice -n 10 "$PY" manage.py build_policy_vectors > var/policy_vectors.log 2>&1 &
   fi
   log "starting simulated homes, the ingest worker and the timer rules"
   "$PY" manage.py demo_services &

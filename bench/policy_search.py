@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from carenet.policy.engine.corpus import normalise_title  # noqa: E402
-from carenet.policy.engine.qa import QAMatcher, load_starter  # noqa: E402
+from carenet.policy.engine.qa import QAMatcher, ask, load_starter  # noqa: E402
 from carenet.policy.starter import BANK_PATH  # noqa: E402
 from carenet.policy.engine.search import Searcher  # noqa: E402
 
@@ -101,8 +101,7 @@ def run_set(name, questions, searcher, matcher, args) -> None:
             searcher.search(q["question"], k=10)
             lat_search.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            matcher.best(q["question"])
-            searcher.search(q["question"], k=10)
+            ask(q["question"], searcher, matcher, k=10)
             lat_qa.append((time.perf_counter() - t) * 1000)
 
     print(f"\n{name}: {len(questions)} questions (timed passes: {args.repeat})")

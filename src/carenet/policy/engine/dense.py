@@ -164,9 +164,30 @@ def build_vectors(out: Path, index_stamp: str, order: np.ndarray, texts: Callabl
                   encoder: Encoder, batch: int = 16, limit: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
                   should_stop: Callable[[], bool] | None = None) -> int:
-    """Append vectors in ``order``, continuing a previous run of the same index. Returns rows ready."""
+    """Append vectors in ``order``, continuing a previous run of the same index. Returns rows ready.
+    Only one builder runs at a time (an advisory lock); a second one returns at once."""
+    import fcntl
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    lock = open(out / ".build.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        try:
+            return int(json.loads((out / "progress.json").read_text(encoding="utf-8"))["count"])
+        except (OSError, ValueError, KeyError):
+            return 0
+    try:
+        return _build(out, index_stamp, order, texts, encoder, batch, limit, progress, should_stop)
+    finally:
+        lock.close()
+
+
+def _build(out: Path, index_stamp: str, order: np.ndarray, texts: Callable[[int], str], encoder: Encoder,
+           batch: int, limit: int | None, progress: Callable[[int, int], None] | None,
+           should_stop: Callable[[], bool] | None) -> int:
     capacity = int(order.shape[0])
     meta = {"index_stamp": index_stamp, "model": encoder.name, "dim": encoder.dim, "capacity": capacity}
     meta_path = out / "meta.json"
@@ -197,7 +218,7 @@ def build_vectors(out: Path, index_stamp: str, order: np.ndarray, texts: Callabl
         vec.flush()
         pos.flush()
         count += len(chunk)
-        _write_json(out / "progress.json", {"count": count, "updated": time.time()})
+        _write_json(out / "progress.json", {"count": count, "updated": time.time(), "done": count >= capacity})
         if progress:
             progress(count, capacity)
     return count

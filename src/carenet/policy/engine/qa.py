@@ -29,6 +29,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .search import Filters, Searcher
 
 DEFAULT_THRESHOLD = 0.36
+# Pair evidence: the articles cited by the PAIR_EVIDENCE most similar pairs re-rank the first
+# PAIR_DEPTH search hits (see with_pair_evidence).
+PAIR_EVIDENCE = 8
+PAIR_DEPTH = 30
+PAIR_WEIGHT = 1.0
+PAIR_MIN_SIMILARITY = 0.25
 # A generated pair about another place ("在上海市，…") when the question names no place.
 LOCAL_PAIR_FACTOR = 0.8
 STARTER_PATH = Path(__file__).resolve().parent.parent / "data" / "qa_starter.json"
@@ -141,16 +147,45 @@ def ask(query: str, searcher: "Searcher | None", matcher: QAMatcher | None, k: i
     answer = Answer(query=query, qa=None)
     if not query:
         return answer
+    found: list[QAMatch] = []
     if matcher is not None and matcher.pairs:
-        found = matcher.match_placed(query, k=3)
+        found = matcher.match_placed(query, k=PAIR_EVIDENCE)
         if found and found[0].score >= matcher.threshold:
             answer.qa = found[0]
-            answer.alternatives = [m for m in found[1:] if m.score >= matcher.threshold * 0.9]
+            answer.alternatives = [m for m in found[1:3] if m.score >= matcher.threshold * 0.9]
     if searcher is not None:
-        hits = searcher.search(query, k=max(k, 10), filters=filters)
+        hits = searcher.search(query, k=max(k, PAIR_DEPTH), filters=filters)
+        if found and PAIR_WEIGHT and not (filters and (filters.category or filters.level or filters.region)):
+            hits = with_pair_evidence(searcher, hits, found)
         answer.composed = compose_answer(query, searcher, answer.qa, hits)
         answer.hits = hits[:k]
     return answer
+
+
+def with_pair_evidence(searcher: "Searcher", hits: list, found: list[QAMatch]) -> list:
+    """Re-rank search hits with the articles that the most similar Q&A pairs cite.
+
+    The pairs are questions people (or the generator) asked about an article, so matching the
+    question against them finds articles whose own wording differs from the question
+    (doc2query-style expansion). Reciprocal rank fusion of the two lists; pairs below
+    PAIR_MIN_SIMILARITY are ignored.
+    """
+    from .search import _RRF_K
+
+    by_id = {h.article_id: h for h in hits}
+    score = {h.article_id: 1.0 / (_RRF_K + r) for r, h in enumerate(hits, 1)}
+    rank = 0
+    for m in found:
+        if m.score < PAIR_MIN_SIMILARITY:
+            break
+        for c in m.pair.get("citations", [])[:2]:
+            hit = by_id.get(c.get("article_id", "")) or searcher.find_article(c["law"], c["article"])
+            if hit is None:
+                continue
+            rank += 1
+            by_id.setdefault(hit.article_id, hit)
+            score[hit.article_id] = score.get(hit.article_id, 0.0) + PAIR_WEIGHT / (_RRF_K + rank)
+    return sorted(by_id.values(), key=lambda h: -score[h.article_id])
 
 
 def compose_answer(query: str, searcher: "Searcher", qa: QAMatch | None, hits: list) -> Composed:

@@ -44,6 +44,7 @@ SUPERSEDED_PENALTY = 0.5
 # this they also collect the domain prior and crowd out the articles they interpret.
 JUDICIAL_INTERPRETATION_PRIOR = 0.6
 COVERAGE_BONUS = 0.25
+_RRF_K = 60  # reciprocal rank fusion constant (hybrid.RRF_K, qa.with_pair_evidence)
 RERANK_DEPTH = 100
 BIGRAM_RERANK = 0.5
 ARTICLE_REF_RE = re.compile(r"第([" + CHINESE_NUMERAL_CHARS + r"\d]+)条")

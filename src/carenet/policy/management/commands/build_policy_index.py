@@ -15,6 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--corpus", default=None, help="lawrefbook.jsonl.gz (default: CARENET_LAW_CORPUS or data/laws)")
         parser.add_argument("--out", default=None, help="index directory (default: settings.POLICY_INDEX_DIR or var/policy_index)")
         parser.add_argument("--workers", type=int, default=None, help="tokenizer processes (default: one per core)")
+        parser.add_argument("--vectors", action="store_true",
+                            help="then embed the articles for the dense stage (build_policy_vectors; hours on 2 cores)")
 
     def handle(self, *args, **opts):
         corpus = opts["corpus"] or default_corpus_path()
@@ -32,3 +34,7 @@ class Command(BaseCommand):
             marker.unlink(missing_ok=True)
         reset()
         self.stdout.write(self.style.SUCCESS(format_build_report(meta)))
+        if opts["vectors"]:
+            from django.core.management import call_command
+
+            call_command("build_policy_vectors", stdout=self.stdout, stderr=self.stderr)
