@@ -90,3 +90,25 @@ def test_the_mapping_of_a_development_home_reproduces_its_loader():
     b = load("ordonez_a")
     assert [(x.ts, x.kind, x.room) for x in a.events] == [(y.ts, y.kind, y.room) for y in b.events]
     assert len(a.activities) == len(b.activities)
+
+
+@pytest.mark.django_db
+def test_replay_any_home_from_a_mapping_file(area, tmp_path):
+    from django.core.management import call_command
+
+    from carenet.devices.models import Device, DeviceEvent
+
+    (tmp_path / "log.txt").write_text("2026-03-01 08:00:00\t2026-03-01 08:03:00\tPIR\n"
+                                      "2026-03-01 22:00:00\t2026-03-02 06:30:00\tMAT\n")
+    (tmp_path / "m.json").write_text(json.dumps({
+        "name": "vendor_y", "tz": "Asia/Shanghai", "log": "log.txt", "format": "intervals",
+        "sensors": {"PIR": {"kind": "motion", "room": "kitchen"},
+                    "MAT": {"kind": "bed", "room": "bedroom", "semantics": "pulse", "hold_s": 900}}}))
+    call_command("replay", mapping=str(tmp_path / "m.json"), elder=area.elder_a.pk, direct=True)
+    mat = Device.objects.get(elder=area.elder_a, type="mattress")
+    assert (mat.semantics, mat.hold_s) == ("pulse", 900)
+    assert DeviceEvent.objects.filter(device__elder=area.elder_a).count() == 6   # motion on, 2 pulses, off; bed in, out
+    (tmp_path / "m.json").write_text("{not json")
+    from django.core.management.base import CommandError
+    with pytest.raises(CommandError, match="映射文件无法读取"):
+        call_command("replay", mapping=str(tmp_path / "m.json"), elder=area.elder_a.pk, direct=True)
