@@ -454,7 +454,7 @@ def _complaint_step(user, c: m.Complaint, target: str, note: str) -> None:
 
 
 def _locked_complaint(pk) -> m.Complaint:
-    return m.Complaint.objects.select_for_update().select_related("facility__division", "routed_to").get(pk=pk)
+    return m.Complaint.objects.select_for_update(of=("self",)).select_related("facility__division", "routed_to").get(pk=pk)
 
 
 @transaction.atomic
