@@ -69,6 +69,7 @@ def test_a_register_with_bad_rows_imports_in_the_background_and_gives_back_the_r
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(live_server.url + "/")
+    page.click("[data-testid=nav-system]")            # the System menu: import, audit log, users
     page.click("[data-testid=nav-imports]")
     page.click("[data-testid='importer-people.elders']")
     filename, data = fx.ids_as_numbers()
