@@ -47,6 +47,8 @@ def main() -> None:
     ap.add_argument("--mqtt", default="private",
                     help="broker URL, or 'private' (default): a Mosquitto of our own on a free port, so the bench "
                          "neither reads nor disturbs other traffic on the shared broker")
+    ap.add_argument("--broker-port", type=int, default=None, help="port of the private Mosquitto (default: free)")
+    ap.add_argument("--web-port", type=int, default=None, help="port of daphne (default: a free one)")
     ap.add_argument("--chromium", default=os.environ.get("CARENET_CHROMIUM", "/usr/bin/chromium"))
     args = ap.parse_args()
 
@@ -79,11 +81,11 @@ def main() -> None:
 
     try:
         if args.mqtt == "private":
-            broker = PrivateMosquitto(logs).start()
+            broker = PrivateMosquitto(logs, port=args.broker_port).start()
             args.mqtt = broker.url
         env_worker = dict(env, CARENET_LOG_LEVEL="INFO")
-        worker = start_worker(env_worker, args.mqtt, f"bench-cc-{uuid.uuid4().hex[:8]}", logs / "worker.log")
-        web, base = start_web(env, logs / "daphne.log")
+        worker = start_worker(env_worker, args.mqtt, f"bench-cc-{uuid.uuid4().hex[:8]}", logs / "worker.log", timeout=120)
+        web, base = start_web(env, logs / "daphne.log", timeout=120, port=args.web_port)
         pub = Publisher(args.mqtt)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True,
@@ -144,7 +146,8 @@ def main() -> None:
 
     print(f"console latency: {len(elders)} SOS alarms from {len(elders)} homes, published over {spread:.1f} s "
           f"({'all at once' if not args.interval else f'one every {args.interval * 1000:.0f} ms'}), "
-          f"database {url.split(':')[0]}, broker {args.mqtt}")
+          f"database {url.split(':')[0]} (feed: {'LISTEN/NOTIFY' if url.startswith('postgres') else '100 ms poll'}),"
+          f" broker {args.mqtt}")
     print(f"rows seen in the browser: {len(total)} of {len(elders)} (alarms raised: {len(alarms)})")
     if total:
         print(f"publish → row in browser  {fmt(total)}")

@@ -44,9 +44,9 @@ def start_worker(env: dict, url: str, client_id: str, log_path: Path, timeout: f
     raise AssertionError("ingest worker did not connect: " + log_path.read_text()[-2000:])
 
 
-def start_web(env: dict, log_path: Path, timeout: float = 30) -> tuple[subprocess.Popen, str]:
-    """daphne serving carenet.asgi on a free port; returns (process, base URL) once /healthz answers."""
-    port = free_port()
+def start_web(env: dict, log_path: Path, timeout: float = 30, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """daphne serving carenet.asgi on a free port (or `port`); returns (process, base URL) once /healthz answers."""
+    port = port or free_port()
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "carenet.asgi:application"],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

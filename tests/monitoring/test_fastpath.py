@@ -94,3 +94,18 @@ def test_fast_path_skips_the_device_write_within_a_minute(home):
     assert seen is not None
     ingest([message(pir, "motion", {"motion": True}, event_id="b")])
     assert Device.objects.get(pk=pir.pk).last_seen == seen
+
+
+@pytest.mark.django_db
+def test_an_urgent_message_is_parsed_once(home, monkeypatch):
+    """The worker's urgent check parses the SOS; the fast path uses that body instead of parsing again."""
+    from carenet.monitoring import fastpath
+    from carenet.monitoring import worker as worker_mod
+
+    sos = home.device("sos_button")
+    payload = message(sos, "sos", event_id="once").payload
+    body = worker_mod.urgent_body(payload)
+    assert body is not None and worker_mod.urgent_body(b'{"kind":"sos","ts":NaN}') is None
+    monkeypatch.setattr(fastpath, "parse_json_fast", lambda *a, **k: pytest.fail("parsed a second time"))
+    result = ingest([RawMessage(payload, "mqtt", f"carenet/v1/dev/{sos.device_id}/up", body=body)])
+    assert result.accepted == 1 and Alarm.objects.filter(type="sos").exists()

@@ -33,8 +33,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carenet.monitoring import timers
+from carenet.monitoring.fastpath import parse_json_fast
 from carenet.monitoring.ingest import (MAX_BYTES, SUBSCRIPTION, IngestResult, RawMessage,
-                                       ingest, parse_json, quarantine_failed, safe_text)
+                                       ingest, quarantine_failed, safe_text)
 
 log = logging.getLogger("carenet.ingest")
 
@@ -52,17 +53,23 @@ def is_urgent(payload: bytes, now: float | None = None) -> bool:
     their place in the ordered bulk lane, so the rules see each home's events in time order.
     Never raises, and parses nothing it has not bounded first (size and nesting depth): it runs on the MQTT
     network thread, whose death would leave the process deaf."""
+    return urgent_body(payload, now) is not None
+
+
+def urgent_body(payload: bytes, now: float | None = None) -> dict | None:
+    """The parsed body of an urgent message (handed to ingest, so it is parsed once), else None."""
     try:
         if len(payload) > MAX_BYTES or not URGENT.search(payload):
-            return False
-        body = parse_json(payload)
+            return None
+        body = parse_json_fast(payload)
         events = body.get("events", [body])
         stamps = [e.get("ts") for e in events if isinstance(e, dict)]
         now = now or time.time()
-        return bool(stamps) and all(isinstance(t, (int, float)) and not isinstance(t, bool)
-                                    and now - t < URGENT_MAX_AGE_S for t in stamps)
+        fresh = bool(stamps) and all(isinstance(t, (int, float)) and not isinstance(t, bool)
+                                     and now - t < URGENT_MAX_AGE_S for t in stamps)
+        return body if fresh else None
     except Exception:
-        return False  # malformed: the bulk lane quarantines it with the reason
+        return None  # malformed: the bulk lane quarantines it with the reason
 
 
 INGEST_PATHS = ("fast", "old")  # ingest(path=...): the fast path of issue 15, or the old one for comparison
@@ -102,6 +109,7 @@ class IngestWorker:
     loop_started = False
     health_file: str | None = None
     path: str | None = None  # the ingest implementation (None: settings.CARENET_INGEST_PATH)
+    bodies: dict = {}        # message id → body parsed by the urgent check (replaced per worker in __init__)
 
     def __init__(self, mqtt_url: str, client_id: str = "carenet-ingest", batch_size: int = 100,
                  batch_wait: float = 0.02, tick_every: float = 1.0, session_expiry: int = 7 * 24 * 3600,
@@ -123,6 +131,7 @@ class IngestWorker:
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "db_retries": 0, "alarms": 0}
         self.accept_old = accept_old
         self.path = path
+        self.bodies = {}
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -160,10 +169,12 @@ class IngestWorker:
         # Fresh life-safety messages go to their own thread and connection, never behind bulk traffic.
         # Nothing here may raise: an exception would end paho's network thread.
         try:
-            urgent = is_urgent(msg.payload)
+            body = urgent_body(msg.payload)
         except Exception:
-            urgent = False
-        (self.urgent_inbox if urgent else self.inbox).put(msg)
+            body = None
+        if body is not None:
+            self.bodies[id(msg)] = body
+        (self.urgent_inbox if body is not None else self.inbox).put(msg)
 
     def _urgent_loop(self) -> None:
         try:
@@ -251,7 +262,8 @@ class IngestWorker:
                 self.progress = time.monotonic()
 
     def _process_batch(self, batch: list) -> None:
-        raws = [RawMessage(m.payload, "mqtt", _topic(m), tag=(m.mid, m.qos)) for m in batch]
+        raws = [RawMessage(m.payload, "mqtt", _topic(m), tag=(m.mid, m.qos), body=self.bodies.pop(id(m), None))
+                for m in batch]
         attempt = 0
         while True:
             try:
