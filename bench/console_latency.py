@@ -96,7 +96,7 @@ def main() -> None:
             from carenet.demo.loader import DEMO_PASSWORD
             page.fill("#id_password", DEMO_PASSWORD)
             page.click("button[type=submit]")
-            page.wait_for_url(base + "/")
+            page.wait_for_url(lambda u: "/login/" not in u)  # "/" may redirect on to the role's home page
             page.goto(base + "/callcenter/")
             page.wait_for_selector("[data-testid=connection][data-state=live]", timeout=15000)
             page.evaluate(OBSERVER)
