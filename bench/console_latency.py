@@ -146,7 +146,7 @@ def main() -> None:
 
     print(f"console latency: {len(elders)} SOS alarms from {len(elders)} homes, published over {spread:.1f} s "
           f"({'all at once' if not args.interval else f'one every {args.interval * 1000:.0f} ms'}), "
-          f"database {url.split(':')[0]} (feed: {'LISTEN/NOTIFY' if url.startswith('postgres') else '100 ms poll'}),"
+          f"database {url.split(':')[0]} (feed: {'LISTEN/NOTIFY' if url.startswith('postgres') and os.environ.get('CARENET_FEED_LISTEN', '1') == '1' else '100 ms poll'}),"
           f" broker {args.mqtt}")
     print(f"rows seen in the browser: {len(total)} of {len(elders)} (alarms raised: {len(alarms)})")
     if total:

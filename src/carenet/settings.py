@@ -9,6 +9,7 @@ CARENET_ALLOWED_HOSTS  comma-separated host names
 CARENET_REDIS_URL      Redis for the channel layer (default: in-memory, single process)
 CARENET_MQTT_URL       the broker the ingest worker and simulator use (default mqtt://127.0.0.1:1883)
 CARENET_INGEST_PATH    fast (default) or old: the ingest implementation (old kept for benchmark comparisons)
+CARENET_FEED_LISTEN    1 (default): the alarm feed LISTENs on PostgreSQL; 0 polls every 100 ms as on SQLite
 CARENET_HTTPS          1 behind a TLS proxy (secure cookies, X-Forwarded-Proto)
 CARENET_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://carenet.mzj.gov.local
 """
@@ -166,6 +167,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CARENET_INGEST_PATH = os.environ.get("CARENET_INGEST_PATH", "fast")
+CARENET_FEED_LISTEN = os.environ.get("CARENET_FEED_LISTEN", "1") == "1"  # 0: poll on PostgreSQL too (benchmarks)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 REDIS_URL = os.environ.get("CARENET_REDIS_URL")

@@ -103,7 +103,7 @@ def listener() -> Listener:
 
 
 def uses_listen() -> bool:
-    return connection.vendor == "postgresql"
+    return connection.vendor == "postgresql" and getattr(settings, "CARENET_FEED_LISTEN", True)
 
 
 class AlarmFeedConsumer(AsyncJsonWebsocketConsumer):
