@@ -121,3 +121,37 @@ def test_the_command_refuses_a_bad_month():
 
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("event_partitions", archive_before="2019-13")
+
+
+def test_two_transactions_storing_one_event_id_with_different_ts_store_it_once(home, monkeypatch):
+    """The database's key includes ts; the per-device lock around the duplicate check does the rest. The check
+    is slowed down so that, without the lock, both transactions would find the id new and both store it."""
+    import threading
+
+    from carenet.monitoring import fastpath
+
+    real = fastpath.drop_duplicates
+
+    def slow(items, part):
+        fresh = real(items, part)
+        time.sleep(0.5)
+        return fresh
+
+    monkeypatch.setattr(fastpath, "drop_duplicates", slow)
+    pir = home.device("pir", "living")
+    now, results, barrier = time.time(), [], threading.Barrier(2)
+
+    def run(ts):
+        try:
+            barrier.wait()
+            results.append(ingest([message(pir, "motion", {"motion": True}, event_id="race", ts=ts)]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(now - k,)) for k in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(r.accepted for r in results) == [0, 1] and sum(r.duplicates for r in results) == 1
+    assert DeviceEvent.objects.filter(event_id="race").count() == 1

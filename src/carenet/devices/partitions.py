@@ -9,8 +9,8 @@ Keys. PostgreSQL requires the partition key in every unique index of a partition
   `id` as the pk (it never needs the database to enforce it);
 - the unique constraint `device_event_once` is (device_id, event_id, ts): a redelivered message (same event,
   same ts) is refused by the database itself. (device, event id) with a *different* ts is refused by ingest:
-  its duplicate check reads all months and runs after the elder's state row is locked, and a device belongs to
-  one elder, so no two transactions can both find the pair new (monitoring/fastpath.py).
+  its duplicate check reads all months and runs, with the insert, under a transaction-scoped advisory lock on
+  the device, so no two transactions can both find the pair new (monitoring/fastpath.py, lock_devices).
   The btree (device_id, event_id, ts) also serves that check's (device_id, event_id) lookups in every month.
 
 Months are created ahead (ensure_partitions, run by the migration, by `manage.py event_partitions` and by the

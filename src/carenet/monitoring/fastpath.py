@@ -11,10 +11,11 @@ What is different, and why (the profile of the old path is in docs/monitoring-in
   device and minute (coalesced: the stored contact is rewritten only when it is a minute old or the battery or
   online state changed).
 - Each elder's engine configuration is cached for CONFIG_TTL_S, keyed by its staff overrides.
-- The duplicate check runs after the elders' state rows are locked: a device belongs to one elder, so two
-  workers (or the two lanes) can never both find (device, event id) new and both store it. On PostgreSQL the
-  event table is partitioned by month and its unique key is (device, event id, ts) (the partition key must be
-  in it); this check is what keeps (device, event id) unique across months (docs/monitoring-ingest.md).
+- The duplicate check and the insert run under a per-device lock (lock_devices), so two workers (or the two
+  lanes) can never both find (device, event id) new and both store it. On PostgreSQL the event table is
+  partitioned by month and its unique key is (device, event id, ts) (the partition key must be in it); this
+  check is what keeps (device, event id) unique across months (docs/monitoring-ingest.md). The elders' state
+  rows are locked only for the rules step, as in the old path, so bulk transactions hold them no longer.
 Everything else (validation, quarantine, isolation of a failing event, alarms, NOTIFY) is shared with ingest.py.
 """
 from __future__ import annotations
@@ -97,7 +98,7 @@ PATHS["fast"] = ingest_fast
 
 
 def store_fast(items, part: _Batch) -> None:
-    states = lock_states(sorted({d.elder_id for _, d in items}))
+    lock_devices({d.pk for _, d in items})
     fresh = drop_duplicates(items, part)
     if not fresh:
         return
@@ -106,6 +107,7 @@ def store_fast(items, part: _Batch) -> None:
     part.result.accepted = len(fresh)
     part.result.outcomes += [(*c.index, "accepted", "", "") for c, _ in fresh]
     write_contacts(fresh, received)
+    states = lock_states(sorted({d.elder_id for _, d in fresh}))  # as late as the old path: short lock holds
     run_rules(fresh, states, part.result)
     if part.result.alarm_ids:
         ids = list(part.result.alarm_ids)
@@ -136,6 +138,21 @@ def _aware(value):
 
 def _db_time(value: dt.datetime | None):
     return value if value is None or _pg() else connection.ops.adapt_datetimefield_value(value)
+
+
+DEVICE_LOCKS = 15_001  # advisory lock space (two-key form) of "this device's event ids are being stored"
+
+
+def lock_devices(device_pks: set[int]) -> None:
+    """Serialize the duplicate check and insert per device, in device-id order (PostgreSQL: transaction-scoped
+    advisory locks; SQLite has one writer at a time anyway). Every transaction takes all its device locks before
+    any state-row lock, so the two kinds never wait on each other in a cycle. An urgent SOS never waits here for
+    a bulk batch of the same home's other sensors: the lock is the device's, not the elder's."""
+    if not device_pks or not _pg():
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(pg_advisory_xact_lock(%s, (k %% 2147483647)::int)) "
+                    "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS d", [DEVICE_LOCKS, sorted(device_pks)])
 
 
 # ---- engine state rows ---------------------------------------------------------------------------------
