@@ -284,8 +284,7 @@ def _ts(raw) -> float:
     return value
 
 
-# Only a \u0000 or \uD800-\uDFFF escape can put NUL or a lone surrogate into parsed text (both parsers refuse raw
-# control characters and invalid UTF-8), so without one of these the per-text walk can be skipped (fast path).
+# Only these escapes put NUL or lone surrogates in parsed text (raw ones are refused): else skip the walk (fast path)
 _SUSPECT_TEXT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
