@@ -92,7 +92,7 @@ def providers(request):
                          p.phone, p.n_helpers, p.n_prices, _("yes") if p.active else _("no")) for p in qs))
     return render(request, "homecare/manage_providers.html", {
         "providers": qs, "q": q, "today": today, "can_manage": can(request.user, "homecare.manage"),
-        "importers": _importers(request.user, "homecare.")})
+        "importers": _importers(request.user, "homecare.providers")})
 
 
 def _manageable_provider(request, pk) -> m.Provider:
@@ -160,7 +160,7 @@ def helpers(request):
     return render(request, "homecare/manage_helpers.html", {
         "helpers": qs, "flt": flt, "providers": selectors.providers_visible_to(request.user).order_by("name"),
         "types": m.ServiceType.objects.all(), "can_manage": can(request.user, "homecare.manage"),
-        "importers": _importers(request.user, "homecare.")})
+        "importers": _importers(request.user, "homecare.helpers")})
 
 
 @needs("homecare.manage")
