@@ -118,3 +118,19 @@ def test_managers_are_scoped_to_their_area(hc, client, monkeypatch):
     client.force_login(hc.office2)
     page = client.get("/homecare/helpers/").content.decode()
     assert "王助老" in page and "李助老" not in page
+
+
+def test_every_home_care_list_exports_to_excel(hc, client):
+    """Issue #11 §13: an Excel export of every list (formula-safe through core.exports, audited)."""
+    client.force_login(hc.area.admin)
+    lists = ["/homecare/orders.xlsx", "/homecare/anomalies.xlsx", "/homecare/visits/?format=xlsx",
+             "/homecare/meals/?format=xlsx", "/homecare/figures/?format=xlsx", "/homecare/followups/?format=xlsx",
+             "/homecare/plans/?format=xlsx", "/homecare/pairing/?format=xlsx", "/homecare/projects/?format=xlsx",
+             "/homecare/absences/?format=xlsx", "/homecare/providers/?format=xlsx", "/homecare/helpers/?format=xlsx",
+             "/homecare/service-types/?format=xlsx"]
+    before = AuditLog.objects.filter(action="export").count()
+    for url in lists:
+        r = client.get(url)
+        assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats"), url
+        load_workbook(BytesIO(r.content))
+    assert AuditLog.objects.filter(action="export").count() - before == len(lists)

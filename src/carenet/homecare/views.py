@@ -36,7 +36,7 @@ def _xlsx(filename: str, title: str, head: list, rows) -> HttpResponse:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = title[:30]
+    ws.title = "".join("、" if ch in '[]:*?/\\' else ch for ch in str(title))[:30]
     exports.append(ws, head)
     for c in ws[1]:
         c.font = Font(bold=True)

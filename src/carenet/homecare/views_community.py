@@ -58,6 +58,13 @@ def followups(request):
         return redirect("homecare:followups")
     calls = m.FollowUpCall.objects.visible_to(request.user).filter(done_at__isnull=True).select_related(
         "order__elder__resident", "order__service_type", "order__helper", "order__provider").order_by("due")[:100]
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.followupcall", object_repr="follow-up calls")
+        return _xlsx("homecare-followups.xlsx", _("Follow-up calls"), [_("Order"), _("Elder"), _("Service"), _("Provider"),
+                                                                       _("Helper"), _("Due")],
+                     ((c.order_id, c.order.elder.resident.name, c.order.service_type.name,
+                       c.order.provider.name if c.order.provider_id else "", c.order.helper.name if c.order.helper_id else "",
+                       c.due) for c in calls))
     return render(request, "homecare/followups.html", {"calls": calls, "sat": selectors.satisfaction(request.user),
                                                        "can_call": can(request.user, "homecare.followup")})
 
@@ -81,6 +88,12 @@ def plans(request):
             messages.success(request, _("Plan saved; %(n)s orders created for the next four weeks.") % {"n": len(made)})
             return redirect(reverse("homecare:plans"))
     qs = m.RecurringPlan.objects.visible_to(request.user).select_related("elder__resident", "service_type")[:200]
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.recurringplan", object_repr="plans")
+        return _xlsx("homecare-plans.xlsx", _("Recurring plans"), [_("Elder"), _("Service"), _("Weekdays"), _("Time"),
+                                                                   _("Public holidays"), _("Generated until")],
+                     ((p.elder.resident.name, p.service_type.name, ",".join(str(d + 1) for d in p.weekdays),
+                       p.at.strftime("%H:%M"), p.get_holidays_display(), p.generated_until or "") for p in qs))
     return render(request, "homecare/plans.html", {"plans": qs, "form": form, "elder": elder})
 
 
@@ -232,6 +245,12 @@ def pairings(request):
         rows.append({"p": p, "recent": sum(1 for d in dates if (today - d).days < 30), "behind": ep.behind(dates, p.min_per_month, today),
                      "last": max(dates) if dates else None})
     rows.sort(key=lambda r: -r["behind"])
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.pairing", object_repr="pairings")
+        return _xlsx("homecare-pairings.xlsx", _("Pairing (结对帮扶)"), [_("Elder"), _("Official or volunteer"), _("Phone"),
+                     _("Contacts, last 30 days"), _("Minimum"), _("Last contact")],
+                     ((r["p"].elder.resident.name, r["p"].helper_name, r["p"].helper_phone, r["recent"], r["p"].min_per_month,
+                       r["last"] or "") for r in rows))
     return render(request, "homecare/pairings.html", {"rows": rows, "kinds": m.PairingContact.Kind.choices,
                                                       "can_edit": can(request.user, "homecare.visit")})
 
@@ -270,6 +289,12 @@ def projects(request):
 
     qs = (m.Project.objects.visible_to(request.user).select_related("elder__resident").prefetch_related("devices")
           .order_by("-created")[:300])
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.project", object_repr="projects")
+        return _xlsx("homecare-projects.xlsx", _("Home adaptation and care beds"), [_("Elder"), _("Kind"), _("Description"),
+                     _("Stage"), _("Subsidy"), _("Devices")],
+                     ((p.elder.resident.name, p.get_kind_display(), p.description, p.get_stage_display(), p.subsidy or "",
+                       "、".join(d.device_id for d in p.devices.all())) for p in qs))
     types = sorted(Device.Type.choices, key=lambda c: (c[0] not in community.CARE_BED_DEVICE_TYPES, c[0]))
     return render(request, "homecare/projects.html", {"projects": qs, "kinds": m.Project.Kind.choices,
                                                       "can_edit": can(request.user, "homecare.visit"),
@@ -299,5 +324,11 @@ def absences(request):
         return redirect("homecare:absences")
     qs = m.HospitalStay.objects.visible_to(request.user).select_related("elder__resident__division").filter(
         Q(end__isnull=True) | Q(end__gte=today - dt.timedelta(days=30))).order_by("-start")[:300]
+    if request.GET.get("format") == "xlsx":
+        audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.hospitalstay", object_repr="absences")
+        return _xlsx("homecare-absences.xlsx", _("Registered absences"), [_("Elder"), _("Area"), _("Kind"), _("From"),
+                     _("Until"), _("Where")],
+                     ((s.elder.resident.name, s.elder.resident.division.name, s.get_kind_display(), s.start, s.end or "",
+                       s.hospital) for s in qs))
     return render(request, "homecare/absences.html", {"stays": qs, "kinds": m.HospitalStay.Kind.choices, "today": today,
                                                       "can_edit": can(request.user, "homecare.visit")})
