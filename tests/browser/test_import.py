@@ -88,3 +88,33 @@ def test_a_register_with_bad_rows_imports_in_the_background_and_gives_back_the_r
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("工作表", "行号", "错误原因") and len(rows) == 3
     assert all("身份证号被存成了数字" in r[2] for r in rows[1:])
+
+
+def test_a_street_imports_its_facility_ledger_as_proposals(area, live_server, browser_page, artifacts, tmp_path):
+    """The facility importer through the same pages: a street reviewer's ledger becomes proposals to approve."""
+    from carenet.facilities.models import FacilityChange
+
+    page = browser_page
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "reviewer1")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.click("[data-testid=nav-imports]")
+    page.click("[data-testid='importer-facilities.registry']")
+    filename, data = fx.facilities_register()
+    upload = tmp_path / filename
+    upload.write_bytes(data)
+    page.set_input_files("[data-testid=import-file]", str(upload))
+    page.click("[data-testid=import-upload]")
+    table = page.locator("[data-testid=preview-rows]").inner_text()
+    assert "甲社区养老服务站" in table and "护理型床位数（8）超过床位数（5）" in table
+    assert "社区养老服务站" in table and "社区居家养老服务站" not in table  # a type shows by its usual name
+    page.screenshot(path=str(artifacts / "import-facilities-preview.png"), full_page=True)
+    page.click("[data-testid=import-confirm]")
+    page.wait_for_selector("[data-testid=import-progress][data-status=done]", timeout=60_000)
+    assert "导入 2 行" in page.locator("[data-testid=import-result]").inner_text()
+    page.click("[data-testid=import-next]")  # to the proposals waiting for the district's approval
+    page.wait_for_url("**/facilities/changes/")
+    assert "甲社区养老服务站" in page.content()
+    assert FacilityChange.objects.filter(state="pending").count() == 2

@@ -25,7 +25,8 @@ def test_a_street_ledger_becomes_proposals_with_reasons_for_the_rest(area):
     reasons = _reasons(run)
     assert "护理型床位数（8）超过床位数（5）" in reasons[5]
     assert "不在您的管辖范围内" in reasons[6]            # 丙社区 is in 二街道: not the reviewer's area
-    assert "机构类型“养生会所”无效" in reasons[7]
+    assert "机构类型“养生会所”无效，可选：街道养老服务中心、社区养老服务站、农村互助养老点、敬老院、民办养老机构、日间照料中心、助餐点" \
+        in reasons[7]  # one usual name per type, not every synonym
     changes = {c.data["name"]: c for c in m.FacilityChange.objects.all()}
     assert set(changes) == {"甲社区养老服务站", "一街道养老服务中心"}
     station = changes["甲社区养老服务站"]

@@ -117,7 +117,9 @@ def display_value(value, column: Column) -> str:
     if isinstance(value, (dt.date, YearMonth)):
         return str(value)
     if column.choices:
-        labels = {v: k for k, v in column.choices.items()}
+        labels: dict = {}
+        for k, v in column.choices.items():  # the first of several names for a value is the usual one
+            labels.setdefault(v, k)
         if isinstance(value, list):
             return "、".join(labels.get(v, str(v)) for v in value)
         return labels.get(value, str(value))

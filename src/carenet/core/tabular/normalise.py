@@ -243,7 +243,10 @@ def choice(value, column) -> str:
     for label, stored in column.choices.items():
         if raw == label.replace(" ", "") or raw == str(stored):
             return stored
-    raise CellError(f"{_label(column)}“{as_text(value)}”无效，可选：{'、'.join(column.choices)}")
+    first: dict = {}
+    for label, stored in column.choices.items():  # several names for one value: offer the first (the usual one)
+        first.setdefault(stored, label)
+    raise CellError(f"{_label(column)}“{as_text(value)}”无效，可选：{'、'.join(first.values())}")
 
 
 def choices(value, column) -> list:
