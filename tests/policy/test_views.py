@@ -196,3 +196,16 @@ def test_build_policy_index_command(tmp_path, settings):
     assert "tokenize" in text and "100%" in text and "indexed 3 articles from 2 laws (1 superseded" in text
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert meta["articles"] == 3 and meta["superseded_laws"] == 1
+
+
+@pytest.mark.django_db
+def test_warm_up_loads_everything_the_first_question_needs(with_index):
+    from carenet.policy import runtime
+    from carenet.policy.apps import PolicyConfig
+
+    assert not runtime._cache
+    timings = runtime.start_warm_up()
+    timings.join(timeout=300)
+    assert runtime._cache  # the searcher is loaded before any request
+    assert {"index_s", "search_s", "matcher_s"} <= set(runtime._warm)
+    assert PolicyConfig.name == "carenet.policy"
