@@ -84,11 +84,23 @@ def test_investigator_cannot_decide_and_dismissal_needs_a_reason(aa, clock):
     assert case.state == ewf.PAYING
 
 
-def test_unmapped_required_column_is_refused_with_a_clear_message(aa):
+def test_unmapped_required_column_asks_for_the_mapping_which_is_saved_for_the_source(aa):
+    from carenet.core.models import ColumnMapping
+    from carenet.core.tabular import MappingNeeded
+
     src = services.create_source(aa.admin, name="死亡", kind=m.Kind.DEATHS, department="卫健", division=aa.district)
-    with pytest.raises(services.MatchingError) as e:
-        services.load_file(aa.admin, src, "姓名,身份证号\n张三,1\n".encode(), "d.csv")
-    assert ("date of death" in str(e.value) or "死亡日期" in str(e.value)) and m.Load.objects.count() == 0
+    other = services.create_source(aa.admin, name="殡葬", kind=m.Kind.DEATHS, department="民政", division=aa.district)
+    data = "姓名,身份证号,殁日\n张三,340899197001010011,2026-01-03\n李四,12345,2026-01-04\n".encode()
+    with pytest.raises(MappingNeeded) as e:
+        services.load_file(aa.admin, src, data, "d.csv")
+    assert "死亡日期" in str(e.value) and m.Load.objects.count() == 0
+    load = services.load_file(aa.admin, src, data, "d.csv", mapping={"姓名": "name", "身份证号": "id_number", "殁日": "death_date"})
+    assert (load.rows, load.accepted) == (2, 1) and "15" in load.rejects[0]["reason"] and load.import_run_id
+    assert ColumnMapping.objects.filter(importer=f"matching.s{src.pk}").exists()
+    again = services.load_file(aa.admin, src, data, "d2.csv")  # the saved mapping is used: no question
+    assert again.version == 2
+    with pytest.raises(MappingNeeded):  # the mapping belongs to that source, not to every deaths source
+        services.load_file(aa.admin, other, data, "d.csv")
 
 
 def test_staff_relative_flagged_for_the_same_township_not_for_another(aa, clock):

@@ -100,6 +100,12 @@ def _execute(run_id: int, *, mark_paying: bool = True) -> m.PayrollRun:
     _update(run.pk, status=m.PayrollRun.Status.RUNNING, started=timezone.now(), progress=1)
     try:
         qs = entitlements_for(run)
+        held = m.PaymentHold.objects.filter(released_at__isnull=True, entitlement__in=qs.values("pk")) \
+            .select_related("entitlement").order_by("entitlement_id")
+        if held:
+            _log(run, buf, _("%(n)s held payments skipped this month: %(list)s") % {
+                "n": len(held), "list": "；".join(f"{h.entitlement.payee_name}（{h.reason}）" for h in held[:20])})
+            qs = qs.exclude(pk__in=[h.entitlement_id for h in held])
         moved = age_tier_changes(run)
         if moved:
             _log(run, buf, _("%(n)s old-age allowances move to a higher age tier") % {"n": moved})

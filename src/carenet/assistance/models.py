@@ -443,6 +443,25 @@ class Entitlement(models.Model):
         return pii.decrypt(self.bank_account_enc) if self.bank_account_enc else ""
 
 
+class PaymentHold(models.Model):
+    """暂停发放: payment held while a decision is pending (e.g. an integrity finding confirmed, the stop decision
+    not yet taken). The payroll skips a held entitlement and says why; months held are paid as arrears if the
+    hold is released without a stop."""
+
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="holds", verbose_name=_("entitlement"))
+    reason = models.CharField(_("reason"), max_length=300)
+    source = models.CharField(max_length=60, blank=True)  # who asked, e.g. "matching.finding:12"
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("held by"))
+    held_at = models.DateTimeField(_("held at"), auto_now_add=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("payment hold")
+        ordering = ["-id"]
+
+
 class EntitlementChange(models.Model):
     """增发 / 减发 / 标准调整 from a month on (engine ``AmountChange``). Append-only."""
 

@@ -23,6 +23,7 @@ from carenet.assistance.engine import payroll as epay
 from carenet.assistance.engine import rules as erules
 from carenet.assistance.engine import workflow as ewf
 from carenet.assistance.payments import restate_for_standard
+from carenet.assistance.workflow import _release_holds  # noqa: F401 (shared with stop and re-check)
 from carenet.assistance.workflow import (DECIDE, PHOTO_TYPES, add_photo, approve, change_payment, close,
                                          complete_recheck, due_date, error_message, first_aid_possible, mark_paying,
                                          open_recheck_on_finding, pay_first_aid, persist, record_objection, record_survey, reject, review,
@@ -322,3 +323,35 @@ def record_recovery(user, case: m.Case, *, periods: list[tuple[dt.date, Decimal]
     audit.record(AuditLog.Action.CREATE, run, actor=user, division_path=case.division.path,
                  after={"recovery_lines": len(lines), "total": str(run.total)}, note=f"assistance.recovery {note}"[:300])
     return lines
+
+
+@transaction.atomic
+def hold_payment(user, case: m.Case, *, reason: str, source: str = "") -> m.PaymentHold | None:
+    """Hold (暂停发放) the case's payment until a decision: the next payroll skips it and logs the reason.
+    One active hold per source; None when the case has no running entitlement."""
+    require(user, "assistance.integrity")
+    require_in_area(user, case.division)
+    ent = m.Entitlement.objects.select_for_update().filter(case=case).first()
+    if ent is None or (ent.stop_month and ent.stop_month <= epay.month_of(adapter.today())):
+        return None
+    held = ent.holds.filter(released_at__isnull=True, source=source).first()
+    if held:
+        return held
+    hold = m.PaymentHold.objects.create(entitlement=ent, reason=reason[:300], source=source[:60], held_by=user)
+    audit.record(AuditLog.Action.CREATE, hold, actor=user, division_path=case.division.path,
+                 after={"entitlement": ent.pk, "reason": hold.reason, "source": hold.source},
+                 note="assistance.payment hold")
+    return hold
+
+
+def release_holds(user, case: m.Case, *, reason: str, source: str | None = None) -> int:
+    """Release the active holds on the case's payment (those of ``source`` only, when given). Months skipped
+    while held are paid by the next payroll as arrears unless a stop covers them."""
+    require(user, "assistance.integrity")
+    require_in_area(user, case.division)
+    with transaction.atomic():
+        return _release_holds(user, case, reason, source)
+
+
+def active_holds(case: m.Case) -> list[m.PaymentHold]:
+    return list(m.PaymentHold.objects.filter(entitlement__case=case, released_at__isnull=True))

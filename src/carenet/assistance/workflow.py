@@ -256,6 +256,7 @@ def complete_recheck(user, case: m.Case, *, notes: str = "") -> m.Case:
                                                           path_codes(locked.division), locked.program)
         except ValueError:
             pass
+        _release_holds(user, locked, "复核完成，继续发放，解除暂停")
 
     return _transition(user, case, "complete_recheck", reason=notes, capability="assistance.review",
                        on_result=on_result)
@@ -340,9 +341,23 @@ def stop_payment(user, case: m.Case, *, effective_month: dt.date, reason: str) -
         ent.save(update_fields=["stop_month"])
         audit.record(AuditLog.Action.UPDATE, ent, actor=user, before=before, after=audit.snapshot(ent),
                      note=f"assistance.payment stop: {reason}")
+        _release_holds(user, locked, "已作出停发决定，暂停发放随之解除")
 
     return _transition(user, case, "stop", reason=reason, data={"effective_month": month.isoformat()},
                        capability=DECIDE, on_result=on_result)
+
+
+def _release_holds(user, case: m.Case, reason: str, source: str | None = None) -> int:
+    """A decision on the payment (stop, or continue after re-check) ends any hold (暂停发放) waiting for it."""
+    now, n = adapter.now(), 0
+    qs = m.PaymentHold.objects.select_for_update().filter(entitlement__case=case, released_at__isnull=True)
+    for hold in (qs.filter(source=source) if source is not None else qs):
+        n += 1
+        hold.released_by, hold.released_at, hold.release_reason = user, now, reason[:300]
+        hold.save(update_fields=["released_by", "released_at", "release_reason"])
+        audit.record(AuditLog.Action.UPDATE, hold, actor=user, division_path=case.division.path,
+                     after={"released": True, "reason": hold.release_reason}, note="assistance.payment release")
+    return n
 
 
 def mark_paying(user, case: m.Case) -> m.Case:

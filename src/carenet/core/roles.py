@@ -139,6 +139,12 @@ for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR
 for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER):
     CAPABILITIES[_role] |= {"matching.load", "matching.investigate"}
 CAPABILITIES[Role.APPROVER] |= {"matching.decide", "assistance.integrity"}
+# Dynamic monitoring and targeted discovery: the community worker visits and follows up (and sees the risk and
+# discovery pages of their area); townships and the district also run the saved screens.
+for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER, Role.WORKER):
+    CAPABILITIES[_role] |= {"matching.monitor"}
+for _role in (Role.DISTRICT_ADMIN, Role.REVIEWER):
+    CAPABILITIES[_role] |= {"matching.screen"}
 
 # Home-care services (homecare app). A helper sees only their own tasks and a provider's office staff only
 # the provider's orders (homecare.selectors narrows HELPER-role users further); community workers their area;

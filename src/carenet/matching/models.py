@@ -15,6 +15,10 @@ class Kind(models.TextChoices):
     ASSETS = "assets", _("Vehicles, real estate, companies (公安/自然资源/市场监管)")
     MEDICAL = "medical", _("Hospital bills (医保)")
     INCOME = "income", _("Income and pay (人社/税务)")
+    BENEFITS = "benefits", _("Assistance paid by other areas (外区县/其他项目发放名册)")
+    SCHOOL = "school", _("School enrolment (教育)")
+    DISASTER = "disaster", _("Disaster losses (应急)")
+    UNEMPLOYMENT = "unemployment", _("Unemployment registration (人社)")
 
 
 # Canonical fields per kind; the mapping screen maps a department's own headers onto them.
@@ -26,6 +30,10 @@ FIELDS = {
     "assets": ["name", "id_number", "asset_kind", "description", "value"],
     "medical": ["name", "id_number", "bill_date", "out_of_pocket"],
     "income": ["name", "id_number", "monthly_income", "employer"],
+    "benefits": ["name", "id_number", "program", "area_name", "monthly_amount", "paid_month"],
+    "school": ["name", "id_number", "school", "level", "enrol_date"],
+    "disaster": ["name", "id_number", "disaster_date", "disaster_kind", "loss"],
+    "unemployment": ["name", "id_number", "registered_on"],
 }
 FIELD_LABELS = {
     "name": _("name"), "id_number": _("ID number"), "division_code": _("division code"), "address": _("address"), "birth_date": _("birth date"), "death_date": _("date of death"),
@@ -34,10 +42,17 @@ FIELD_LABELS = {
     "grade": _("disability grade"), "category": _("disability category"), "asset_kind": _("asset kind"),
     "description": _("description"), "value": _("value"), "bill_date": _("bill date"),
     "out_of_pocket": _("out-of-pocket cost"), "monthly_income": _("monthly income"),
+    "program": _("program"), "area_name": _("paying area"), "monthly_amount": _("monthly amount"),
+    "paid_month": _("month paid"), "school": _("school"), "level": _("level of study"),
+    "enrol_date": _("enrolment date"), "disaster_date": _("disaster date"), "disaster_kind": _("disaster"),
+    "loss": _("loss"), "registered_on": _("registered on"),
 }
 REQUIRED = {"deaths": ["name", "death_date"], "staff": ["name", "employer", "relative_name", "relation"],
             "disability": ["name", "id_number", "grade"], "assets": ["name", "id_number", "asset_kind", "value"],
-            "medical": ["name", "id_number", "out_of_pocket"], "income": ["name", "id_number", "monthly_income"]}
+            "medical": ["name", "id_number", "out_of_pocket"], "income": ["name", "id_number", "monthly_income"],
+            "benefits": ["name", "id_number", "program", "area_name", "monthly_amount"],
+            "school": ["name", "id_number", "level"], "disaster": ["name", "id_number", "loss"],
+            "unemployment": ["name", "id_number", "registered_on"]}
 ALIASES = {
     "name": ["姓名", "name", "死者姓名", "工作人员姓名"], "division_code": ["区划代码", "户籍区划代码", "division_code"],
     "address": ["住址", "户籍地址", "地址", "address"], "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number"],
@@ -49,6 +64,12 @@ ALIASES = {
     "asset_kind": ["财产类型", "asset_kind"], "description": ["财产描述", "描述", "description"], "value": ["价值", "金额", "value"],
     "bill_date": ["结算日期", "bill_date"], "out_of_pocket": ["个人自付", "自付金额", "out_of_pocket"],
     "monthly_income": ["月收入", "monthly_income"],
+    "program": ["救助项目", "项目", "program"], "area_name": ["发放地区", "发放单位", "area_name"],
+    "monthly_amount": ["月发放金额", "发放金额", "monthly_amount"], "paid_month": ["发放月份", "paid_month"],
+    "school": ["学校", "就读学校", "school"], "level": ["学历层次", "就读层次", "level"],
+    "enrol_date": ["入学日期", "入学时间", "enrol_date"], "disaster_date": ["受灾日期", "disaster_date"],
+    "disaster_kind": ["灾种", "灾害类型", "disaster_kind"], "loss": ["损失金额", "直接经济损失", "loss"],
+    "registered_on": ["失业登记日期", "登记日期", "registered_on"],
 }
 
 
@@ -88,6 +109,7 @@ class Load(models.Model):
     loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("loaded by"))
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+    import_run = models.ForeignKey("core.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = ScopedManager()
     scope_path = "division__path"
@@ -218,3 +240,116 @@ class LinkDecision(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "resident"], name="matching_link_decision_once")]
+
+
+class RiskAlert(models.Model):
+    """动态监测: a household at risk of falling into poverty, scored by the dated rules of engine/risk.py, as a task
+    for the worker of its area with a deadline. Outcome: admitted (an intake opened), other help (a referral), or
+    no need (with a reason). Overdue alerts escalate to the township."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To visit")
+        VISITED = "visited", _("Visited")
+        ADMITTED = "admitted", _("Admitted to a program")
+        REFERRED = "referred", _("Other help (referral)")
+        NO_NEED = "no_need", _("No need")
+
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
+    household = models.ForeignKey("people.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
+    score = models.PositiveSmallIntegerField(_("risk score"))
+    signals = models.JSONField(default=list)   # signal codes, e.g. ["illness", "unemployment"]
+    reasons = models.JSONField(default=list)   # [{"signal", "weight", "text"}], Chinese, from the engine
+    rules_from = models.DateField(_("rules of"))  # the effective date of the rule set that scored it
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    deadline = models.DateField(_("deadline"))
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("assigned to"))
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    visit_notes = models.TextField(_("visit notes"), blank=True)
+    outcome_note = models.TextField(_("outcome"), blank=True)
+    case = models.ForeignKey("assistance.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    referral = models.ForeignKey("assistance.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(_("raised"), auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["status", "-score", "deadline", "id"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.VISITED)
+
+
+class ScreenRun(models.Model):
+    """精准识别: one run of a saved, parameterised screen (engine/screens.py), with its parameters."""
+
+    screen = models.CharField(_("screen"), max_length=30)
+    params = models.JSONField(default=dict, blank=True)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    found = models.PositiveIntegerField(_("found"), default=0)
+    new = models.PositiveIntegerField(_("new on the list"), default=0)
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("run by"))
+    run_at = models.DateTimeField(_("run at"), auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class Discovery(models.Model):
+    """A household found by a screen: a visit task, then a per-household plan (一户一策 / 一人一议)."""
+
+    class Status(models.TextChoices):
+        TO_VISIT = "to_visit", _("To visit")
+        VISITED = "visited", _("Visited")
+        PLANNED = "planned", _("Plan agreed")
+        DONE = "done", _("Plan completed")
+        NO_NEED = "no_need", _("No need")
+
+    run = models.ForeignKey(ScreenRun, on_delete=models.PROTECT, related_name="items")
+    screen = models.CharField(_("screen"), max_length=30, db_index=True)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
+    household = models.ForeignKey("people.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
+    evidence = models.JSONField(default=list)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.TO_VISIT, db_index=True)
+    deadline = models.DateField(_("visit by"))
+    visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    visit_notes = models.TextField(_("visit notes"), blank=True)
+    plan = models.TextField(_("plan (measures agreed)"), blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_path = "division__path"
+
+    class Meta:
+        ordering = ["status", "deadline", "id"]
+
+
+class PlanStep(models.Model):
+    """One measure of a household's plan, with who follows it up, by when, and where it stands."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", _("Not started")
+        DOING = "doing", _("In progress")
+        DONE = "done", _("Done")
+
+    item = models.ForeignKey(Discovery, on_delete=models.PROTECT, related_name="steps")
+    measure = models.CharField(_("measure"), max_length=200)
+    owner = models.CharField(_("responsible"), max_length=50)
+    due = models.DateField(_("due"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.TODO)
+    note = models.CharField(_("follow-up"), max_length=300, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due", "id"]

@@ -33,47 +33,6 @@ class MatchingError(Exception):
     pass
 
 
-# ------------------------------------------------------------------ reading files
-
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a .csv (UTF-8 with or without BOM, or GBK) or .xlsx file."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise MatchingError(_("The Excel file cannot be read (%(err)s).") % {"err": type(exc).__name__}) from None
-        rows = [["" if v is None else (v.isoformat()[:10] if isinstance(v, (dt.date, dt.datetime)) else str(v))
-                 for v in r] for r in wb.active.iter_rows(values_only=True)]
-    elif name.endswith(".csv"):
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise MatchingError(_("The file's encoding is neither UTF-8 nor GBK."))
-        rows = list(csv.reader(io.StringIO(text)))
-    else:
-        raise MatchingError(_("Upload a .csv or .xlsx file."))
-    rows = [r for r in rows if any((c or "").strip() for c in r)]
-    if not rows:
-        raise MatchingError(_("The file is empty."))
-    return [c.strip() for c in rows[0]], rows[1:]
-
-
-def guess_mapping(kind: str, headers: list[str]) -> dict[str, str]:
-    out = {}
-    for h in headers:
-        for fld in m.FIELDS[kind]:
-            if h == fld or h in m.ALIASES.get(fld, []):
-                out[h] = fld
-    return out
-
-
 # ------------------------------------------------------------------ sources and loads
 
 @transaction.atomic
@@ -87,90 +46,64 @@ def create_source(user, *, name: str, kind: str, department: str, division: Divi
     return src
 
 
-def _parse_date(value: str) -> str:
-    return nz.parse_date(value)
-
-
-def _row_fields(kind: str, mapping: dict, headers: list[str], row: list[str]) -> dict:
-    out = {}
-    for i, h in enumerate(headers):
-        fld = mapping.get(h)
-        if fld and i < len(row):
-            out[fld] = (row[i] or "").strip()
-    return out
-
-
-def _validate(kind: str, f: dict) -> str | None:
-    for req in m.REQUIRED[kind]:
-        if not f.get(req):
-            return _("Missing %(field)s.") % {"field": m.FIELD_LABELS[req]}
-    if f.get("id_number"):
-        id18, _id17, ok = nz.id_forms(f["id_number"])
-        if not id18:
-            return _("The ID number has neither 15 nor 18 characters.")
-    for dfield in ("death_date", "birth_date", "bill_date"):
-        if f.get(dfield) and not _parse_date(f[dfield]):
-            return _("%(field)s is not a date.") % {"field": m.FIELD_LABELS[dfield]}
-    for nfield in ("value", "out_of_pocket", "monthly_income"):
-        if f.get(nfield):
-            try:
-                Decimal(f[nfield])
-            except InvalidOperation:
-                return _("%(field)s is not a number.") % {"field": m.FIELD_LABELS[nfield]}
-    return None
-
-
-def _mask(id18: str) -> str:
-    return f"{id18[:4]}{'*' * 10}{id18[-4:]}" if len(id18) == 18 else ""
-
-
 def load_file(user, source: m.Source, data: bytes, filename: str, mapping: dict | None = None) -> m.Load:
-    """A new versioned snapshot of ``source``. Bad rows come back with reasons; the rest are linked to residents
-    and the integrity rules run. All-or-nothing: nothing is written if the file cannot be read."""
+    """A new versioned snapshot of ``source``, through the shared import pipeline (core.imports). Bad rows come
+    back with reasons; the rest are linked to residents and the integrity rules run. All-or-nothing.
+
+    ``mapping`` (header in the file -> field) is saved for the source first, as the mapping screen does.
+    Raises MappingNeeded when a required column is not recognised, MatchingError for any other refusal."""
+    from carenet.core import imports
+    from carenet.core.tabular import FileError, MappingNeeded, layout, read_file
+    from carenet.matching.importers import DeptImporter, sha256
+
     require(user, "matching.load")
     require_in_area(user, source.division)
-    headers, rows = read_table(data, filename)
-    mapping = mapping or source.mapping or guess_mapping(source.kind, headers)
-    missing = [f for f in m.REQUIRED[source.kind] if f not in mapping.values()]
-    if missing:
-        raise MatchingError(_("No column is mapped to: %(fields)s.") % {"fields": "、".join(str(m.FIELD_LABELS[f]) for f in missing)})
-    with transaction.atomic():
-        src = m.Source.objects.select_for_update().get(pk=source.pk)
-        if src.mapping != mapping:
+    importer = DeptImporter(source, sha256=sha256(data))
+    try:
+        if mapping:
+            for sheet in read_file(data, filename):
+                lay = layout(sheet, importer.schema)
+                if lay:
+                    imports.save_mapping(importer, user, lay, {h: mapping.get(h, "") for h in lay.headers},
+                                         source_name=source.name)
+        run = imports.import_file(importer, data, filename, user)
+    except MappingNeeded:
+        raise
+    except FileError as exc:
+        raise MatchingError(str(exc)) from None
+    if run.status == run.Status.FAILED:
+        raise MatchingError(run.message)
+    if importer.load is None:
+        reasons = "；".join(f"第{r.number}行：{'；'.join(r.errors)}" for r in importer.rows if not r.ok)
+        raise MatchingError(_("No row of the file can be loaded: %(reasons)s") % {"reasons": reasons[:500]})
+    return importer.load
+
+
+def write_load(user, source: m.Source, *, filename: str, sha256: str, total: int, records: list[dict],
+               rejects: list[dict], run=None) -> m.Load:
+    """The load and its records (called by the importer inside the pipeline's transaction), then linking and the
+    integrity rules. Provenance: version, file name and hash, rows, who and when; audited as an import."""
+    require(user, "matching.load")
+    require_in_area(user, source.division)
+    src = m.Source.objects.select_for_update().get(pk=source.pk)
+    version = (src.loads.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    load = m.Load.objects.create(source=src, version=version, file_name=filename[:200], sha256=sha256, rows=total,
+                                 division=src.division, loaded_by=user, import_run=run)
+    m.DeptRecord.objects.bulk_create([m.DeptRecord(load=load, kind=src.kind, division=src.division, **r)
+                                      for r in records], batch_size=1000)
+    if run is not None and run.sheets:
+        mapping = run.sheets[0].get("mapping") or {}
+        if mapping and src.mapping != mapping:
             src.mapping = mapping
             src.save(update_fields=["mapping"])
-        version = (src.loads.order_by("-version").values_list("version", flat=True).first() or 0) + 1
-        load = m.Load.objects.create(source=src, version=version, file_name=filename[:200],
-                                     sha256=hashlib.sha256(data).hexdigest(), rows=len(rows),
-                                     division=src.division, loaded_by=user)
-        rejects, records = [], []
-        for n, row in enumerate(rows, start=2):
-            f = _row_fields(src.kind, mapping, headers, row)
-            reason = _validate(src.kind, f)
-            if reason:
-                id18 = nz.id_forms(f.get("id_number", ""))[0]
-                rejects.append({"row": n, "reason": reason, "name": f.get("name", ""), "id": _mask(id18)})
-                continue
-            id18 = nz.id_forms(f.pop("id_number", ""))[0]
-            rel = f.pop("relative_id_number", "")
-            if rel:
-                rel18 = nz.id_forms(rel)[0]
-                f["relative_id_hash"] = pii.lookup_hash(rel18) if rel18 else ""
-                f["relative_id_masked"] = _mask(rel18)
-            for dfield in ("death_date", "birth_date", "bill_date"):
-                if f.get(dfield):
-                    f[dfield] = _parse_date(f[dfield])
-            records.append(m.DeptRecord(load=load, kind=src.kind, row_no=n, name=f.pop("name", "")[:50],
-                                        id_hash=pii.lookup_hash(id18) if id18 else "", id_masked=_mask(id18),
-                                        data=f, division=src.division))
-        m.DeptRecord.objects.bulk_create(records, batch_size=1000)
-        load.accepted, load.rejects = len(records), rejects
-        load.linked = link_load(load)
-        load.save(update_fields=["accepted", "rejects", "linked"])
-        audit.record(AuditLog.Action.IMPORT, load, actor=user, division_path=src.division.path,
-                     after={"file": filename, "sha256": load.sha256, "rows": load.rows, "accepted": load.accepted,
-                            "rejected": len(rejects), "linked": load.linked}, note=f"matching.load {src.name}")
-        run_checks(user, load)
+    load.accepted, load.rejects = len(records), rejects
+    load.linked = link_load(load)
+    load.save(update_fields=["accepted", "rejects", "linked"])
+    audit.record(AuditLog.Action.IMPORT, load, actor=user, division_path=src.division.path,
+                 after={"file": filename, "sha256": load.sha256, "rows": load.rows, "accepted": load.accepted,
+                        "rejected": len(rejects), "linked": load.linked}, note=f"matching.load {src.name}")
+    from carenet.matching import checks
+    checks.run_checks(user, load)
     return load
 
 
@@ -261,63 +194,9 @@ def decide_pair(user, pair: m.ReviewPair, *, same_person: bool) -> m.LinkDecisio
             rec.resident, rec.link_probability, rec.link_how = pair.resident, pair.probability, "review"
             rec.save(update_fields=["resident", "link_probability", "link_how"])
             m.ReviewPair.objects.filter(record=rec).delete()
-            run_checks(user, rec.load)
+            from carenet.matching import checks
+            checks.run_checks(user, rec.load)
     return dec
-
-
-# ------------------------------------------------------------------ integrity checks
-
-def _payments(ent: am.Entitlement) -> list[ei.Payment]:
-    rows = (am.LedgerLine.objects.filter(entitlement=ent).values("period").annotate(s=Sum("amount"))
-            .order_by("period"))
-    return [ei.Payment(r["period"], r["s"]) for r in rows]
-
-
-def _raise(finding: ei.Finding, *, resident: Resident, case: am.Case | None, division: Division,
-           load: m.Load | None) -> m.Finding | None:
-    obj, created = m.Finding.objects.get_or_create(
-        rule=finding.rule, resident=resident, case=case,
-        defaults={"division": division, "summary": finding.summary[:300], "evidence": finding.evidence,
-                  "amount": finding.amount, "months": finding.months, "source_load": load})
-    if created:
-        audit.record(AuditLog.Action.CREATE, obj, actor=None, division_path=division.path,
-                     after={"rule": obj.rule, "amount": str(obj.amount)}, note="matching.finding")
-        return obj
-    return None
-
-
-def _township_code(division: Division) -> str:
-    return division.code[:9]
-
-
-def run_checks(user, load: m.Load) -> list[m.Finding]:
-    out = []
-    recs = load.records.filter(resident__isnull=False).select_related("resident")
-    if load.source.kind == m.Kind.DEATHS:
-        for r in recs:
-            death = dt.date.fromisoformat(r.data["death_date"])
-            for ent in am.Entitlement.objects.filter(payee=r.resident).select_related("case", "division"):
-                f = ei.paid_after_death(death, _payments(ent), load.source.name)
-                if f:
-                    obj = _raise(f, resident=r.resident, case=ent.case, division=ent.division, load=load)
-                    out += [obj] if obj else []
-    elif load.source.kind == m.Kind.STAFF:
-        by_rel: dict[str, list[m.DeptRecord]] = {}
-        for r in load.records.all():
-            h = r.data.get("relative_id_hash")
-            if h:
-                by_rel.setdefault(h, []).append(r)
-        for res in Resident.objects.filter(id_number_hash__in=list(by_rel)):
-            for ent in am.Entitlement.objects.filter(payee=res, stop_month__isnull=True).select_related("case", "division", "township"):
-                rels = [ei.StaffRelative(s.name, s.data.get("employer", ""),
-                                         s.data.get("civil_affairs", "").strip() in ("是", "1", "Y", "yes", "true"),
-                                         (s.data.get("unit_division_code") or "")[:9] or None, s.data.get("relation", ""))
-                        for s in by_rel[res.id_number_hash]]
-                f = ei.staff_relative(_township_code(ent.township), rels)
-                if f:
-                    obj = _raise(f, resident=res, case=ent.case, division=ent.division, load=load)
-                    out += [obj] if obj else []
-    return out
 
 
 # ------------------------------------------------------------------ findings: investigate, decide
@@ -362,9 +241,15 @@ def decide(user, finding: m.Finding, *, confirm: bool, reason: str) -> m.Finding
         f.save()
         audit.record(AuditLog.Action.UPDATE, f, actor=user, before=before, after=audit.snapshot(f),
                      note=f"matching.finding {'confirm' if confirm else 'dismiss'}")
+        if not confirm and f.case_id:  # a hold put on while investigating ends with the dismissal
+            assistance.release_holds(user, am.Case.objects.get(pk=f.case_id), source=hold_source(f),
+                                     reason=f"民生监察核查不属实：{f.reason}")
         if confirm and f.case_id:
             label = ei.RULE_LABELS_ZH.get(f.rule, f.rule)
             case = am.Case.objects.get(pk=f.case_id)
+            # the payment is held (the next payroll skips it, with the reason) until the stop decision
+            assistance.hold_payment(user, case, source=hold_source(f),
+                                    reason=f"民生监察已确认：{label}，待作出停发决定")
             assistance.open_recheck_on_finding(user, case, reason=f"民生监察：{label}。{f.summary}。请作出停发或调整决定。")
             if f.amount > 0 and f.months:
                 per = _per_month(f)
@@ -376,9 +261,36 @@ def decide(user, finding: m.Finding, *, confirm: bool, reason: str) -> m.Finding
     return f
 
 
+def holds_of(f: m.Finding) -> list:
+    return [h for h in (assistance.active_holds(am.Case.objects.get(pk=f.case_id)) if f.case_id else [])
+            if h.source == hold_source(f)]
+
+
+def hold_source(f: m.Finding) -> str:
+    return f"matching.finding:{f.pk}"
+
+
+def hold_while_investigating(user, finding: m.Finding, *, reason: str) -> m.Finding:
+    """An approver may hold the payment before deciding (e.g. a death certificate is on file); dismissing the
+    finding releases it, confirming keeps it until the stop decision."""
+    require(user, "matching.decide")
+    require_in_area(user, finding.division)
+    if not reason.strip():
+        raise MatchingError(_("A reason is required."))
+    if finding.status not in (m.Finding.Status.OPEN, m.Finding.Status.INVESTIGATING) or not finding.case_id:
+        raise MatchingError(_("Only an open finding about a case can hold its payment."))
+    with transaction.atomic():
+        hold = assistance.hold_payment(user, am.Case.objects.get(pk=finding.case_id), source=hold_source(finding),
+                                       reason=f"民生监察核查中：{reason.strip()}")
+        if hold is None:
+            raise MatchingError(_("The case has no running payment to hold."))
+    return finding
+
+
 def _per_month(f: m.Finding) -> list[tuple[dt.date, Decimal]]:
     ent = am.Entitlement.objects.get(case_id=f.case_id)
-    paid = {p.period: p.amount for p in _payments(ent)}
+    from carenet.matching.checks import payments
+    paid = {p.period: p.amount for p in payments(ent)}
     out = []
     for ym in f.months:
         period = dt.date(int(ym[:4]), int(ym[5:7]), 1)

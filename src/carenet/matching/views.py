@@ -10,11 +10,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from carenet.core import audit
+from carenet.core import audit, imports, pii
+from carenet.core.models import ImportUpload
+from carenet.core.tabular import FileError, MappingNeeded, layout, read_file
 from carenet.core.models import AuditLog, Division
 from carenet.core.roles import can
 from carenet.matching import models as m
 from carenet.matching import services
+from carenet.matching.importers import DeptImporter
 from carenet.matching.engine.integrity import RULE_LABELS_ZH
 
 
@@ -53,7 +56,13 @@ def datasets(request):
                 upload = request.FILES.get("file")
                 if upload is None:
                     raise services.MatchingError(_("Choose a file."))
-                load = services.load_file(request.user, src, upload.read(), upload.name)
+                data = upload.read()
+                try:
+                    load = services.load_file(request.user, src, data, upload.name)
+                except MappingNeeded as exc:
+                    staged = imports.stage(DeptImporter(src), request.user, upload.name, data)
+                    messages.warning(request, str(exc))
+                    return redirect("matching:mapping", src.pk, staged.pk)
                 messages.success(request, _("Loaded version %(v)s: %(a)s of %(n)s rows accepted, %(l)s linked to residents.")
                                  % {"v": load.version, "a": load.accepted, "n": load.rows, "l": load.linked})
                 return redirect("matching:load", load.pk)
@@ -119,7 +128,9 @@ def finding_detail(request, pk):
     if request.method == "POST":
         try:
             action = request.POST.get("action")
-            if action == "investigate":
+            if action == "hold":
+                services.hold_while_investigating(request.user, f, reason=request.POST.get("hold_reason", ""))
+            elif action == "investigate":
                 services.investigate(request.user, f, notes=request.POST.get("notes", ""))
             elif action in ("confirm", "dismiss"):
                 services.decide(request.user, f, confirm=action == "confirm", reason=request.POST.get("reason", ""))
@@ -130,6 +141,7 @@ def finding_detail(request, pk):
     return render(request, "matching/finding.html", {
         "f": f, "rule": RULE_LABELS_ZH.get(f.rule, f.rule), "recovery": m.Recovery.objects.filter(finding=f).first(),
         "can_investigate": can(request.user, "matching.investigate"), "can_decide": can(request.user, "matching.decide"),
+        "holds": services.holds_of(f),
         "open": f.status in (m.Finding.Status.OPEN, m.Finding.Status.INVESTIGATING)})
 
 
@@ -173,3 +185,41 @@ def review(request):
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(request, "matching/review.html", {"page": page, "hide": hide,
                                                     "can_decide": can(request.user, "matching.investigate")})
+
+
+@login_required
+def mapping(request, pk, upload):
+    """The mapping screen of a source: which column of the file feeds which field. Saved for the source (every
+    later file with the same headers uses it), then the staged file is loaded."""
+    _need(request, "matching.load")
+    src = _get(m.Source.objects.visible_to(request.user), pk)
+    importer = DeptImporter(src)
+    staged = _get(ImportUpload.objects.filter(user=request.user, importer=importer.key), upload)
+    data = pii.decrypt_bytes(staged.data_enc)
+    try:
+        layouts = [lay for sheet in read_file(data, staged.filename) if (lay := layout(sheet, importer.schema))]
+    except FileError as exc:
+        messages.error(request, str(exc))
+        return redirect("matching:datasets")
+    headers = list(dict.fromkeys(h for lay in layouts for h in lay.headers if h))
+    if request.method == "POST":
+        chosen = {h: request.POST.get(f"col{i}", "") for i, h in enumerate(headers)}
+        try:
+            load = services.load_file(request.user, src, data, staged.filename, mapping=chosen)
+        except MappingNeeded as exc:
+            messages.error(request, str(exc))
+            return redirect("matching:mapping", src.pk, staged.pk)
+        except services.MatchingError as exc:
+            messages.error(request, str(exc))
+            return redirect("matching:datasets")
+        staged.delete()
+        messages.success(request, _("Loaded version %(v)s: %(a)s of %(n)s rows accepted, %(l)s linked to residents.")
+                         % {"v": load.version, "a": load.accepted, "n": load.rows, "l": load.linked})
+        return redirect("matching:load", load.pk)
+    current = {}
+    for lay in layouts:
+        current.update({lay.headers[i]: k for i, k in lay.fields.items()})
+    fields = [(c.key, c.label, c.required) for c in importer.schema.columns]
+    rows = [(i, h, current.get(h, "")) for i, h in enumerate(headers)]
+    return render(request, "matching/mapping.html", {"src": src, "rows": rows, "fields": fields,
+                                                     "missing": sorted({x for lay in layouts for x in lay.missing})})

@@ -82,11 +82,15 @@ class Asset:
 
 
 def assets_over_limit(assets: list[Asset], limits: dict[str, Decimal | int | None]) -> Finding | None:
-    """limits: {"vehicle": max value, "property": max count of homes, "company": max registered capital}."""
+    """limits: {"vehicle": max value, "vehicle_count": max number of vehicles, "property": max count of homes,
+    "company": max registered capital}; a limit left out (or None) is not checked."""
     ev = []
     vehicles = [a for a in assets if a.kind == "vehicle"]
     homes = [a for a in assets if a.kind == "property"]
     companies = [a for a in assets if a.kind == "company"]
+    vcount = limits.get("vehicle_count")
+    if vcount is not None and len(vehicles) > int(vcount):
+        ev.append(f"机动车{len(vehicles)}辆，超过{vcount}辆：" + "；".join(a.description for a in vehicles))
     vmax = limits.get("vehicle")
     if vmax is not None:
         ev += [f"车辆 {a.description} 价值{a.value}元，超过{vmax}元" for a in vehicles if a.value > Decimal(vmax)]

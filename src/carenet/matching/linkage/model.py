@@ -118,9 +118,12 @@ def _phone_comparison():
 BLOCKING = [
     block_on("id17"),
     block_on("name_fz", "substr(dob, 1, 4)"),  # same sound, same year of birth: day and month typos
-    block_on("dob", "div9"),
+    # Tightened for 1,000,000 records (on the tuning population: the same true pairs proposed by the first,
+    # 20 fewer of 11,073 by the second, a fifth fewer candidate pairs, far fewer at scale where a township holds
+    # many people of a common name or a birth date).
+    block_on("dob", "div9", "surname_fz"),
     block_on("phone", "surname_fz"),
-    block_on("name_fz", "div9"),
+    block_on("name_fz", "div12"),
     block_on("name_fz", "id_tail"),
 ]
 
