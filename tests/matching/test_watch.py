@@ -1,7 +1,6 @@
 """Payment holds, the asset / income / paid-twice feeds, dynamic monitoring and targeted discovery, with planted
 cases in department files loaded through the shared import pipeline."""
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied

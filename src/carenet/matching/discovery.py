@@ -20,7 +20,7 @@ from carenet.core.models import AuditLog, Division
 from carenet.core.permissions import require, require_in_area
 from carenet.matching import models as m
 from carenet.matching.engine import screens as es
-from carenet.matching.services import MatchingError
+from carenet.matching.errors import MatchingError
 from carenet.people.models import ElderProfile, Resident
 
 VISIT_DAYS = 15

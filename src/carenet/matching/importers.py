@@ -16,6 +16,7 @@ import hashlib
 
 from carenet.core import imports, pii
 from carenet.core.tabular import Column, Schema
+from carenet.matching import loading
 from carenet.matching import models as m
 from carenet.matching.linkage import normalize as nz
 
@@ -71,8 +72,6 @@ class DeptImporter(imports.Importer):
         self.rows = rows  # every row, for the load's own list of rejects
 
     def write(self, rows, ctx) -> None:
-        from carenet.matching import services
-
         rejects = [{"row": r.number, "reason": "；".join(r.errors), "name": (r.raw.get("name") or "")[:50],
                     "id": mask(nz.id_forms(r.raw.get("id_number") or "")[0])} for r in self.rows if not r.ok]
         records = []
@@ -89,7 +88,7 @@ class DeptImporter(imports.Importer):
             id18 = r.data.get("id_number", "")
             records.append({"row_no": r.number, "name": str(r["name"] or "")[:50], "data": data,
                             "id_hash": pii.lookup_hash(id18) if id18 else "", "id_masked": mask(id18)})
-        self.load = services.write_load(ctx.user, self.source, filename=ctx.filename, sha256=self.sha256,
+        self.load = loading.write_load(ctx.user, self.source, filename=ctx.filename, sha256=self.sha256,
                                         total=len(self.rows), records=records, rejects=rejects, run=ctx.run)
 
 

@@ -25,7 +25,7 @@ from carenet.core.permissions import require, require_in_area
 from carenet.core.roles import Role
 from carenet.matching import models as m
 from carenet.matching.engine import risk
-from carenet.matching.services import MatchingError
+from carenet.matching.errors import MatchingError
 from carenet.people.models import Resident
 
 OPEN = (m.RiskAlert.Status.OPEN, m.RiskAlert.Status.VISITED)

@@ -205,14 +205,13 @@ def mapping(request, pk, upload):
     if request.method == "POST":
         chosen = {h: request.POST.get(f"col{i}", "") for i, h in enumerate(headers)}
         try:
-            load = services.load_file(request.user, src, data, staged.filename, mapping=chosen)
+            load = services.load_staged(request.user, src, staged, mapping=chosen)
         except MappingNeeded as exc:
             messages.error(request, str(exc))
             return redirect("matching:mapping", src.pk, staged.pk)
         except services.MatchingError as exc:
             messages.error(request, str(exc))
             return redirect("matching:datasets")
-        staged.delete()
         messages.success(request, _("Loaded version %(v)s: %(a)s of %(n)s rows accepted, %(l)s linked to residents.")
                          % {"v": load.version, "a": load.accepted, "n": load.rows, "l": load.linked})
         return redirect("matching:load", load.pk)

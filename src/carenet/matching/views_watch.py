@@ -20,7 +20,7 @@ from carenet.core.roles import can
 from carenet.matching import discovery, monitoring
 from carenet.matching import models as m
 from carenet.matching.engine import risk, screens
-from carenet.matching.services import MatchingError
+from carenet.matching.errors import MatchingError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -6,6 +6,7 @@ the list. Parameters have defaults and are shown on the page.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -82,8 +83,10 @@ def earner_died_children(h: HouseholdData, year: int) -> list[str] | None:
 
 
 def run(code: str, households: list[HouseholdData], params: dict) -> dict[str, list[str]]:
-    fn = {"all_disabled": all_disabled, "alone_disabled_elder": alone_disabled_elder,
-          "earner_died_children": earner_died_children}[code]
+    fns: dict[str, Callable[..., list[str] | None]] = {
+        "all_disabled": all_disabled, "alone_disabled_elder": alone_disabled_elder,
+        "earner_died_children": earner_died_children}
+    fn = fns[code]
     out = {}
     for h in households:
         ev = fn(h, **params)

@@ -1,0 +1,2 @@
+class MatchingError(Exception):
+    """A refusal with a message for staff (Chinese through gettext)."""
