@@ -45,6 +45,7 @@ def test_deaths_file_to_finding_to_recovery_and_stop_decision(aa, clock, live_se
     page.click("[data-testid=confirm]")
     page.wait_for_selector("[data-testid=recovery]")
     assert page.locator("[data-testid=finding-status]").inner_text() == "已确认"
+    assert "已暂停发放" in page.locator("[data-testid=hold]").inner_text()  # held until the stop decision
     page.screenshot(path=str(artifacts / "matching-finding-confirmed.png"), full_page=True)
 
     page.goto(base + "/assistance/ledger/?kind=recovery")

@@ -57,8 +57,6 @@ LOGIN_ONLY = {
 # Landed minutes before the deadline of issue 9: no object provider yet, so they are only in the anonymous and
 # no-capability sweeps (which need no object). TODO: add providers and remove them from here.
 PENDING = {
-    "matching/findings/<int:pk>/": "a matching Finding of another area",
-    "matching/loads/<int:pk>/": "a department load of another area",
 }
 # Patterns with an id whose objects belong to no area: the capability is the whole check.
 NOT_AREA_SCOPED = {
@@ -159,6 +157,21 @@ class Foreign:
                                                                 admitted=dt.date(2026, 1, 5))
         self.facility_staff = fm.Staff.objects.create(facility=self.facility, name="x", role="nurse")
         self.complaint = fm.Complaint.objects.create(facility=self.facility, received_on=dt.date(2026, 1, 5), summary="x")
+        from carenet.matching import models as mm
+
+        self.source = mm.Source.objects.create(name="x", kind=mm.Kind.DEATHS, department="x", division=area.street2,
+                                               created_by=self.user)
+        self.load = mm.Load.objects.create(source=self.source, version=1, file_name="x.csv", sha256="0" * 64,
+                                           division=area.street2, loaded_by=self.user)
+        self.matching_finding = mm.Finding.objects.create(rule="paid_after_death", resident=applicant,
+                                                          division=area.comm_c, summary="x")
+        self.alert = mm.RiskAlert.objects.create(resident=applicant, division=area.comm_c, score=50,
+                                                 rules_from=dt.date(2024, 1, 1), deadline=dt.date(2026, 1, 10))
+        screen_run = mm.ScreenRun.objects.create(screen="all_disabled", division=area.street2, run_by=self.user)
+        self.discovery = mm.Discovery.objects.create(run=screen_run, screen="all_disabled", resident=applicant,
+                                                     division=area.comm_c, deadline=dt.date(2026, 1, 20))
+        self.source_upload = ImportUpload.objects.create(importer=f"matching.s{self.source.pk}", user=self.user,
+                                                         filename="x.csv", data_enc=b"x")
         self._homecare(area)
 
     def _homecare(self, area):
@@ -263,6 +276,11 @@ OBJECTS = {
     "homecare/settlement/<int:pk>/": lambda o: {"pk": o.hc_run.pk},
     "homecare/settlement/<int:pk>/statement.xlsx": lambda o: {"pk": o.hc_run.pk},
     "homecare/meals/settlement/<int:pk>/": lambda o: {"pk": o.hc_meal_run.pk},
+    "matching/findings/<int:pk>/": lambda o: {"pk": o.matching_finding.pk},
+    "matching/loads/<int:pk>/": lambda o: {"pk": o.load.pk},
+    "matching/sources/<int:pk>/mapping/<int:upload>/": lambda o: {"pk": o.source.pk, "upload": o.source_upload.pk},
+    "matching/risk/<int:pk>/": lambda o: {"pk": o.alert.pk},
+    "matching/screens/<int:pk>/": lambda o: {"pk": o.discovery.pk},
 }
 
 

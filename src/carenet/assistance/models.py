@@ -450,12 +450,13 @@ class PaymentHold(models.Model):
 
     entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="holds", verbose_name=_("entitlement"))
     reason = models.CharField(_("reason"), max_length=300)
-    source = models.CharField(max_length=60, blank=True)  # who asked, e.g. "matching.finding:12"
+    source = models.CharField(_("requested by"), max_length=60, blank=True)  # e.g. "matching.finding:12"
     held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("held by"))
     held_at = models.DateTimeField(_("held at"), auto_now_add=True)
-    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    released_at = models.DateTimeField(null=True, blank=True)
-    release_reason = models.CharField(max_length=300, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("released by"))
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_reason = models.CharField(_("release reason"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("payment hold")

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.db.models import Count
+from django.utils import timezone
 from opencc import OpenCC
 
 from carenet.assistance import models as am
@@ -13,7 +14,7 @@ from carenet.core.models import Division, User
 from carenet.core.roles import Role
 from carenet.matching import models as m
 from carenet.matching import services
-from carenet.people.models import Resident
+from carenet.people.models import Household, Resident
 
 
 def _csv(header, rows) -> bytes:
@@ -21,7 +22,7 @@ def _csv(header, rows) -> bytes:
 
 
 class Command(BaseCommand):
-    help = "Load demo department files (deaths, staff relatives) with planted integrity findings."
+    help = "Load demo department files with planted integrity findings, risk alerts and a discovery list."
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true")
@@ -73,6 +74,56 @@ class Command(BaseCommand):
                                                       "亲属身份证号", "关系"], staff), "干部亲属.csv")
         self.stdout.write(f"staff: {load2.rows} rows, {load2.accepted} accepted; "
                           f"findings now {m.Finding.objects.count()}")
+        seed_feeds(self, admin, district, ents)
+
+
+def seed_feeds(cmd, admin, district, ents) -> None:
+    """Assets, income and other areas' rolls against paid beneficiaries (integrity findings); hospital bills,
+    disaster losses, unemployment and school enrolment of unassisted households (risk alerts); the disability
+    registry with a household whose members are all severely disabled (a discovery screen)."""
+    from carenet.matching import discovery
+
+    def idn(r):
+        return pii.decrypt(r.id_number_enc)
+
+    def load(name, kind, dept, header, rows, filename):
+        src = services.create_source(admin, name=name, kind=kind, department=dept, division=district)
+        ld = services.load_file(admin, src, _csv(header, rows), filename)
+        cmd.stdout.write(f"{name}: {ld.rows} rows, {ld.accepted} accepted, {ld.linked} linked")
+
+    car, earner, twice = ents[4].payee, ents[5].payee if len(ents) > 5 else ents[0].payee, ents[2].payee
+    load("公安车辆登记信息", m.Kind.ASSETS, "公安交管", ["姓名", "身份证号", "财产类型", "财产描述", "价值"],
+         [(car.name, idn(car), "车辆", "小型轿车", "98000"), ("某某", "3408991950", "车辆", "货车", "很多")], "车辆.csv")
+    load("社保缴费工资", m.Kind.INCOME, "人社局", ["姓名", "身份证号", "月收入", "工作单位"],
+         [(earner.name, idn(earner), "4200", "某物流公司")], "缴费工资.csv")
+    load("邻县低保发放名册", m.Kind.BENEFITS, "邻县民政局", ["姓名", "身份证号", "救助项目", "发放地区", "月发放金额"],
+         [(twice.name, idn(twice), "城市低保", "邻县", "680")], "邻县名册.csv")
+    assisted = set(am.Entitlement.objects.values_list("payee_id", flat=True))
+    households = [h for h in Household.objects.annotate(n=Count("members")).filter(n__gte=2).order_by("id")[:60]
+                  if not any(r.pk in assisted for r in h.members.all())]
+    if len(households) < 5:
+        cmd.stdout.write("not enough unassisted households for the monitoring demo")
+        return
+    today = timezone.localdate()
+    heads = [h.members.filter(relation=Resident.Relation.HEAD).first() or h.members.order_by("id").first()
+             for h in households]
+    load("医保结算个人自付", m.Kind.MEDICAL, "医保局", ["姓名", "身份证号", "结算日期", "个人自付"],
+         [(heads[0].name, idn(heads[0]), (today - dt.timedelta(days=40)).isoformat(), "18600"),
+          (heads[0].name, idn(heads[0]), (today - dt.timedelta(days=10)).isoformat(), "9300"),
+          (heads[1].name, idn(heads[1]), today.isoformat(), "1200")], "医保结算.csv")
+    load("应急受灾登记", m.Kind.DISASTER, "应急管理局", ["姓名", "身份证号", "受灾日期", "灾种", "损失金额"],
+         [(heads[2].name, idn(heads[2]), (today - dt.timedelta(days=20)).isoformat(), "洪涝", "36000")], "受灾.csv")
+    other = households[3].members.exclude(pk=heads[3].pk).first()
+    load("失业登记", m.Kind.UNEMPLOYMENT, "人社局", ["姓名", "身份证号", "失业登记日期"],
+         [(heads[3].name, idn(heads[3]), today.isoformat()), (other.name, idn(other), today.isoformat())], "失业.csv")
+    load("高校在读学生", m.Kind.SCHOOL, "教育局", ["姓名", "身份证号", "就读学校", "学历层次"],
+         [(other.name, idn(other), "重庆某大学", "本科")], "学籍.csv")
+    both = list(households[4].members.all())
+    load("残联残疾人名册", m.Kind.DISABILITY, "残联", ["姓名", "身份证号", "残疾等级", "残疾类别"],
+         [(r.name, idn(r), "一级" if i == 0 else "二级", "肢体" if i == 0 else "视力") for i, r in enumerate(both)]
+         + [(heads[1].name, idn(heads[1]), "三级", "听力")], "残疾人名册.csv")
+    run = discovery.run_screen(admin, code="all_disabled", params={}, division=district)
+    cmd.stdout.write(f"risk alerts {m.RiskAlert.objects.count()}; screen found {run.found}, new {run.new}")
 
 
 def ent_township(ent) -> str:
