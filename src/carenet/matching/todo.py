@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +25,8 @@ def items_for(user) -> list[Item]:
     items: list[Item] = []
     alerts = (m.RiskAlert.objects.visible_to(user).filter(status__in=[m.RiskAlert.Status.OPEN, m.RiskAlert.Status.VISITED])
               .select_related("resident").order_by("deadline"))
-    mine = alerts.filter(assigned_to=user) if user.role == "worker" else alerts.none()
+    # a worker's own alerts, and those of their area that found no worker on the division path
+    mine = alerts.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True)) if user.role == "worker" else alerts.none()
     for a in mine[:MAX]:
         items.append(Item(title=_("Risk visit: %(name)s (score %(score)s)") % {"name": a.resident.name, "score": a.score},
                           url=reverse("matching:alert", args=[a.pk]), group=group, deadline=a.deadline,

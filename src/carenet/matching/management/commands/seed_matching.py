@@ -81,7 +81,7 @@ def seed_feeds(cmd, admin, district, ents) -> None:
     """Assets, income and other areas' rolls against paid beneficiaries (integrity findings); hospital bills,
     disaster losses, unemployment and school enrolment of unassisted households (risk alerts); the disability
     registry with a household whose members are all severely disabled (a discovery screen)."""
-    from carenet.matching import discovery
+    from carenet.matching import discovery, monitoring
 
     def idn(r):
         return pii.decrypt(r.id_number_enc)
@@ -113,11 +113,23 @@ def seed_feeds(cmd, admin, district, ents) -> None:
           (heads[1].name, idn(heads[1]), today.isoformat(), "1200")], "医保结算.csv")
     load("应急受灾登记", m.Kind.DISASTER, "应急管理局", ["姓名", "身份证号", "受灾日期", "灾种", "损失金额"],
          [(heads[2].name, idn(heads[2]), (today - dt.timedelta(days=20)).isoformat(), "洪涝", "36000")], "受灾.csv")
-    other = households[3].members.exclude(pk=heads[3].pk).first()
+    # 因突发: two working-age members of one unassisted household registered unemployed (25 + 25);
+    # 因学: the youngest member of a paid household at university, another member unemployed (30 + 25)
+    working = Resident.objects.filter(birth_date__gt=today.replace(year=today.year - 58),
+                                      birth_date__lt=today.replace(year=today.year - 17), household__isnull=False)
+    pair = next((list(working.filter(household_id=h)[:2]) for h in working.exclude(pk__in=assisted)
+                 .values_list("household_id", flat=True).distinct()[:50] if working.filter(household_id=h).count() >= 2), [])
+    paid_households = set(am.Entitlement.objects.filter(stop_month__isnull=True, program__in=monitoring.LOW_INCOME_PROGRAMS)
+                          .exclude(case__household_id=None).values_list("case__household_id", flat=True))
+    with_two = [h for h in paid_households if working.filter(household_id=h).count() >= 2]
+    paid_households = set(with_two) or paid_households
+    student = working.filter(household_id__in=paid_households).order_by("-birth_date").first()
+    jobless = working.filter(household_id=student.household_id).exclude(pk=student.pk).first() if student else None
     load("失业登记", m.Kind.UNEMPLOYMENT, "人社局", ["姓名", "身份证号", "失业登记日期"],
-         [(heads[3].name, idn(heads[3]), today.isoformat()), (other.name, idn(other), today.isoformat())], "失业.csv")
-    load("高校在读学生", m.Kind.SCHOOL, "教育局", ["姓名", "身份证号", "就读学校", "学历层次"],
-         [(other.name, idn(other), "重庆某大学", "本科")], "学籍.csv")
+         [(r.name, idn(r), today.isoformat()) for r in pair + ([jobless] if jobless else [])], "失业.csv")
+    if student:
+        load("高校在读学生", m.Kind.SCHOOL, "教育局", ["姓名", "身份证号", "就读学校", "学历层次"],
+             [(student.name, idn(student), "重庆某大学", "本科")], "学籍.csv")
     both = list(households[4].members.all())
     load("残联残疾人名册", m.Kind.DISABILITY, "残联", ["姓名", "身份证号", "残疾等级", "残疾类别"],
          [(r.name, idn(r), "一级" if i == 0 else "二级", "肢体" if i == 0 else "视力") for i, r in enumerate(both)]
