@@ -190,7 +190,9 @@ class Searcher:
     def warm_up(self) -> None:
         """Touch everything the first query needs (jieba, numpy pages, the embedder)."""
         self.search("老年人 低保 申请", k=3)
-        if self.encoder is not None:
+        # the embedder is loaded only when there are vectors to compare with (never on a machine
+        # that has not built any, e.g. one without AVX2)
+        if self.encoder is not None and self.dense is not None and self.dense.refresh() > 0:
             self.encoder.query("热身")
 
     # ---------------------------------------------------------------- facets
