@@ -34,6 +34,7 @@ import _django
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 14250
+RUNNING: list = []   # worker processes, stopped whatever happens
 
 BARE = r'''
 import asyncio, json, sys, time
@@ -178,12 +179,12 @@ def reset_db():
                     "monitoring_monitorstate, monitoring_ingestpartition, monitoring_ingestmember CASCADE")
 
 
-def start_workers(n, url, args, env, tmp):
+def start_workers(n, url, args, env, tmp, phase=""):
     from carenet.monitoring.models import IngestPartition
 
     procs = []
     for w in range(n):
-        log = open(tmp / f"worker-{w}.log", "w")
+        log = open(tmp / f"worker{phase}-{w}.log", "w")
         procs.append(subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "ingest_worker", "--nats", url, "--name", f"bench-w{w}",
              "--partitions", str(args.partitions), "--batch", str(args.batch)],
@@ -225,12 +226,13 @@ def wait_count(target, stall=30):
 def saturated(n_workers, url, args, env, tmp, homes):
     reset_db()
     asyncio.run(reset_stream(url, args.partitions))
-    procs = start_workers(n_workers, url, args, env, tmp)
+    procs = start_workers(n_workers, url, args, env, tmp, f"-sat{n_workers}")
+    RUNNING.extend(procs)
     msgs = build(homes, args.events, args.per_message, f"sat{n_workers}-")
     t0 = time.time()
     t_pub = asyncio.run(publish_all(url, msgs))
     count, done = wait_count(args.events)
-    rate = count / (done - t0)
+    rate = count / max(1e-9, done - t0)
     return procs, rate, count, t_pub, len(msgs)
 
 
@@ -270,7 +272,8 @@ def main():
         offered = 0.7 * rate1
         total = int(offered * args.seconds)
         n_msgs = max(1, total // args.per_message)
-        lat_msgs = build(homes, total, args.per_message, "lat-", sos_every=max(2, n_msgs // min(len(homes), 300)))
+        # at most 300 presses, and at least 20 gateway messages between two (SOS are rare beside the sensors)
+        lat_msgs = build(homes, total, args.per_message, "lat-", sos_every=max(20, n_msgs // min(len(homes), 300)))
         seen: dict[int, float] = {}
         sent_at: dict[int, float] = {}
         stop = threading.Event()
@@ -344,6 +347,7 @@ def main():
             print(f"   only {len(taken)} of {len(mine)} partitions consumed again within 60 s")
         stop_workers(procs)
     finally:
+        stop_workers(RUNNING)
         server.stop()
 
 

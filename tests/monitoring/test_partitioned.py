@@ -113,3 +113,11 @@ def test_a_graceful_stop_hands_everything_back(db):
     partitioned.release_all(S, "a", 4, held)
     assert set(IngestPartition.objects.filter(stream=S).values_list("owner", flat=True)) == {""}
     assert len(take("b").acquired) == 4
+
+
+def test_a_name_in_use_by_a_live_worker_is_refused(db):
+    partitioned.ensure_partitions(S, 4)
+    take("a")
+    assert partitioned.name_in_use(S, "a") and not partitioned.name_in_use(S, "b")
+    IngestMember.objects.filter(name="a").update(seen=timezone.now() - dt.timedelta(seconds=60))
+    assert not partitioned.name_in_use(S, "a")

@@ -134,6 +134,10 @@ class NatsIngestWorker:
                 log.warning("stream %s not ready (%s); retrying", self.stream, exc)
                 await asyncio.sleep(1)
         await self.db("lease", partitioned.ensure_partitions, self.stream, self.partitions)
+        while not self.stop.is_set() and await self.db("lease", partitioned.name_in_use, self.stream, self.name,
+                                                         self.ttl):
+            log.warning("a worker named %s is alive (or died less than %.0f s ago); waiting", self.name, self.ttl)
+            await asyncio.sleep(1)
         log.info("worker %s connected to %s: stream %s, %d partitions", self.name, self.url, self.stream,
                  self.partitions)
         background = [asyncio.create_task(self.lease_loop()), asyncio.create_task(self.tick_loop())]

@@ -221,6 +221,12 @@ def lease_round(stream: str, name: str, partitions: int, held: dict[int, int], *
     return out
 
 
+def name_in_use(stream: str, name: str, ttl: float = LEASE_TTL_S) -> bool:
+    """Another live worker has this name (its heartbeat is younger than the ttl): two processes under one name
+    would take each other's leases in turn, so a worker waits until the name is free."""
+    return IngestMember.objects.filter(stream=stream, name=name, seen__gt=db_now() - dt.timedelta(seconds=ttl)).exists()
+
+
 def release_all(stream: str, name: str, partitions: int, held: dict[int, int]) -> None:
     """A graceful stop: hand every partition back at once (the others take them within a second)."""
     lease_round(stream, name, partitions, held, leaving=True)
