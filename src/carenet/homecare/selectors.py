@@ -48,6 +48,11 @@ def anomalies_visible_to(user, provider=None, since: dt.datetime | None = None) 
     return qs.select_related("order__service_type", "order__helper", "order__provider", "order__elder__resident")
 
 
+def followups_visible_to(user) -> QuerySet[m.FollowUpCall]:
+    """Follow-up calls of the user's area; a helper or provider login only those of its own orders."""
+    return _narrow(user, m.FollowUpCall.objects.visible_to(user), "order__helper", "order__provider")
+
+
 def helpers_visible_to(user) -> QuerySet[m.Helper]:
     qs = m.Helper.objects.visible_to(user)
     if user.is_superuser or getattr(user, "role", None) != Role.HELPER:
@@ -126,7 +131,7 @@ def figures(user, start: dt.datetime, end: dt.datetime) -> dict:
 
 
 def satisfaction(user) -> dict:
-    calls = m.FollowUpCall.objects.visible_to(user).filter(satisfaction__isnull=False)
+    calls = followups_visible_to(user).filter(satisfaction__isnull=False)
     return {"providers": list(calls.values_list("order__provider__name").annotate(a=Avg("satisfaction"), n=Count("id")).order_by("-a")),
             "helpers": list(calls.values_list("order__helper__name").annotate(a=Avg("satisfaction"), n=Count("id")).order_by("-a"))}
 

@@ -47,7 +47,7 @@ def figures(request):
 @needs("homecare.view")
 def followups(request):
     if request.method == "POST":
-        call = m.FollowUpCall.objects.visible_to(request.user).filter(pk=request.POST.get("call") or 0).first()
+        call = selectors.followups_visible_to(request.user).filter(pk=request.POST.get("call") or 0).first()
         if call is None:
             raise Http404("call not found")
         try:
@@ -56,7 +56,7 @@ def followups(request):
         except services.HomecareError as exc:
             messages.error(request, str(exc))
         return redirect("homecare:followups")
-    calls = m.FollowUpCall.objects.visible_to(request.user).filter(done_at__isnull=True).select_related(
+    calls = selectors.followups_visible_to(request.user).filter(done_at__isnull=True).select_related(
         "order__elder__resident", "order__service_type", "order__helper", "order__provider").order_by("due")[:100]
     if request.GET.get("format") == "xlsx":
         audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.followupcall", object_repr="follow-up calls")
