@@ -172,6 +172,12 @@ class Foreign:
                                                      division=area.comm_c, deadline=dt.date(2026, 1, 20))
         self.source_upload = ImportUpload.objects.create(importer=f"matching.s{self.source.pk}", user=self.user,
                                                          filename="x.csv", data_enc=b"x")
+        from carenet.monitoring.models import AwayRecord
+
+        self.away = AwayRecord.objects.create(elder=self.elder, starts_at=timezone.now(),
+                                              expected_return=timezone.now() + dt.timedelta(days=1),
+                                              reason=AwayRecord.Reason.values[0], reporter=AwayRecord.Reporter.values[0],
+                                              recorded_by=self.user)
         self._homecare(area)
 
     def _homecare(self, area):
@@ -222,6 +228,8 @@ OBJECTS = {
     "people/elders/<int:pk>/reveal-id/": lambda o: {"pk": o.elder.pk},
     "monitoring/elders/<int:pk>/rules/": lambda o: {"pk": o.elder.pk},
     "monitoring/elders/<int:pk>/devices/new/": lambda o: {"pk": o.elder.pk},
+    "monitoring/elders/<int:pk>/away/": lambda o: {"pk": o.elder.pk},
+    "monitoring/elders/<int:pk>/away/<int:record>/end/": lambda o: {"pk": o.elder.pk, "record": o.away.pk},
     "callcenter/alarms/<int:pk>/": lambda o: {"pk": o.alarm.pk},
     "callcenter/alarms/<int:pk>/claim/": lambda o: {"pk": o.alarm.pk},
     "callcenter/alarms/<int:pk>/<slug:action>/": lambda o: {"pk": o.alarm.pk, "action": "close"},
