@@ -4,6 +4,7 @@ With an MQTT broker on CARENET_MQTT_URL (default 127.0.0.1:1883) the simulator p
 ingest worker consumes from it. Without one, the simulator calls the same ingest path in-process and a
 ticker runs the timer rules. The first day of history is replayed fast in the background.
 """
+import io
 import logging
 import os
 import threading
@@ -65,7 +66,7 @@ class Command(BaseCommand):
         # The replayed history teaches each home's routine; emergencies happen only from now on, so the
         # console does not open on a day's worth of stale SOS presses.
         sink = _LiveEmergenciesOnly(sink, live_from=time.time())
-        threads.append(threading.Thread(target=self._homecare_ticker, args=(stop,), name="homecare", daemon=True))
+        threads.append(threading.Thread(target=self._scheduled_passes, args=(stop,), name="scheduled", daemon=True))
         for t in threads:
             t.start()
         def on_step(sim, n):
@@ -99,16 +100,19 @@ class Command(BaseCommand):
 
 
     @staticmethod
-    def _homecare_ticker(stop, every_s: float = 600.0):
-        """Home care's scheduled pass (visit plans, escalation, recurring orders, SMS reminders) every 10 minutes."""
+    def _scheduled_passes(stop, every_s: float = 600.0):
+        """The scheduled passes a deployment runs from cron (docs/operations.md), every 10 minutes in the demo:
+        home care (visit plans, escalation, recurring orders, SMS reminders) and the escalation of overdue
+        dynamic-monitoring tasks (动态监测) to the township."""
         from django.core.management import call_command
 
         try:
             while True:
-                try:
-                    call_command("homecare_tick")
-                except Exception:  # keep the demo running; the next pass retries
-                    log.exception("home care tick failed")
+                for command in ("homecare_tick", "matching_escalate"):
+                    try:
+                        call_command(command, stdout=io.StringIO())
+                    except Exception:  # keep the demo running; the next pass retries
+                        log.exception("scheduled pass %s failed", command)
                 if stop.wait(every_s):
                     break
         finally:
