@@ -55,10 +55,11 @@ def index(request):
     if not importers:
         from django.core.exceptions import PermissionDenied
         raise PermissionDenied  # no import to offer: as any page the role has no capability for
-    recent = ImportRun.objects.filter(user=request.user)[:10]
+    # Runs of the importers on this page (a department load's run is shown on its load page in matching).
     labels = {i.key: i.label for i in importers}
+    recent = ImportRun.objects.filter(user=request.user, importer__in=list(labels))[:10]
     return render(request, "core/import_index.html", {
-        "importers": importers, "recent": [{"run": r, "label": labels.get(r.importer, r.importer)} for r in recent]})
+        "importers": importers, "recent": [{"run": r, "label": labels[r.importer]} for r in recent]})
 
 
 @login_required
