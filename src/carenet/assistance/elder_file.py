@@ -1,6 +1,8 @@
 """The elder file's assistance section (people.file_sections): every case the person applied for, newest first."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +26,7 @@ def cases(user, elder) -> Section | None:
                         url=reverse("assistance:case", args=[c.pk]),
                         danger=c.recheck_overdue(today)))
     total = qs.count()
-    more = f"{reverse('assistance:cases')}?q={elder.resident.name}" if total > ROWS else ""
+    more = f"{reverse('assistance:cases')}?{urlencode({'q': elder.resident.name})}" if total > ROWS else ""
     # Programs applied for or paid now, beside the special categories (an open 临时救助 is not "—").
     live = sorted({c.get_program_display() for c in qs.exclude(state__in=(State.REJECTED, State.CLOSED))})
     note = _("Open assistance: %(programs)s") % {"programs": "、".join(live)} if live else ""

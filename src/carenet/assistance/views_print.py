@@ -5,7 +5,6 @@ ID numbers stay masked, as on the screen.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, Sum
@@ -50,18 +49,14 @@ def run_print(request, pk):
     lines = run.ledger_lines.all()
     programs = dict(m.Program.choices)
     kinds = dict(m.LedgerLine.Kind.choices)
-    by_area: dict[tuple[str, str], dict] = defaultdict(lambda: {"households": 0, "persons": 0, "amount": Decimal("0")})
-    for township, program, households, persons, amount in (
-            lines.values_list("township__name", "program").annotate(
-                h=Count("entitlement", distinct=True), p=Sum("persons"), a=Sum("amount")).order_by("township__name", "program")):
-        row = by_area[(township, programs.get(program, program))]
-        row["households"] += households
-        row["persons"] += persons or 0
-        row["amount"] += amount or Decimal("0")
+    # one row per (township, program): the grouped query already gives each row once
+    rows = [(township, programs.get(program, program), {"households": h, "persons": p or 0, "amount": a or Decimal("0")})
+            for township, program, h, p, a in lines.values_list("township__name", "program").annotate(
+                h=Count("entitlement", distinct=True), p=Sum("persons"), a=Sum("amount")).order_by("township__name", "program")]
     by_kind = [(kinds.get(k, k), n, a) for k, n, a in
                lines.values_list("kind").annotate(n=Count("id"), a=Sum("amount")).order_by("kind")]
     totals = lines.aggregate(households=Count("entitlement", distinct=True), persons=Sum("persons"), amount=Sum("amount"))
     return render(request, "assistance/print_run.html", {
-        "run": run, "rows": [(t, p, v) for (t, p), v in sorted(by_area.items())], "by_kind": by_kind,
+        "run": run, "rows": rows, "by_kind": by_kind,
         "totals": totals, "printed_at": _printed(request, run, "payroll summary"),
     })
