@@ -308,3 +308,16 @@ def test_elder_elsewhere_by_an_open_alarm_a_dispatch_or_a_registered_absence(hc)
     from django.core.exceptions import PermissionDenied
     with pytest.raises(PermissionDenied):
         community.register_absence(hc.area.worker_b, hc.area.elder_a, kind="hospital", start=today)
+
+
+def test_figures_count_by_the_level_below_the_user_and_show_money_in_yuan(hc, client):
+    o = order(hc)
+    finish(hc, client, o)
+    month = f"?month={timezone.localtime(o.scheduled_at):%Y-%m}"
+    client.force_login(hc.area.admin)  # the district's staff see streets
+    resp = client.get("/homecare/figures/" + month)
+    assert resp.context["data"]["by_area"] == [("一街道", 1)]
+    page = resp.content.decode()
+    assert "按区域" in page and ">60.00<" in page
+    client.force_login(hc.area.reviewer)  # a street's staff see its communities
+    assert client.get("/homecare/figures/" + month).context["data"]["by_area"] == [("甲社区", 1)]

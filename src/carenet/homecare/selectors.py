@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from carenet.core.models import Division
 from carenet.core.roles import Role
 from carenet.homecare import models as m
 from carenet.homecare.engine import orders as eo
@@ -122,12 +123,25 @@ def figures(user, start: dt.datetime, end: dt.datetime) -> dict:
     by_type = list(done.values_list("service_type__name").annotate(n=Count("id"), s=Sum("subsidy")).order_by("-n"))
     by_provider = list(done.values_list("provider__name").annotate(n=Count("id"), s=Sum("subsidy"),
                                                                    r=Avg("rating")).order_by("-n"))
-    by_area = list(done.values_list("division__parent__name").annotate(n=Count("id")).order_by("-n"))
+    by_area = _by_area_below(user, done)
     by_state = dict(qs.values_list("state").annotate(n=Count("id")).order_by())
     return {"by_type": by_type, "by_provider": by_provider, "by_area": by_area,
             "by_state": [(str(label), by_state.get(code, 0)) for code, label in m.Order.State.choices],
             "total": qs.count(), "done": done.count(),
             "anomalies": anomalies_visible_to(user).filter(created__gte=start, created__lt=end).count()}
+
+
+def _by_area_below(user, done: QuerySet) -> list[tuple[str, int]]:
+    """Completed services counted by the level just below the user's own area (a district's staff see streets,
+    a street's staff communities, a community's staff grids), from the order's division path."""
+    depth = (user.division.path.count("/") + 2) if getattr(user, "division_id", None) else 2
+    counts: dict[str, int] = {}
+    for path, n in done.values_list("division__path").annotate(n=Count("id")).order_by():
+        if path:
+            key = "/".join(path.split("/")[:depth])
+            counts[key] = counts.get(key, 0) + n
+    names = dict(Division.objects.filter(path__in=counts).values_list("path", "name"))
+    return sorted(((names.get(k, "—"), n) for k, n in counts.items()), key=lambda r: (-r[1], r[0]))
 
 
 def satisfaction(user) -> dict:

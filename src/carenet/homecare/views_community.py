@@ -37,7 +37,7 @@ def figures(request):
         audit.record(AuditLog.Action.EXPORT, actor=request.user, model="homecare.figures", object_repr=f"{month:%Y-%m}")
         rows = [(_("By service"), n, c, s) for n, c, s in data["by_type"]] + \
                [(_("By provider"), n, c, s) for n, c, s, _r in data["by_provider"]] + \
-               [(_("By street"), n, c, "") for n, c in data["by_area"]]
+               [(_("By area"), n, c, "") for n, c in data["by_area"]]
         return _xlsx(f"homecare-figures-{month:%Y-%m}.xlsx", _("Figures"), [_("Group"), _("Name"), _("Services"), _("Subsidy")], rows)
     chart = {"by_type": [[n, c] for n, c, _s in data["by_type"]], "by_provider": [[n or "—", c] for n, c, _s, _r in data["by_provider"]]}
     return render(request, "homecare/figures.html", {"month": month, "data": data, "chart": chart,
