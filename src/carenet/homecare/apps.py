@@ -12,6 +12,10 @@ class HomecareConfig(AppConfig):
         file_sections.register(elder_file.services)
         file_sections.register(elder_file.visits)
 
+        from carenet.core import todo
+        from carenet.homecare import todo as homecare_todo
+        todo.register(homecare_todo.items_for)  # the home page's to-do list
+
         from carenet.core import imports
         from carenet.homecare.imports import HelperImporter, ProviderImporter
         imports.register(ProviderImporter())  # /imports/homecare.providers/ (docs/import.md)
