@@ -1,6 +1,7 @@
 """The demo: `seed_homecare --if-empty` gives the `helper` login a real task list and the pages something to show."""
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from carenet.core.models import User
 from carenet.homecare import models as m
@@ -16,6 +17,8 @@ def test_seed_homecare_gives_the_helper_tasks_and_a_month_of_services(client):
     assert len(tasks) == 5 and {o.state for o in tasks} >= {"assigned", "accepted", "checked_in"}
     assert m.Order.objects.filter(state="rated").count() >= 100
     assert m.VisitPlan.objects.exists() and m.VisitRecord.objects.exists()
+    plans, overdue = m.VisitPlan.objects.count(), m.VisitPlan.objects.filter(next_due__lt=timezone.localdate()).count()
+    assert 0 < overdue < plans / 5  # a community that is a little behind, not one that never visits
     assert m.SettlementRun.objects.filter(status="done").count() == 1
     n = m.Order.objects.count()
     call_command("seed_homecare", "--if-empty")

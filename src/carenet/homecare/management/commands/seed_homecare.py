@@ -170,15 +170,19 @@ class Command(BaseCommand):
         # visits (探访): plans from the registry, some visited, some overdue
         community.generate_visit_plans(district, today=timezone.localdate() - dt.timedelta(days=40))
         visitor = User.objects.filter(role=Role.WORKER).first()
-        for i, p in enumerate(m.VisitPlan.objects.order_by("pk")[:300]):
-            if i % 4 == 3 or visitor is None:
-                continue  # never visited: overdue
-            when = now - dt.timedelta(days=rnd.randint(1, p.days))
-            m.VisitRecord.objects.create(plan=p, elder=p.elder, division=p.division, visitor=visitor, visited_at=when,
+        records, visited = [], []
+        for i, p in enumerate(m.VisitPlan.objects.order_by("pk")):
+            if i % 12 == 11 or visitor is None:
+                continue  # never visited: overdue (about one plan in twelve, as a community that is behind)
+            when = now - dt.timedelta(days=rnd.randint(1, p.days), hours=rnd.randint(0, 8))
+            records.append(m.VisitRecord(plan=p, elder_id=p.elder_id, division_id=p.division_id, visitor=visitor,
+                                         visited_at=when,
                                          seen=rnd.choice(["精神状态良好，家中整洁", "腿脚不便，冰箱食物不足", "独居，情绪低落"]),
-                                         needs=rnd.choice(["", "", "需要助洁服务", "需要送餐"]))
+                                         needs=rnd.choice(["", "", "需要助洁服务", "需要送餐"])))
             p.last_visit = timezone.localtime(when).date()
             p.next_due = p.last_visit + dt.timedelta(days=p.days)
-            p.save()
+            visited.append(p)
+        m.VisitRecord.objects.bulk_create(records, batch_size=1000)
+        m.VisitPlan.objects.bulk_update(visited, ["last_visit", "next_due"], batch_size=1000)
         community.escalate_visits()
         return len(orders) + len(live)
