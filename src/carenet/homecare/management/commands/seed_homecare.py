@@ -55,8 +55,9 @@ class Command(BaseCommand):
     def _seed(self, district, rnd, days):
         services.seed_standards(district)
         types = {}
-        for code, name, unit, price, lo, hi in CATALOGUE:
-            types[code], _c = m.ServiceType.objects.get_or_create(code=code, defaults=dict(
+        for i, (key, name, unit, price, lo, hi) in enumerate(CATALOGUE, start=1):
+            # the stored code is the catalogue number staff see (JJ01…), not the seed's English key
+            types[key], _c = m.ServiceType.objects.get_or_create(code=f"JJ{i:02d}", defaults=dict(
                 name=name, unit=unit, price=Decimal(price), min_minutes=lo, max_minutes=hi))
         streets = list(Division.objects.filter(parent=district, level=Division.Level.STREET).order_by("code"))
         helper_user = User.objects.filter(username="helper").first()
