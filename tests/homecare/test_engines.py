@@ -288,3 +288,20 @@ def test_elder_elsewhere_rules_name_the_exact_reason():
     assert "外出（女儿家）" in ev.elder_absent(v, ev.ElderStatus(absences=(away,)))[0].detail
     back = ev.Absence(dt.date(2026, 3, 1), dt.date(2026, 3, 2), "hospital", "区医院")
     assert ev.elder_absent(v, ev.ElderStatus(absences=(back,))) == []
+
+
+def test_registered_absence_by_the_hour_names_its_return():
+    from carenet.homecare.engine import verification as ev
+
+    v = ev.Visit(order_id=1, elder_id=1, helper_id=1, service="bath", start=dt.datetime(2026, 3, 3, 15, 0),
+                 end=dt.datetime(2026, 3, 3, 16, 0), home=(30.0, 117.0), check_in=(30.0, 117.0), min_minutes=45)
+    d3 = dt.date(2026, 3, 3)
+    back_at_10 = ev.Absence(dt.date(2026, 3, 1), d3, "away", "探亲", dt.datetime(2026, 3, 1, 8, 0),
+                            dt.datetime(2026, 3, 3, 10, 0), False)
+    assert ev.elder_absent(v, ev.ElderStatus(absences=(back_at_10,))) == []   # same date, back before the visit
+    expected_at_18 = ev.Absence(dt.date(2026, 3, 1), d3, "away", "探亲", dt.datetime(2026, 3, 1, 8, 0),
+                                dt.datetime(2026, 3, 3, 18, 0), True)
+    d = ev.elder_absent(v, ev.ElderStatus(absences=(expected_at_18,)))[0].detail
+    assert "外出报备（探亲）" in d and "03-01 08:00 起" in d and "预计 03-03 18:00 返回" in d
+    leaves_at_17 = ev.Absence(d3, d3, "hospital", "", dt.datetime(2026, 3, 3, 17, 0), None)
+    assert ev.elder_absent(v, ev.ElderStatus(absences=(leaves_at_17,))) == []  # leaves after the visit

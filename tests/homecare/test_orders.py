@@ -321,3 +321,30 @@ def test_figures_count_by_the_level_below_the_user_and_show_money_in_yuan(hc, cl
     assert "按区域" in page and ">60.00<" in page
     client.force_login(hc.area.reviewer)  # a street's staff see its communities
     assert client.get("/homecare/figures/" + month).context["data"]["by_area"] == [("甲社区", 1)]
+
+
+def test_registered_absence_of_home_monitoring_makes_a_visit_an_anomaly(hc, client):
+    """外出报备 is recorded once, in home monitoring (AwayRecord); home care reads it (no second register)."""
+    from carenet.monitoring import services as monitoring_services
+
+    now = timezone.now()
+    monitoring_services.register_away(hc.area.operator, hc.area.elder_a, starts_at=now - dt.timedelta(hours=2),
+                                      expected_return=now + dt.timedelta(days=2), reason="family", reporter="family",
+                                      note="女儿家")
+    c = order(hc)
+    act(client, hc.area.helper, c, action="accept")
+    act(client, hc.area.helper, c, action="check_in", lat=HOME[0], lon=HOME[1], photo=png("navy", "ellipse"))
+    act(client, hc.area.helper, c, action="check_out", record="x",
+        client_ts=(timezone.now() + dt.timedelta(minutes=1)).isoformat())
+    a = m.Anomaly.objects.get(order=c, kind="elder_absent")
+    assert "外出报备（女儿家）" in a.detail and "预计" in a.detail
+    # once the return is recorded, a later visit is normal again
+    from carenet.monitoring.models import AwayRecord
+    monitoring_services.end_away(hc.area.operator, AwayRecord.objects.get(elder=hc.area.elder_a).pk)
+    d = order(hc, scheduled_at=hc.soon + dt.timedelta(hours=3))
+    act(client, hc.area.helper, d, action="accept")
+    act(client, hc.area.helper, d, action="check_in", lat=HOME[0], lon=HOME[1], photo=png("olive", "rect"),
+        client_ts=(timezone.now() + dt.timedelta(minutes=2)).isoformat())
+    act(client, hc.area.helper, d, action="check_out", record="x",
+        client_ts=(timezone.now() + dt.timedelta(minutes=3)).isoformat())
+    assert not m.Anomaly.objects.filter(order=d, kind="elder_absent").exists()

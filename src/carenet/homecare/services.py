@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -465,10 +465,20 @@ def elder_status(elder: ElderProfile, start: dt.datetime, end: dt.datetime) -> e
     """What places the elder away from home around a visit: death, registered absences (in hospital, away),
     and alarms open during the visit that show them elsewhere (left the safe area; an ambulance sent)."""
     from carenet.monitoring.labels import alarm_type_label
-    from carenet.monitoring.models import Alarm
+    from carenet.monitoring.models import Alarm, AwayRecord
 
     absences = tuple(ev.Absence(a, b, k, w) for a, b, k, w in
                      elder.hospital_stays.values_list("start", "end", "kind", "hospital"))
+    # 外出报备 recorded in home monitoring (by the call center, a worker or for the family): from the hour it began
+    # until the recorded return, or the expected one while none is recorded
+    away = AwayRecord.objects.filter(elder=elder, starts_at__lte=end).filter(
+        Q(ended_at__gte=start) | Q(ended_at__isnull=True, expected_return__gte=start))
+    absences += tuple(
+        ev.Absence(timezone.localdate(r.starts_at), timezone.localdate(r.ended_at or r.expected_return),
+                   "hospital" if r.reason == AwayRecord.Reason.HOSPITAL else "away",
+                   str(r.note or r.get_reason_display()), timezone.localtime(r.starts_at),
+                   timezone.localtime(r.ended_at or r.expected_return), r.ended_at is None)
+        for r in away.order_by("starts_at"))
     alarms: dict[int, dict] = {}
     # the alarm's dispatches are read through the relation the call center keeps on the alarm (no import of it)
     for pk, typ, raised, closed, target in Alarm.objects.filter(elder=elder, raised_at__lte=end).exclude(

@@ -113,6 +113,11 @@ class Absence:
     end: date | None
     kind: str = "hospital"       # hospital / away
     where: str = ""
+    # a registered absence of home monitoring (外出报备) knows the hour: from start_at until end_at (the recorded
+    # return, or the expected one when ``expected``); then the dates above are not used
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    expected: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,10 @@ def places_elsewhere(a: AlarmFact) -> str | None:
 def _absence_text(a: Absence) -> str:
     what = "住院" if a.kind == "hospital" else "外出"
     where = f"（{a.where}）" if a.where else ""
+    if a.start_at is not None:
+        back = "" if a.end_at is None else (f"，预计 {a.end_at:%m-%d %H:%M} 返回" if a.expected
+                                             else f"，{a.end_at:%m-%d %H:%M} 已返回")
+        return f"服务期间老人有外出报备{where}：{a.start_at:%m-%d %H:%M} 起{back}"
     until = f"至 {a.end}" if a.end else "，尚未登记返回"
     return f"服务当天老人登记{what}{where}：{a.start} 起{until}"
 
@@ -154,10 +163,14 @@ def elder_absent(v: Visit, s: ElderStatus) -> list[Finding]:
     day = v.start.date()
     if s.deceased_on is not None and day >= s.deceased_on:
         return [Finding(v.order_id, ELDER_ABSENT, f"老人已于 {s.deceased_on} 去世")]
-    for ab in (*(Absence(a, b) for a, b in s.hospital), *s.absences):
-        if ab.start <= day and (ab.end is None or day <= ab.end):
-            return [Finding(v.order_id, ELDER_ABSENT, _absence_text(ab))]
     end = v.end or v.start
+    for ab in (*(Absence(a, b) for a, b in s.hospital), *s.absences):
+        if ab.start_at is not None:
+            hit = ab.start_at <= end and (ab.end_at is None or v.start <= ab.end_at)
+        else:
+            hit = ab.start <= day and (ab.end is None or day <= ab.end)
+        if hit:
+            return [Finding(v.order_id, ELDER_ABSENT, _absence_text(ab))]
     for a, b, what in s.elsewhere_alarms:
         if a <= end and (b is None or v.start <= b):
             return [Finding(v.order_id, ELDER_ABSENT, f"服务期间有未结告警显示老人不在家：{what}")]
