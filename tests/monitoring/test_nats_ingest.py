@@ -147,6 +147,29 @@ def wait_for(predicate, timeout, interval=0.1):
     return False
 
 
+def wait_for_progress(measure, done, stall: float, interval=0.2) -> bool:
+    """Wait while `measure()` keeps changing: False only when it stood still for `stall` seconds before `done()`.
+    A loaded machine may store slowly; a lost message stops the count for good, whatever the budget."""
+    last, since = measure(), time.time()
+    while not done():
+        time.sleep(interval)
+        now = measure()
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since > stall:
+            return False
+    return True
+
+
+def takeover_log(log_dir) -> str:
+    """What the workers said about partitions changing hands (offset at takeover, first fetch, losses)."""
+    lines = []
+    for path in sorted(Path(log_dir).glob("w*.log")):
+        lines += [f"{path.stem}: {line.rstrip()}" for line in path.read_text(errors="replace").splitlines()
+                  if any(k in line for k in ("epoch", "leases of", "lost", "expected consumer"))]
+    return "\n".join(lines[-80:])
+
+
 def owners() -> dict[int, str]:
     return dict(IngestPartition.objects.filter(stream=STREAM).values_list("partition", "owner"))
 
@@ -211,8 +234,10 @@ def run_scenario(subprocess_env, nats_server, tmp_path, disrupt):
         info = disrupt(workers)
         pub.join(timeout=120)
         assert pub.error is None and pub.sent == len(messages), (pub.error, pub.sent)
-        assert wait_for(lambda: DeviceEvent.objects.count() >= total, 120), \
-            f"{DeviceEvent.objects.count()} of {total} events stored"
+        progress = lambda: (DeviceEvent.objects.count(), sorted(stream_tail().items()))  # noqa: E731
+        assert wait_for_progress(progress, lambda: DeviceEvent.objects.count() >= total, stall=60), \
+            f"{DeviceEvent.objects.count()} of {total} events stored, nothing new for 60 s; committed offsets " \
+            f"{stream_tail()}\n{takeover_log(tmp_path)}"
         print(f"{total} events stored, {time.monotonic() - t0:.1f} s from the start; publisher retries: {pub.retries}")
         time.sleep(2)  # let a late duplicate show, if there were one
         check_outcome(homes, expected, sos_elders, nats_server.url)

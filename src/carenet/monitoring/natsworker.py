@@ -1,9 +1,9 @@
 """The partitioned ingest worker on NATS JetStream (docs/scale-out.md; `manage.py ingest_worker`).
 
 Each worker holds a share of the stream's partitions through leases in PostgreSQL (partitioned.py). For each
-partition it holds, it (re)creates the partition's durable pull consumer starting right after the sequence
-committed in the database, then loops: fetch a batch → store it with the offset in one transaction
-(partitioned.ingest_batch) → acknowledge. Because the consumer restarts from the database's offset whenever a
+partition it holds, it creates a durable pull consumer for that lease (named with the lease's epoch; the
+consumers of earlier epochs are deleted) starting right after the sequence committed in the database, then
+loops: fetch a batch → store it with the offset in one transaction (partitioned.ingest_batch) → acknowledge. Because the consumer restarts from the database's offset whenever a
 partition changes hands, the messages a dead worker had fetched but not committed come again, in order, and
 anything it had committed but not acknowledged is skipped by sequence.
 
@@ -201,43 +201,79 @@ class NatsIngestWorker:
                 pass
 
     # -- one partition ----------------------------------------------------------------------------------
-    def durable(self, p: int) -> str:
-        return f"{self.stream}_p{p}"
+    def durable(self, p: int, epoch: int) -> str:
+        """The consumer of one lease of partition p: its name carries the lease's epoch (see reset_consumer)."""
+        return f"{self.stream}_p{p}_e{epoch}"
 
-    async def reset_consumer(self, p: int, last_seq: int) -> None:
-        """The partition's durable pull consumer, (re)created to start right after the committed sequence."""
+    async def reset_consumer(self, p: int, epoch: int, last_seq: int) -> str:
+        """This lease's pull consumer of partition p, (re)created to start right after the committed sequence.
+
+        The name carries the epoch, and the consumers of earlier epochs are deleted: a former owner that has not
+        yet noticed it lost the lease (a stalled heartbeat) pulls from a consumer that no longer exists. Under one
+        shared name it pulled from ours, and the messages it took were neither stored (its commit is refused) nor
+        acknowledged, while our offset passed over them: lost (tests/monitoring/test_nats_takeover.py)."""
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
         from nats.js.errors import NotFoundError
 
-        try:
-            await self.js.delete_consumer(self.stream, self.durable(p))
-        except NotFoundError:
-            pass
+        name = self.durable(p, epoch)
+        for old in await self.partition_consumers(p):
+            if old[1] <= epoch:   # a later epoch is a newer owner's: never ours to delete
+                try:
+                    await self.js.delete_consumer(self.stream, old[0])
+                except NotFoundError:
+                    pass
         await self.js.add_consumer(self.stream, ConsumerConfig(
-            durable_name=self.durable(p), deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last_seq + 1,
+            durable_name=name, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last_seq + 1,
             filter_subject=f"{partitioned.SUBJECT_PREFIX}.{p}.>", ack_policy=AckPolicy.ALL, ack_wait=60.0,
             max_ack_pending=-1, max_deliver=-1))
+        return name
+
+    async def partition_consumers(self, p: int) -> list[tuple[str, int]]:
+        """(name, epoch) of partition p's consumers on the stream; the name of before epochs counts as epoch 0."""
+        prefix, out, offset = f"{self.stream}_p{p}", [], 0
+        while True:
+            page = await self.js.consumers_info(self.stream, offset=offset or None)
+            for info in page:
+                name = info.name or ""
+                if name == prefix:
+                    out.append((name, 0))
+                elif name.startswith(prefix + "_e") and name[len(prefix) + 2:].isdigit():
+                    out.append((name, int(name[len(prefix) + 2:])))
+            if len(page) < 256:   # the server's page size for consumer lists
+                return out
+            offset += len(page)
 
     def holds(self, p: int, epoch: int) -> bool:
         return not self.stop.is_set() and self.held.get(p) == epoch
 
     async def consume(self, p: int, epoch: int, last_seq: int) -> None:
+        """Fetch partition p while this lease lasts; a separate task stores the batches in order.
+
+        Every delivery of this lease's consumer comes to this task, so the consumer sequences it sees run 1, 2,
+        3, ... without a hole. A hole means deliveries went elsewhere (or were dropped in the client): the batches
+        before it are stored, then the task ends and hands the partition back to the lease loop, which takes it
+        again at once with a new epoch and a new consumer from the committed offset. Nothing is passed over."""
         import nats.errors
 
         sub = storer = None
         try:
             while self.holds(p, epoch) and sub is None:
                 try:
-                    await self.reset_consumer(p, last_seq)
-                    sub = await self.js.pull_subscribe_bind(durable=self.durable(p), stream=self.stream)
+                    name = await self.reset_consumer(p, epoch, last_seq)
+                    sub = await self.js.pull_subscribe_bind(durable=name, stream=self.stream)
                 except Exception as exc:
                     log.warning("partition %d: consumer not ready (%s); retrying", p, exc)
                     await asyncio.sleep(0.5)
+            if sub is None:
+                return
+            log.info("partition %d: epoch %d, committed offset %d; consumer %s starts at stream seq %d", p, epoch,
+                     last_seq, name, last_seq + 1)
             # The fetcher runs ahead of the store by a few batches, so a life-safety message is seen (and stored
             # on the urgent lane) while the batches before it still wait for a database thread.
             queue: asyncio.Queue = asyncio.Queue(maxsize=PREFETCH)
             storer = asyncio.create_task(self.store_loop(p, epoch, queue))
-            while self.holds(p, epoch) and not storer.done():
+            expect, above, hole = 1, last_seq, False   # next consumer sequence; highest stream sequence seen
+            while self.holds(p, epoch) and not storer.done() and not hole:
                 try:
                     msgs = await sub.fetch(self.batch, timeout=self.fetch_wait)
                 except (asyncio.TimeoutError, nats.errors.TimeoutError):
@@ -248,6 +284,15 @@ class NatsIngestWorker:
                     continue
                 if not msgs:  # a status reply (e.g. after the broker restarted), not messages
                     continue
+                if expect == 1:
+                    log.info("partition %d: epoch %d first fetch: stream seq %d (consumer seq %d), committed offset "
+                             "%d", p, epoch, msgs[0].metadata.sequence.stream, msgs[0].metadata.sequence.consumer,
+                             last_seq)
+                msgs, hole = self.in_sequence(p, epoch, msgs, expect, above)
+                if not msgs:
+                    break
+                expect = msgs[-1].metadata.sequence.consumer + 1
+                above = max(above, msgs[-1].metadata.sequence.stream)
                 items = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
                 rest = await self.take_urgent(p, epoch, items)
                 if rest is None:
@@ -267,12 +312,26 @@ class NatsIngestWorker:
             if storer is not None and not storer.done():
                 storer.cancel()
             if self.held.get(p) == epoch and not self.stop.is_set():
-                self.held.pop(p, None)
+                self.held.pop(p, None)   # the next lease round takes it again (new epoch, committed offset)
             if sub is not None:
                 try:
                     await sub.unsubscribe()
                 except Exception:
                     pass
+
+    @staticmethod
+    def in_sequence(p: int, epoch: int, msgs: list, expect: int, above: int) -> tuple[list, bool]:
+        """The messages of a fetch up to the first break in the consumer sequence (or a stream sequence that does
+        not rise), and whether there was a break."""
+        for k, m in enumerate(msgs):
+            cseq, sseq = m.metadata.sequence.consumer, m.metadata.sequence.stream
+            if cseq != expect + k or sseq <= above:
+                log.error("partition %d: epoch %d expected consumer seq %d after stream seq %d, got consumer seq %d "
+                          "(stream seq %d): deliveries went elsewhere; storing what came before, then restarting "
+                          "from the committed offset", p, epoch, expect + k, above, cseq, sseq)
+                return msgs[:k], True
+            above = sseq
+        return msgs, False
 
     async def take_urgent(self, p: int, epoch: int, items: list[Item]) -> list[Item] | None:
         """Store a batch's fresh life-safety messages at once, in a small transaction of their own (the offset
@@ -310,6 +369,8 @@ class NatsIngestWorker:
                                     upto=items[-1].seq, accept_old=self.accept_old, ttl=self.ttl)
                 break
             except LeaseLost:
+                log.warning("partition %d: epoch %d lost with %d fetched messages not stored (stream seq %d..%d)", p,
+                            epoch, len(items), items[0].seq, items[-1].seq)
                 return self.lost(p)
             except Exception as exc:
                 attempt += 1
