@@ -155,3 +155,51 @@ def test_two_transactions_storing_one_event_id_with_different_ts_store_it_once(h
         t.join(30)
     assert sorted(r.accepted for r in results) == [0, 1] and sum(r.duplicates for r in results) == 1
     assert DeviceEvent.objects.filter(event_id="race").count() == 1
+
+
+def test_the_jetstream_worker_creates_the_coming_months_at_start_and_then_hourly(monkeypatch):
+    """natsworker's tick loop, like the MQTT worker, keeps the coming months in place (checked at start, then
+    every PARTITIONS_EVERY_S; shortened here)."""
+    import asyncio
+
+    from carenet.monitoring import natsworker
+    from carenet.monitoring.natsworker import NatsIngestWorker
+
+    today = dt.datetime.now(P.local_tz()).date()
+    name = P.partition_name(*P.add_months(today.year, today.month, P.MONTHS_AHEAD))  # an empty future month
+
+    def drop():
+        with connection.cursor() as cur:
+            assert name in P.attached(cur)
+            cur.execute(f'ALTER TABLE devices_deviceevent DETACH PARTITION "{name}"')
+            cur.execute(f'DROP TABLE "{name}"')
+
+    def present():
+        with connection.cursor() as cur:
+            return name in P.attached(cur)
+
+    monkeypatch.setattr(natsworker, "PARTITIONS_EVERY_S", 0.5)
+    drop()
+    worker = NatsIngestWorker("nats://127.0.0.1:1", tick_every=0.1)   # the tick loop needs no broker
+
+    async def run():
+        worker.stop = asyncio.Event()
+        task = asyncio.create_task(worker.tick_loop())
+        seen = []
+        for _ in range(2):              # at start, and again after the interval
+            for _ in range(100):
+                await asyncio.sleep(0.1)
+                if await asyncio.to_thread(present):
+                    break
+            seen.append(await asyncio.to_thread(present))
+            if len(seen) == 1 and seen[0]:
+                await asyncio.to_thread(drop)
+        worker.stop.set()
+        await task
+        return seen
+
+    try:
+        assert asyncio.run(run()) == [True, True]
+    finally:
+        for pool in worker.pools.values():
+            pool.shutdown(wait=True)

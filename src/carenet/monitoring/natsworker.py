@@ -10,7 +10,8 @@ anything it had committed but not acknowledged is skipped by sequence.
 Threads: the event loop speaks NATS; the database work runs in thread pools (Django connections are per
 thread): `bulk` (partition batches), `urgent` (life-safety messages taken out of a batch first, in a small
 transaction of their own), `lease` (the 1 s lease heartbeat, never queued behind a batch) and `tick` (timer
-rules and escalations, claimed with SKIP LOCKED so every worker may run them).
+rules and escalations, claimed with SKIP LOCKED so every worker may run them; hourly, the event table's
+coming monthly partitions, as the MQTT worker does).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from django.db import close_old_connections, connection
 
 from carenet.monitoring import partitioned, timers
 from carenet.monitoring.partitioned import Item, LeaseLost
-from carenet.monitoring.worker import database_unavailable, is_urgent
+from carenet.monitoring.worker import PARTITIONS_EVERY_S, database_unavailable, ensure_event_months, is_urgent
 
 log = logging.getLogger("carenet.ingest")
 
@@ -190,7 +191,11 @@ class NatsIngestWorker:
                 pass
 
     async def tick_loop(self) -> None:
+        months_checked = None
         while not self.stop.is_set():
+            if months_checked is None or time.monotonic() - months_checked > PARTITIONS_EVERY_S:
+                months_checked = time.monotonic()   # hourly, as the MQTT worker: the event table's coming months
+                await self.db("tick", ensure_event_months)
             try:
                 self.stats["alarms"] += await self.db("tick", timers.run_tick)
             except Exception as exc:

@@ -48,6 +48,24 @@ URGENT_MAX_AGE_S = 120
 URGENT_BATCH = 10  # small transactions: the first SOS of a burst is committed without waiting for the rest
 
 
+def ensure_event_months() -> list[str]:
+    """The coming months of the event table exist before events need them (PostgreSQL; devices/partitions.py).
+    Every ingest worker calls this hourly (the MQTT one and the JetStream one); never raises: until a month
+    exists, the default partition takes its events, and the next hour tries again."""
+    from carenet.devices.partitions import ensure_partitions
+
+    try:
+        created = ensure_partitions()
+    except Exception as exc:
+        log.warning("could not create the coming event partitions (%s)", exc.__class__.__name__)
+        if database_unavailable(exc):
+            connection.close()
+        return []
+    for name in created:
+        log.info("created event partition %s", name)
+    return created
+
+
 def is_urgent(payload: bytes, now: float | None = None) -> bool:
     """A life-safety event from the last two minutes. Older ones (a backlog after an outage, a replay) keep
     their place in the ordered bulk lane, so the rules see each home's events in time order.
@@ -341,17 +359,8 @@ class IngestWorker:
                 log.exception("timer tick failed; the next tick tries again")
 
     def _ensure_partitions(self) -> None:
-        """The coming months of the event table exist before events need them (PostgreSQL; see partitions.py)."""
-        from carenet.devices.partitions import ensure_partitions
-
         self.partitions_checked = time.monotonic()
-        try:
-            for name in ensure_partitions():
-                log.info("created event partition %s", name)
-        except Exception as exc:  # the default partition takes the events meanwhile; try again next hour
-            log.warning("could not create the coming event partitions (%s)", exc.__class__.__name__)
-            if database_unavailable(exc):
-                connection.close()
+        ensure_event_months()
 
     # -- liveness -------------------------------------------------------------------------------
     def waiting(self) -> int:
