@@ -11,10 +11,13 @@ import datetime as dt
 import threading
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
+from itertools import groupby
+from operator import itemgetter
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,41 +74,47 @@ def _month_bounds(month: dt.date):
 
 
 class Budgets:
-    """Each (elder, month)'s budget from the dated standards: the elders' categories and divisions loaded once
-    (``elders`` is a subquery of elder ids: a long literal IN list is slow), the standard resolved once per
-    (division, month)."""
+    """Each (elder, month)'s budget in cents from the dated standards: the categories and divisions of the
+    given elders loaded once, the standard resolved once per (division, month), the budget once per
+    (division, month, categories)."""
 
     def __init__(self, elders):
         from carenet.people.models import ElderProfile
 
-        self.cats: dict[int, list[str]] = defaultdict(list)
-        for eid, code in ElderCategory.objects.filter(elder_id__in=elders).values_list("elder_id", "code").iterator(chunk_size=50000):
-            self.cats[eid].append(code)
-        self.div_of = dict(ElderProfile.objects.filter(pk__in=elders).values_list("pk", "resident__division_id")
-                           .iterator(chunk_size=50000))
+        elders = list(elders)
+        cats: dict[int, list[str]] = defaultdict(list)
+        self.div_of: dict[int, int] = {}
+        for i in range(0, len(elders), IN_CHUNK):
+            chunk = elders[i:i + IN_CHUNK]
+            for eid, code in ElderCategory.objects.filter(elder_id__in=chunk).values_list("elder_id", "code"):
+                cats[eid].append(code)
+            self.div_of.update(ElderProfile.objects.filter(pk__in=chunk).values_list("pk", "resident__division_id"))
+        self.cats = {eid: tuple(sorted(c)) for eid, c in cats.items()}
         self.divisions = {d.pk: d for d in Division.objects.filter(pk__in=set(self.div_of.values()))}
         self.rules: dict[int, erules.RuleSet] = {}
         self.tables: dict[tuple[int, dt.date], dict] = {}
+        self.memo: dict[tuple, int] = {}
 
-    def __call__(self, eid: int, month: dt.date) -> Decimal:
+    def __call__(self, eid: int, month: dt.date) -> int:
         did = self.div_of.get(eid)
         if did is None:
-            return ee.ZERO
-        table = self.tables.get((did, month))
-        if table is None:
-            d = self.divisions[did]
-            rules = self.rules.get(did) or self.rules.setdefault(did, services.rules_for(d))
-            res = services.standard(d, "homecare_budget_monthly", month, rules=rules)
-            table = self.tables[(did, month)] = erules.as_mapping(res.value) if res else {}
-        return ee.budget_for(self.cats.get(eid, ()), table).amount
+            return 0
+        key = (did, month, self.cats.get(eid, ()))
+        cents = self.memo.get(key)
+        if cents is None:
+            table = self.tables.get((did, month))
+            if table is None:
+                d = self.divisions[did]
+                rules = self.rules.get(did) or self.rules.setdefault(did, services.rules_for(d))
+                res = services.standard(d, "homecare_budget_monthly", month, rules=rules)
+                table = self.tables[(did, month)] = erules.as_mapping(res.value) if res else {}
+            cents = self.memo[key] = es.cents(ee.budget_for(key[2], table).amount)
+        return cents
 
 
-def budgets_for(pairs: set[tuple[int, dt.date]], elders=None) -> dict[tuple[int, dt.date], Decimal]:
-    book = Budgets(elders if elders is not None else {e for e, _ in pairs})
-    return {(e, mo): book(e, mo) for e, mo in pairs}
-
-
-BATCH = 20000   # orders read, settled and written per step
+BATCH = 20000   # lines handed to the database per write
+LOG_EVERY = 100000  # lines between two progress notes (each is a short second connection)
+IN_CHUNK = 5000  # ids per IN list
 LOCK_CLASS = 11011  # advisory lock namespace of the home-care settlement
 
 
@@ -148,91 +157,136 @@ def execute(run_id: int) -> m.SettlementRun:
 
 def _settle(run: m.SettlementRun, log) -> tuple[int, Decimal]:
     month = run.month
-    _start, end = _month_bounds(month)
+    start, end = _month_bounds(month)
+    pg = connection.vendor == "postgresql"
     settled = m.SettlementLine.objects.filter(order=OuterRef("pk")).exclude(kind=es.ADJUSTMENT)
     qs = (m.Order.objects.filter(state__in=eo.DONE, checked_out_at__lt=end, provider__isnull=False)
           .filter(~Exists(settled)))  # an anti-join: the orders no line settles yet
-    open_anoms: dict[int, list[str]] = defaultdict(list)
-    upheld: dict[int, list[str]] = defaultdict(list)
+    anomalies = _anomalies(qs, str if pg else int)
+    log(_("%(open)s orders with an open anomaly, %(upheld)s upheld") % {
+        "open": sum(st == es.DISPUTED for st, _w in anomalies.values()),
+        "upheld": sum(st == es.REJECTED for st, _w in anomalies.values())}, 5)
+    if pg:
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL work_mem = '256MB'")  # the sort by elder and check-out time stays in memory
+    pending = _pending_pg(month, start, end) if pg else _pending_orm(qs, month, start)
+    budgets = Budgets([eid for eid, _rows in pending])
+    log(_("Budgets of %(n)s elders") % {"n": len(budgets.div_of)}, 15)
+    late_elders: dict[int, list[tuple]] = {}
+    done = 0
+    with _writer(run, month) as main:
+        for eid, items, late in _items(pending, month, anomalies, pg):
+            if late:
+                late_elders[eid] = items   # settled at the end, with their earlier months' use
+                continue
+            main.add(eid, es.settle_elder(month, items, {month: budgets(eid, month)}))
+            if main.waiting >= BATCH:
+                main.flush()
+                if main.n - done >= LOG_EVERY:
+                    done = main.n
+                    log(_("%(n)s lines written") % {"n": done}, min(90, 20 + done // 20000))
+    pending = None
+    with _writer(run, month) as writer:
+        if late_elders:
+            used = _used(late_elders, month)
+            for eid, items in late_elders.items():
+                months = {it[2] for it in items}
+                writer.add(eid, es.settle_elder(month, items, {mo: budgets(eid, mo) for mo in months},
+                                                used.get(eid)))
+        corrections = _corrections(month)
+        writer.add_lines(es.settle(month, (), {}, {}, corrections))
+    n = main.n + writer.n
+    log(_("%(n)s lines written (%(late)s elders with late orders, %(corrections)s corrections)") % {
+        "n": n, "late": len(late_elders), "corrections": len(corrections)}, 95)
+    return n, main.total + writer.total
+
+
+def _anomalies(qs, key) -> dict:
+    """order id (as ``key`` makes it) -> (status, reason) of the pending orders with an open or upheld anomaly:
+    upheld ones are rejected, open ones disputed."""
+    found: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
     for oid, status, kind, detail in m.Anomaly.objects.filter(
             status__in=[m.Anomaly.Status.OPEN, m.Anomaly.Status.UPHELD], order__in=qs.values("pk")
     ).values_list("order_id", "status", "kind", "detail").iterator(chunk_size=20000):
-        (open_anoms if status == m.Anomaly.Status.OPEN else upheld)[oid].append(f"{m.Anomaly.Kind(kind).label}：{detail}")
-    log(_("%(open)s orders with an open anomaly, %(upheld)s upheld") % {"open": len(open_anoms), "upheld": len(upheld)}, 5)
-    budgets = Budgets(qs.values("elder_id"))
-    log(_("Budgets of %(n)s elders") % {"n": len(budgets.div_of)}, 15)
-    tz = timezone.get_current_timezone()
-    writer = _Writer(run, month)
-    late_elders: dict[int, list[es.Item]] = {}
-    done = 0
-    batch: list[es.Line] = []
-    elder, items = None, []
+        found[oid][status == m.Anomaly.Status.UPHELD].append(f"{m.Anomaly.Kind(kind).label}：{detail}")
+    return {key(oid): (es.REJECTED, "；".join(upheld)[:300]) if upheld else (es.DISPUTED, ("待核实：" + "；".join(open_))[:300])
+            for oid, (open_, upheld) in found.items()}
 
-    def flush_elder():
-        if not items:
-            return
-        if any(i.service_month < month for i in items):
-            late_elders[elder] = list(items)   # settled at the end, with their earlier months' use
-            return
-        batch.extend(es.settle(month, items, {(elder, month): budgets(elder, month)}))
 
+def _pending_pg(month: dt.date, start, end) -> list[tuple[int, str]]:
+    """The pending orders, one row per elder (ordered by elder): the elder's orders as one text blob, one
+    ``id provider service-month price-cents subsidy-cents`` record a line in check-out order (service month
+    empty for the month itself). The per-order work in Python is then a split, not a driver row."""
+    order, line = m.Order._meta.db_table, m.SettlementLine._meta.db_table
+    sql = f"""
+        SELECT o.elder_id, string_agg(
+            o.id || E'\\t' || o.provider_id || E'\\t' ||
+            CASE WHEN o.checked_out_at >= %s THEN '' ELSE to_char(o.checked_out_at AT TIME ZONE %s, 'YYYY-MM-01') END
+            || E'\\t' || (o.price * 100)::bigint || E'\\t' || (o.subsidy * 100)::bigint,
+            E'\\n' ORDER BY o.checked_out_at, o.id)
+        FROM "{order}" o
+        WHERE o.state = ANY(%s) AND o.checked_out_at < %s AND o.provider_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM "{line}" l WHERE l.order_id = o.id AND NOT l.kind = %s)
+        GROUP BY o.elder_id ORDER BY o.elder_id"""
+    out: list[tuple[int, str]] = []
+    with connection.cursor() as cur:
+        with cur.connection.cursor(name=f"homecare_settle_{month:%Y%m}") as server:
+            server.execute(sql, [start, str(timezone.get_current_timezone()), list(eo.DONE), end, es.ADJUSTMENT])
+            while rows := server.fetchmany(5000):
+                out.extend(rows)
+    return out
+
+
+def _pending_orm(qs, month: dt.date, start) -> list[tuple[int, list]]:
     rows = qs.order_by("elder_id", "checked_out_at", "pk").values_list(
         "pk", "elder_id", "provider_id", "checked_out_at", "price", "subsidy")
-    month_start = _start
-    for oid, eid, pid, out_at, price, subsidy in _stream(rows):
-        if eid != elder:
-            flush_elder()
-            elder, items = eid, []
-            if len(batch) >= BATCH:
-                done += writer.write(batch)
-                batch = []
-                log(_("%(n)s lines written") % {"n": done}, min(90, 20 + done // 20000))
-        if oid in upheld:
-            st, why = es.REJECTED, "；".join(upheld[oid])
-        elif oid in open_anoms:
-            st, why = es.DISPUTED, "待核实：" + "；".join(open_anoms[oid])
-        else:
-            st, why = es.ACCEPTED, ""
-        smonth = month if out_at >= month_start else out_at.astimezone(tz).date().replace(day=1)
-        items.append(es.Item(oid, eid, pid, smonth, out_at, price, subsidy, st, why[:300]))
-    flush_elder()
-    if late_elders:
-        used: dict[tuple[int, dt.date], Decimal] = {}
-        ids = list(late_elders)
-        for i in range(0, len(ids), 5000):
-            for eid, smonth, s in (m.SettlementLine.objects.filter(elder_id__in=ids[i:i + 5000], service_month__lt=month)
-                                   .values_list("elder_id", "service_month").annotate(s=Sum("subsidy"))
-                                   .values_list("elder_id", "service_month", "s")):
-                used[(eid, smonth)] = s
-        for eid, its in late_elders.items():
-            months = {i.service_month for i in its}
-            batch.extend(es.settle(month, its, {(eid, mo): budgets(eid, mo) for mo in months}, used))
-    corrections = [es.Correction(c.pk, c.order_id, c.order.elder_id, c.order.provider_id, month_of_line(c), c.delta, c.reason)
-                   for c in m.Correction.objects.filter(line__isnull=True).select_related("order")]
-    batch.extend(es.settle(month, (), {}, {}, corrections))
-    done += writer.write(batch)
-    log(_("%(n)s lines written (%(late)s elders with late orders, %(corrections)s corrections)") % {
-        "n": done, "late": len(late_elders), "corrections": len(corrections)}, 95)
-    return done, writer.total
+    return [(eid, [(oid, pid, month if out >= start else timezone.localtime(out).date().replace(day=1),
+                    es.cents(price), es.cents(subsidy)) for oid, _e, pid, out, price, subsidy in group])
+            for eid, group in groupby(rows, key=itemgetter(1))]
 
 
-def _stream(rows):
-    """The rows of a values_list queryset, read through a server-side cursor on PostgreSQL without the ORM's
-    per-row work (the columns need no conversion: ids, an aware timestamp, decimals); the ORM elsewhere."""
-    if connection.vendor != "postgresql":
-        yield from rows.iterator(chunk_size=BATCH)
-        return
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cur:
-        with cur.connection.cursor(name=f"homecare_settle_{id(rows)}") as server:
-            server.itersize = BATCH
-            server.execute(sql, params)
-            yield from server
+def _items(pending, month: dt.date, anomalies: dict, text: bool):
+    """(elder, the engine's item tuples, whether any is of an earlier month) per elder."""
+    accepted = es.ACCEPTED
+    for eid, rows in pending:
+        items, late = [], False
+        for rec in (r.split("\t") for r in rows.split("\n")) if text else rows:
+            oid, pid, smonth, price, planned = rec
+            if text:
+                price, planned = int(price), int(planned)
+                if smonth:
+                    smonth, late = dt.date.fromisoformat(smonth), True
+                else:
+                    smonth = month
+            elif smonth != month:
+                late = True
+            a = anomalies.get(oid)
+            items.append((oid, pid, smonth, price, planned, a[0], a[1]) if a else
+                         (oid, pid, smonth, price, planned, accepted, ""))
+        yield eid, items, late
 
 
-def month_of_line(c: m.Correction) -> dt.date:
-    line = m.SettlementLine.objects.filter(order_id=c.order_id).exclude(kind=es.ADJUSTMENT).first()
-    return line.service_month if line else es.month_start(timezone.localtime(c.order.checked_out_at).date())
+def _used(late_elders, month: dt.date) -> dict[int, dict[dt.date, int]]:
+    """What earlier settlements (lines and adjustments) already paid for each late elder's earlier months."""
+    used: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    ids = list(late_elders)
+    for i in range(0, len(ids), IN_CHUNK):
+        for eid, smonth, s in (m.SettlementLine.objects.filter(elder_id__in=ids[i:i + IN_CHUNK], service_month__lt=month)
+                               .values_list("elder_id", "service_month").annotate(s=Sum("subsidy"))
+                               .values_list("elder_id", "service_month", "s")):
+            used[eid][smonth] = es.cents(s)
+    return used
+
+
+def _corrections(month: dt.date) -> list[es.Correction]:
+    """The pending corrections, each with the service month of the line it corrects (one query)."""
+    line_month = (m.SettlementLine.objects.filter(order=OuterRef("order_id")).exclude(kind=es.ADJUSTMENT)
+                  .values("service_month")[:1])
+    return [es.Correction(cid, oid, eid, pid, smonth or es.month_start(timezone.localtime(out).date()), delta, reason)
+            for cid, oid, eid, pid, smonth, out, delta, reason in
+            m.Correction.objects.filter(line__isnull=True).annotate(smonth=Subquery(line_month)).order_by("pk")
+            .values_list("pk", "order_id", "order__elder_id", "order__provider_id", "smonth", "order__checked_out_at",
+                         "delta", "reason")]
 
 
 COLS = ("run_id", "month", "service_month", "kind", "status", "provider_id", "elder_id", "order_id", "correction_id",
@@ -241,39 +295,108 @@ NULL = "\\N"
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": " ", "\n": " ", "\r": " "})
 
 
+class _Memo(dict):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):
+        value = self[key] = self.fn(key)
+        return value
+
+
 class _Writer:
-    """Writes lines as they are computed: COPY of preformatted text on PostgreSQL, bulk_create elsewhere."""
+    """Collects the engine's line tuples and hands them to the database every BATCH lines: bulk_create of
+    model rows (SQLite), or preformatted text into one open COPY per writer on PostgreSQL (see _CopyWriter)."""
 
     def __init__(self, run, month):
-        self.run, self.month, self.total = run, month, ee.ZERO
+        self.run, self.month = run, month
+        self.n, self.cents, self.buf = 0, 0, []
+
+    @property
+    def waiting(self) -> int:
+        return len(self.buf)
+
+    @property
+    def total(self) -> Decimal:
+        return es.yuan(self.cents)
+
+    def add(self, eid, lines, correction_id=None) -> None:
+        self.cents += sum(ln[6] for ln in lines)
+        self.n += len(lines)
+        yuan = es.yuan
+        self.buf.extend(m.SettlementLine(
+            run_id=self.run.pk, month=self.month, service_month=sm, kind=kind, status=st, provider_id=pid,
+            elder_id=eid, order_id=oid, correction_id=correction_id, price=yuan(price), subsidy=yuan(subsidy),
+            self_pay=yuan(self_pay), reason=why) for kind, st, oid, pid, sm, price, subsidy, self_pay, why in lines)
+
+    def add_lines(self, lines: list[es.Line]) -> None:
+        """Lines of the object engine (adjustments), one by one with their correction."""
+        for ln in lines:
+            self.add(ln.elder_id, [(ln.kind, ln.status, ln.order_id, ln.provider_id, ln.service_month, es.cents(ln.price),
+                                    es.cents(ln.subsidy), es.cents(ln.self_pay), ln.reason)], ln.correction_id)
+
+    def flush(self) -> None:
+        m.SettlementLine.objects.bulk_create(self.buf, batch_size=2000)
+        self.buf = []
+
+    def close(self) -> None:
+        if self.buf:
+            self.flush()
+
+
+class _CopyWriter(_Writer):
+    """One COPY for all the lines the writer gets, fed preformatted text through a queue (a psycopg writer
+    thread sends it while the engine computes the next batch)."""
+
+    def __init__(self, run, month):
+        super().__init__(run, month)
         self.prefix = f"{run.pk}\t{month.isoformat()}\t"
+        self.money = _Memo(lambda c: str(es.yuan(c)))
+        self.iso = _Memo(dt.date.isoformat)
+        self.copy = None
 
-    def write(self, lines) -> int:
-        if not lines:
-            return 0
-        self.total += sum((ln.subsidy for ln in lines), ee.ZERO)
-        if connection.vendor == "postgresql":
-            table = m.SettlementLine._meta.db_table
-            pre = self.prefix
-            text = "".join(
-                f"{pre}{ln.service_month.isoformat()}\t{ln.kind}\t{ln.status}\t{ln.provider_id}\t{ln.elder_id}\t"
-                f"{NULL if ln.order_id is None else ln.order_id}\t"
-                f"{NULL if ln.correction_id is None else ln.correction_id}\t"
-                f"{ln.price}\t{ln.subsidy}\t{ln.self_pay}\t{ln.reason.translate(_ESCAPE) if ln.reason else ''}\n"
-                for ln in lines)
-            with connection.cursor() as cur:
-                with cur.connection.cursor().copy(f'COPY "{table}" ({", ".join(COLS)}) FROM STDIN') as copy:
-                    copy.write(text)
-            return len(lines)
-        m.SettlementLine.objects.bulk_create([m.SettlementLine(
-            run_id=self.run.pk, month=self.month, service_month=ln.service_month, kind=ln.kind, status=ln.status,
-            provider_id=ln.provider_id, elder_id=ln.elder_id, order_id=ln.order_id, correction_id=ln.correction_id,
-            price=ln.price, subsidy=ln.subsidy, self_pay=ln.self_pay, reason=ln.reason) for ln in lines], batch_size=2000)
-        return len(lines)
+    def add(self, eid, lines, correction_id=None) -> None:
+        self.cents += sum(ln[6] for ln in lines)
+        self.n += len(lines)
+        pre, money, iso, e = self.prefix, self.money, self.iso, str(eid)
+        corr = NULL if correction_id is None else correction_id
+        self.buf.extend(
+            f"{pre}{iso[sm]}\t{kind}\t{st}\t{pid}\t{e}\t{NULL if oid is None else oid}\t{corr}\t"
+            f"{money[price]}\t{money[subsidy]}\t{money[self_pay]}\t{why.translate(_ESCAPE) if why else ''}\n"
+            for kind, st, oid, pid, sm, price, subsidy, self_pay, why in lines)
+
+    def flush(self) -> None:
+        if self.copy is None:
+            from psycopg.copy import QueuedLibpqWriter
+
+            self._cursor = connection.cursor()
+            raw = self._cursor.cursor
+            self._ctx = raw.copy(f'COPY "{m.SettlementLine._meta.db_table}" ({", ".join(COLS)}) FROM STDIN',
+                                 writer=QueuedLibpqWriter(raw))
+            self.copy = self._ctx.__enter__()
+        self.copy.write("".join(self.buf))
+        self.buf = []
+
+    def close(self, exc=None) -> None:
+        if exc is None and self.buf:
+            self.flush()
+        if self.copy is not None:
+            self._ctx.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+            self._cursor.close()
+            self.copy = None
 
 
-def write_lines(run, month, lines, progress=None) -> int:
-    return _Writer(run, month).write(lines)
+@contextmanager
+def _writer(run, month):
+    w = _CopyWriter(run, month) if connection.vendor == "postgresql" else _Writer(run, month)
+    try:
+        yield w
+    except BaseException as exc:
+        if isinstance(w, _CopyWriter):
+            w.close(exc)
+        raise
+    w.close()
 
 
 def start(user, month: dt.date) -> m.SettlementRun:

@@ -67,31 +67,72 @@ def next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
+def cents(v: Decimal | int) -> int:
+    """Yuan as integer cents (fen), the unit of the tuple engine."""
+    return int((Decimal(v) * 100).to_integral_value())
+
+
+def yuan(c: int) -> Decimal:
+    return Decimal(c).scaleb(-2)
+
+
+def settle_elder(month: date, items: Iterable[tuple], budgets: Mapping[date, int],
+                 used: Mapping[date, int] | None = None) -> list[tuple]:
+    """The engine over plain tuples, one elder at a time, amounts in integer cents: the shape the monthly job
+    feeds a million orders through. ``items`` are ``(order_id, provider_id, service_month, price,
+    planned_subsidy, status, reason)`` in the elder's order (service month, check-out time, order id);
+    ``budgets[service_month]`` the elder's monthly budget, ``used[service_month]`` what earlier settlements
+    already paid for it. Ids are passed through untouched. Returns one line per item:
+    ``(kind, status, order_id, provider_id, service_month, price, subsidy, self_pay, reason)``."""
+    lines: list[tuple] = []
+    spent: dict[date, int] = {}
+    for oid, pid, smonth, price, planned, status, reason in items:
+        if smonth != month:
+            if smonth > month:
+                raise ValueError(f"order {oid} belongs to a later month")
+            kind = LATE
+        else:
+            kind = SERVICE
+        if status != ACCEPTED:
+            lines.append((kind, status, oid, pid, smonth, price, 0, 0, reason))
+            continue
+        remaining = budgets.get(smonth, 0) - (used.get(smonth, 0) if used else 0) - spent.get(smonth, 0)
+        if planned <= remaining:
+            subsidy, reason = planned, ""
+        else:
+            remaining = max(0, remaining)
+            subsidy = remaining
+            reason = f"月度额度不足：计划补贴 {yuan(planned)} 元，可用 {yuan(remaining)} 元，按 {yuan(subsidy)} 元结算"
+        spent[smonth] = spent.get(smonth, 0) + subsidy
+        lines.append((kind, ACCEPTED, oid, pid, smonth, price, subsidy, price - planned, reason))
+    return lines
+
+
 def settle(month: date, items: Iterable[Item], budgets: Mapping[tuple[int, date], Decimal],
            used: Mapping[tuple[int, date], Decimal] | None = None,
            corrections: Iterable[Correction] = ()) -> list[Line]:
     """Lines for ``month``. ``budgets[(elder, service_month)]`` is the elder's monthly budget;
-    ``used[(elder, service_month)]`` the subsidy already paid for that month by earlier settlements."""
+    ``used[(elder, service_month)]`` the subsidy already paid for that month by earlier settlements.
+    The same arithmetic as ``settle_elder`` (which it calls per elder), over objects and Decimals."""
     month = month_start(month)
-    used = dict(used or {})
-    spent: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
+    used = used or {}
     lines: list[Line] = []
-    for it in sorted(items, key=lambda i: (i.elder_id, i.service_month, i.at, i.order_id)):
-        if it.service_month > month:
-            raise ValueError(f"order {it.order_id} belongs to a later month")
-        kind = SERVICE if it.service_month == month else LATE
-        key = (it.elder_id, it.service_month)
-        if it.status != ACCEPTED:
-            lines.append(Line(kind, it.status, it.order_id, None, it.elder_id, it.provider_id, it.service_month,
-                              it.price, ZERO, ZERO, it.reason))
-            continue
-        remaining = max(ZERO, budgets.get(key, ZERO) - used.get(key, ZERO) - spent[key])
-        subsidy = min(it.planned_subsidy, remaining)
-        reason = "" if subsidy == it.planned_subsidy else \
-            f"月度额度不足：计划补贴 {it.planned_subsidy} 元，可用 {remaining} 元，按 {subsidy} 元结算"
-        spent[key] += subsidy
-        lines.append(Line(kind, ACCEPTED, it.order_id, None, it.elder_id, it.provider_id, it.service_month,
-                          it.price, subsidy, it.price - it.planned_subsidy, reason))
+    ordered = sorted(items, key=lambda i: (i.elder_id, i.service_month, i.at, i.order_id))
+    i = 0
+    while i < len(ordered):
+        elder = ordered[i].elder_id
+        j = i
+        while j < len(ordered) and ordered[j].elder_id == elder:
+            j += 1
+        mine = ordered[i:j]
+        months = {it.service_month for it in mine}
+        out = settle_elder(month, [(it.order_id, it.provider_id, it.service_month, cents(it.price),
+                                    cents(it.planned_subsidy), it.status, it.reason) for it in mine],
+                           {mo: cents(budgets.get((elder, mo), ZERO)) for mo in months},
+                           {mo: cents(used.get((elder, mo), ZERO)) for mo in months})
+        lines.extend(Line(kind, status, oid, None, elder, pid, smonth, yuan(price), yuan(subsidy), yuan(self_pay), why)
+                     for kind, status, oid, pid, smonth, price, subsidy, self_pay, why in out)
+        i = j
     for c in sorted(corrections, key=lambda c: c.correction_id):
         if c.service_month >= month:
             raise ValueError(f"correction {c.correction_id} is for month {c.service_month}, not an earlier one")
