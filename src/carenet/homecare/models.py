@@ -323,14 +323,19 @@ class SettlementLine(models.Model):
         DISPUTED = es.DISPUTED, _("Disputed")
         REJECTED = es.REJECTED, _("Rejected")
 
-    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="line_set")
-    month = models.DateField(db_index=True)
+    # run, provider, elder and order are checked set-based, not by per-row foreign keys (a month writes a
+    # million lines): migration 0003's triggers check each insert statement's new lines at once and refuse to
+    # delete a row lines refer to (PostgreSQL; inserts only on SQLite); Django's PROTECT guards ORM deletes.
+    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="line_set", db_constraint=False)
+    month = models.DateField()  # the run's month (lines are read by run)
     service_month = models.DateField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey(Order, null=True, on_delete=models.PROTECT, related_name="settlement_lines")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                                 db_index=False)  # the (provider, month) index serves it
+    elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    order = models.ForeignKey(Order, null=True, on_delete=models.PROTECT, related_name="settlement_lines",
+                              db_constraint=False)
     correction = models.OneToOneField("Correction", null=True, blank=True, on_delete=models.PROTECT, related_name="line")
     price = models.DecimalField(max_digits=8, decimal_places=2)
     subsidy = models.DecimalField(max_digits=8, decimal_places=2)
