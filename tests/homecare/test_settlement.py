@@ -73,7 +73,8 @@ def test_a_line_refers_to_existing_rows_and_keeps_them(hc):
     line = dict(run=run, month=M1, service_month=M1, kind="service", status="accepted", provider=hc.provider,
                 elder=hc.area.elder_a, price=Decimal("1"), subsidy=Decimal("1"), self_pay=Decimal("0"))
     missing = m.Order.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
-    for bad in ({"order_id": missing}, {"elder_id": 10 ** 9}, {"provider_id": 10 ** 9}, {"run_id": 10 ** 9}):
+    for bad in ({"order_id": missing}, {"elder_id": 10 ** 9}, {"provider_id": 10 ** 9}, {"run_id": 10 ** 9},
+                {"correction_id": 10 ** 9, "kind": "adjustment"}):
         fields = {**line, **bad}
         if "order_id" not in bad:
             fields["order_id"] = done(hc, dt.date(2026, 3, 3), "10")

@@ -323,7 +323,7 @@ class SettlementLine(models.Model):
         DISPUTED = es.DISPUTED, _("Disputed")
         REJECTED = es.REJECTED, _("Rejected")
 
-    # run, provider, elder and order are checked set-based, not by per-row foreign keys (a month writes a
+    # run, provider, elder, order and correction are checked set-based, not by per-row foreign keys (a month writes a
     # million lines): migration 0003's triggers check each insert statement's new lines at once and refuse to
     # delete a row lines refer to (PostgreSQL; inserts only on SQLite); Django's PROTECT guards ORM deletes.
     run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="line_set", db_constraint=False)
@@ -336,7 +336,8 @@ class SettlementLine(models.Model):
     elder = models.ForeignKey("people.ElderProfile", on_delete=models.PROTECT, related_name="+", db_constraint=False)
     order = models.ForeignKey(Order, null=True, on_delete=models.PROTECT, related_name="settlement_lines",
                               db_constraint=False)
-    correction = models.OneToOneField("Correction", null=True, blank=True, on_delete=models.PROTECT, related_name="line")
+    correction = models.ForeignKey("Correction", null=True, blank=True, on_delete=models.PROTECT, related_name="line",
+                                   db_constraint=False, db_index=False)  # one line per correction: see Meta
     price = models.DecimalField(max_digits=8, decimal_places=2)
     subsidy = models.DecimalField(max_digits=8, decimal_places=2)
     self_pay = models.DecimalField(max_digits=8, decimal_places=2)
@@ -344,7 +345,10 @@ class SettlementLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order"], condition=~models.Q(kind="adjustment"),
-                                               name="homecare_one_settlement_line_per_order")]
+                                               name="homecare_one_settlement_line_per_order"),
+                       # only adjustment lines have a correction: no index entry for the million others
+                       models.UniqueConstraint(fields=["correction"], condition=models.Q(correction__isnull=False),
+                                               name="homecare_one_settlement_line_per_correction")]
         indexes = [models.Index(fields=["provider", "month"])]
 
     def save(self, *args, **kwargs):

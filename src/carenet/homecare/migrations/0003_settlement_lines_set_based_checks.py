@@ -6,8 +6,9 @@ INSERT or UPDATE statement wrote in one query per reference (one COPY: one check
 on the referenced tables refuse a DELETE that would leave a line pointing nowhere. SQLite (development and
 tests) gets no trigger: a trigger naming another table breaks Django's table rebuilds there ("no such table"
 while the table is renamed); its one writer and Django's on_delete=PROTECT keep the lines' references.
-The correction reference keeps its foreign key (null on all but adjustment lines). The single-column indexes
-on provider (the (provider, month) index serves it) and month (lines are read by run) go too.
+The correction reference (null on all but adjustment lines) is checked the same way and its one-line-per-
+correction unique index becomes partial (no entry for the million lines without one). The single-column
+indexes on provider (the (provider, month) index serves it) and month (lines are read by run) go too.
 """
 import django.db.models.deletion
 from django.db import migrations, models
@@ -15,13 +16,15 @@ from django.db import migrations, models
 LINE = "homecare_settlementline"
 # line column -> the table it refers to
 REFS = {"run_id": "homecare_settlementrun", "provider_id": "homecare_provider", "elder_id": "people_elderprofile",
-        "order_id": "homecare_order"}
+        "order_id": "homecare_order", "correction_id": "homecare_correction"}
+FEW = {"run_id", "provider_id", "elder_id"}
 
 
 def _pg_sql():
+    # few distinct runs, providers and elders among a million lines: each is looked up once
     checks = "\n".join(f"""
-    SELECT n.{col} INTO missing FROM new_lines n
-     WHERE n.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = n.{col}) LIMIT 1;
+    SELECT n.v INTO missing FROM (SELECT {'DISTINCT' if col in FEW else ''} n.{col} AS v FROM new_lines n) n
+     WHERE n.v IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = n.v) LIMIT 1;
     IF FOUND THEN
         RAISE foreign_key_violation USING MESSAGE = format(
             'insert or update on table "{LINE}" violates reference "{col}": key (%s) is not present in table "{table}"',
@@ -108,6 +111,15 @@ class Migration(migrations.Migration):
             model_name='settlementline',
             name='month',
             field=models.DateField(),
+        ),
+        migrations.AlterField(
+            model_name='settlementline',
+            name='correction',
+            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='line', to='homecare.correction'),
+        ),
+        migrations.AddConstraint(
+            model_name='settlementline',
+            constraint=models.UniqueConstraint(condition=models.Q(('correction__isnull', False)), fields=('correction',), name='homecare_one_settlement_line_per_correction'),
         ),
         migrations.RunPython(forwards, backwards),
     ]
