@@ -79,11 +79,21 @@ class Budgets:
     (division, month, categories)."""
 
     def __init__(self, elders):
-        from carenet.people.models import ElderProfile
+        from carenet.people.models import ElderProfile, Resident
 
         elders = list(elders)
         cats: dict[int, list[str]] = defaultdict(list)
         self.div_of: dict[int, int] = {}
+        if connection.vendor == "postgresql":   # one array parameter, not 100,000 placeholders
+            with connection.cursor() as cur:
+                cur.execute(f'SELECT elder_id, code FROM "{ElderCategory._meta.db_table}" WHERE elder_id = ANY(%s)',
+                            [elders])
+                for eid, code in cur.fetchall():
+                    cats[eid].append(code)
+                cur.execute(f'SELECT e.id, r.division_id FROM "{ElderProfile._meta.db_table}" e '
+                            f'JOIN "{Resident._meta.db_table}" r ON r.id = e.resident_id WHERE e.id = ANY(%s)', [elders])
+                self.div_of.update(cur.fetchall())
+            elders = ()
         for i in range(0, len(elders), IN_CHUNK):
             chunk = elders[i:i + IN_CHUNK]
             for eid, code in ElderCategory.objects.filter(elder_id__in=chunk).values_list("elder_id", "code"):
@@ -273,6 +283,13 @@ def _used(late_elders, month: dt.date) -> dict[int, dict[dt.date, int]]:
     """What earlier settlements (lines and adjustments) already paid for each late elder's earlier months."""
     used: dict[int, dict[dt.date, int]] = defaultdict(dict)
     ids = list(late_elders)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(f'SELECT elder_id, service_month, sum(subsidy) FROM "{m.SettlementLine._meta.db_table}" '
+                        'WHERE elder_id = ANY(%s) AND service_month < %s GROUP BY elder_id, service_month', [ids, month])
+            for eid, smonth, s in cur.fetchall():
+                used[eid][smonth] = es.cents(s)
+        return used
     for i in range(0, len(ids), IN_CHUNK):
         for eid, smonth, s in (m.SettlementLine.objects.filter(elder_id__in=ids[i:i + IN_CHUNK], service_month__lt=month)
                                .values_list("elder_id", "service_month").annotate(s=Sum("subsidy"))
