@@ -14,7 +14,7 @@ import pytest
 
 from carenet.policy.engine import hybrid
 from carenet.policy.engine.dense import VectorStore, priority_order
-from carenet.policy.engine.search import Searcher
+from carenet.policy.engine.search import Filters, Searcher
 
 
 class BigramEncoder:
@@ -124,3 +124,21 @@ def test_home_region_comes_before_other_places(small_index):
     q = "老年人优待"
     assert home.search(q, k=5)[0].region in ("", "河南")
     assert other.search(q, k=5)[0].region in ("", "山东")
+
+
+def test_dense_only_candidates_come_from_the_scanned_rows(hybrid_searcher, monkeypatch):
+    s, _ = hybrid_searcher
+    hybrid.build_article_vectors(s, batch=64)
+    assert s.dense_scan_rows == int(np.count_nonzero(s.dense_allowed & s.art_domain))
+    query = "遗体运输技术处理 死亡证明火化"
+    bm25 = s.score(query, Filters())
+    qv = s.encoder.query(query)
+    for rows in (0, 5):
+        monkeypatch.setattr(hybrid, "DENSE_SCAN_ROWS", rows)
+        fused = hybrid.fuse(bm25, qv, s)
+        dense_only = set(np.flatnonzero((fused > 0) & (bm25 == 0)).tolist())
+        assert dense_only <= set(s.dense.positions[:rows].tolist())
+    monkeypatch.setattr(hybrid, "DENSE_SCAN_ROWS", None)
+    fused = hybrid.fuse(bm25, qv, s)
+    scanned = set(s.dense.positions[:s.dense_scan_rows].tolist())
+    assert set(np.flatnonzero((fused > 0) & (bm25 == 0)).tolist()) <= scanned

@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("vectors", help="embed articles for the dense stage (resumable, most useful laws first)")
     v.add_argument("--index", default=None)
     v.add_argument("--limit", type=int, default=None)
-    v.add_argument("--batch", type=int, default=16)
+    v.add_argument("--batch", type=int, default=32)
+    v.add_argument("--workers", type=int, default=1, help="embedding processes (one BLAS thread each)")
+    v.add_argument("--backend", choices=["numpy", "c"], default=None)
     v.add_argument("--home-region", default=None)
     for name in ("search", "ask"):
         p = sub.add_parser(name)
@@ -96,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from .search import Filters, Searcher
 
     if args.cmd == "vectors":
+        from .dense import PooledE5Encoder
         from .hybrid import build_article_vectors
 
         s = Searcher(args.index, home_region=args.home_region)
@@ -109,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"vectors {done}/{total} ({(done - start) / max(now - t0, 1e-6):.1f} articles/s)", flush=True)
                 last[0] = now
 
-        done = build_article_vectors(s, limit=args.limit, batch=args.batch, progress=report)
+        enc = PooledE5Encoder(workers=args.workers, backend=args.backend)
+        try:
+            done = build_article_vectors(s, encoder=enc, limit=args.limit, batch=args.batch, progress=report)
+        finally:
+            enc.close()
         print(f"vectors ready: {done} ({time.perf_counter() - t0:.1f} s)")
         return 0
 

@@ -30,6 +30,7 @@ Searcher = Any
 RRF_K = 60
 BM25_DEPTH = 200
 DENSE_EXTRA = 10
+DENSE_SCAN_ROWS: int | None = None  # None: the civil-affairs rows (Searcher.dense_scan_rows)
 W_BM25 = 1.0
 W_DENSE = 1.0
 # A named place: its own local law is multiplied by PLACE_OWN, other places' local law by
@@ -109,14 +110,20 @@ def fuse(bm25: np.ndarray, query_vec: np.ndarray | None, searcher: Searcher) -> 
         out[top] = W_BM25 / (RRF_K + np.arange(1, len(top) + 1, dtype=np.float32))
         return out
     count = store.count
-    positions = store.positions[:count]
     vectors = store.vectors
-    # dense-only candidates: the best rows of the whole ready block (contiguous in the memory map)
-    sims_all = np.asarray(vectors[:count]) @ query_vec
-    sims_all = np.where(searcher.dense_allowed[positions], sims_all, -1.0)
-    extra_n = min(DENSE_EXTRA, count)
-    extra_rows = np.argpartition(-sims_all, extra_n - 1)[:extra_n] if extra_n < count else np.arange(count)
-    extra = positions[extra_rows[sims_all[extra_rows] > -1.0]]
+    # dense-only candidates: the best rows of the civil-affairs block, which the build embeds first
+    # (contiguous in the memory map). Scanning every row would read 200 MB per question at full
+    # coverage; the rest of the corpus takes part through the BM25 candidates.
+    scan = min(count, DENSE_SCAN_ROWS if DENSE_SCAN_ROWS is not None else searcher.dense_scan_rows)
+    extra_n = min(DENSE_EXTRA, scan)
+    if extra_n > 0:
+        positions = store.positions[:scan]
+        sims_all = np.asarray(vectors[:scan]) @ query_vec
+        sims_all = np.where(searcher.dense_allowed[positions], sims_all, -1.0)
+        extra_rows = np.argpartition(-sims_all, extra_n - 1)[:extra_n] if extra_n < scan else np.arange(scan)
+        extra = positions[extra_rows[sims_all[extra_rows] > -1.0]]
+    else:
+        extra = np.empty(0, dtype=np.int64)
     cand = np.concatenate([top, extra[~np.isin(extra, top)]]).astype(np.int64)
     n = len(cand)
     bm_rank = np.full(n, float(depth + 1), dtype=np.float32)

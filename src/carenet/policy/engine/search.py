@@ -170,6 +170,9 @@ class Searcher:
         self.encoder: Encoder | None = None
         self.query_cache = QueryCache()
         self.dense_allowed = ~(self.art_superseded | self.art_interpretation)
+        # the civil-affairs articles come first in the vector build order; only their rows are
+        # scanned for dense-only candidates (hybrid.fuse), so a query reads ~10 MB, not 200 MB
+        self.dense_scan_rows = int(np.count_nonzero(self.dense_allowed & self.art_domain))
         if dense:
             vdir = Path(vectors_dir) if vectors_dir else self.path.with_name(self.path.name.replace("index", "vectors"))
             self.dense = VectorStore(vdir, self.meta.get("built_at"), len(self.article_ids))
