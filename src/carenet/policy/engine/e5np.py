@@ -23,7 +23,7 @@ import os
 import struct
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -134,7 +134,8 @@ def _erf(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * a)
     y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
                + 0.254829592) * t * np.exp(-a * a)
-    return sign * y
+    out: np.ndarray = sign * y
+    return out
 
 
 class NumpyE5:
@@ -194,8 +195,7 @@ class NumpyE5:
             p += 2
             name = bytes(b[p:p + nl]).decode()
             p += nl
-            dtype = b[p]
-            p += 1
+            p += 1  # dtype (the names say which tensors are 4-bit)
             (n,) = struct.unpack_from("<I", b, p)
             p += 4
             off, nbytes = struct.unpack_from("<QQ", b, p)
@@ -215,7 +215,7 @@ class NumpyE5:
         self.pos = f32("emb.pos").reshape(-1, H)
         self.type0 = f32("emb.type")[:H]
         self.eln = (f32("emb.ln.w"), f32("emb.ln.b"))
-        self.layers = []
+        self.layers: list[dict[str, Any]] = []
         for i in range(NL):
             wq, wk, wv = (q4(f"l{i}.{n}.w", H, H) for n in ("q", "k", "v"))
             self.layers.append({
@@ -295,7 +295,8 @@ class NumpyE5:
         x = x.reshape(B, L, H) * mask[:, :, None]
         pooled = x.sum(axis=1) / mask.sum(axis=1, keepdims=True)
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-6)
-        return pooled.astype(np.float32)
+        out: np.ndarray = pooled.astype(np.float32)
+        return out
 
     def encode(self, texts: Sequence[str], is_query: bool = False, batch: int = 32) -> np.ndarray:
         toks = [self.tokens(t, is_query) for t in texts]
@@ -307,7 +308,8 @@ class NumpyE5:
         return out
 
     def query(self, text: str) -> np.ndarray:
-        return self.encode([text], is_query=True)[0]
+        out: np.ndarray = self.encode([text], is_query=True)[0]
+        return out
 
     def passage(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode(list(texts), is_query=False)
