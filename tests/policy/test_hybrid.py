@@ -142,3 +142,24 @@ def test_dense_only_candidates_come_from_the_scanned_rows(hybrid_searcher, monke
     fused = hybrid.fuse(bm25, qv, s)
     scanned = set(s.dense.positions[:s.dense_scan_rows].tolist())
     assert set(np.flatnonzero((fused > 0) & (bm25 == 0)).tolist()) <= scanned
+
+
+def test_a_candidate_without_a_vector_takes_the_given_quantile(hybrid_searcher, monkeypatch):
+    s, _ = hybrid_searcher
+    hybrid.build_article_vectors(s, batch=64)
+    s.dense.refresh()
+    query = "老年人 赡养 精神慰藉"
+    bm25 = s.score(query, Filters())
+    qv = s.encoder.query(query)
+    top = [int(p) for p in np.argsort(-bm25)[:50] if bm25[p] > 0 and s.dense.row_of[p] >= 0]
+    missing = top[::2]  # as if the build had not reached every other candidate yet
+    assert missing and len(missing) < len(top)
+    row_of = s.dense.row_of.copy()
+    row_of[missing] = -1
+    monkeypatch.setattr(s.dense, "row_of", row_of)
+    scores = {}
+    for q in (0.0, 1.0):
+        monkeypatch.setattr(hybrid, "MISSING_QUANTILE", q)
+        scores[q] = hybrid.fuse(bm25, qv, s)
+    # ranked as the least similar candidate, then as the most similar one
+    assert all(scores[1.0][p] > scores[0.0][p] for p in missing)
