@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from typing import Any
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"vectors {done}/{total} ({(done - start) / max(now - t0, 1e-6):.1f} articles/s)", flush=True)
                 last[0] = now
 
+        # a plain `kill` (SIGTERM) unwinds like Ctrl-C, so the worker processes are stopped too
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         enc = PooledE5Encoder(workers=args.workers, backend=args.backend)
         try:
             done = build_article_vectors(s, encoder=enc, limit=args.limit, batch=args.batch, progress=report)

@@ -117,8 +117,10 @@ class PooledE5Encoder(E5Encoder):
         return np.concatenate(parts).astype(np.float32).reshape(len(texts), self.dim)
 
     def close(self) -> None:
+        # terminate, not close: an interrupted build must not leave its workers behind (every
+        # finished batch is already flushed; the next run redoes at most one batch)
         if self._pool is not None:
-            self._pool.close()
+            self._pool.terminate()
             self._pool.join()
             self._pool = None
 

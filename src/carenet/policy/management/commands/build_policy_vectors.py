@@ -6,6 +6,8 @@ that are ready and the staff page shows how far the build is. Stop it at any tim
 continues where it stopped.
 """
 
+import signal
+import sys
 import time
 
 from django.core.management.base import BaseCommand
@@ -46,6 +48,8 @@ class Command(BaseCommand):
                 self.stdout.flush()
                 last[0] = now
 
+        # a plain `kill` (SIGTERM) unwinds like Ctrl-C, so the worker processes are stopped too
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         enc = PooledE5Encoder(workers=opts["workers"], backend=opts["backend"])
         try:
             done = build_article_vectors(searcher, encoder=enc, limit=opts["limit"], batch=opts["batch"],
