@@ -19,7 +19,7 @@ from django.utils import timezone
 from carenet.devices.models import DeviceEvent, demo_token
 from carenet.monitoring import partitioned
 from carenet.monitoring.localnats import PrivateNats
-from carenet.monitoring.models import IngestMember, IngestPartition
+from carenet.monitoring.models import Alarm, IngestMember, IngestPartition
 from carenet.monitoring.natsworker import NatsIngestWorker, ensure_stream
 
 S = partitioned.STREAM
@@ -157,3 +157,52 @@ def test_a_hole_in_the_consumer_sequence_keeps_only_what_came_before_it():
     late = fetched((1, 12))                             # the first fetch of a new consumer must be delivery 1 ...
     assert NatsIngestWorker.in_sequence(0, 1, fetched((2, 12)), 1, 10) == ([], True)
     assert NatsIngestWorker.in_sequence(0, 1, late, 1, 12) == ([], True)   # ... and above the committed offset
+
+
+async def backlog_scenario(url: str, pir, sos, backlog: int, lookahead: bool) -> dict:
+    w = NatsIngestWorker(url, name="W", partitions=1, batch=5, fetch_wait=0.2, ttl=3.0, lookahead=lookahead)
+    await start(w)
+    try:
+        await ensure_stream(w.js, S)
+        await w.db("lease", partitioned.ensure_partitions, S, 1)
+        for n in range(backlog):
+            await w.js.publish(f"carenet.part.0.{pir.elder_id}.{pir.device_id}", body(pir, n))
+        press = json.dumps({"token": demo_token(sos.device_id),
+                            "events": [{"id": "sos-1", "ts": time.time(), "kind": "sos"}]}).encode()
+        sos_seq = (await w.js.publish(f"carenet.part.0.{sos.elder_id}.{sos.device_id}", press)).seq
+        await take(w)
+
+        async def alarmed():
+            return await w.db("lease", Alarm.objects.filter(type="sos").exists)
+        assert await until(alarmed, 120), "no SOS alarm"
+        at_alarm = (await w.db("lease", IngestPartition.objects.get, stream=S, partition=0)).last_seq
+
+        async def drained():
+            return (await w.db("lease", IngestPartition.objects.get, stream=S, partition=0)).last_seq >= sos_seq
+        assert await until(drained, 120), "the backlog was not stored"
+        ids = await w.db("lease", lambda: list(DeviceEvent.objects.order_by("pk").values_list("event_id", flat=True)))
+        alarms = await w.db("lease", lambda: list(Alarm.objects.filter(type="sos").values_list("count", flat=True)))
+        return {"sos_seq": sos_seq, "at_alarm": at_alarm, "ids": ids, "alarms": alarms, "stats": dict(w.stats)}
+    finally:
+        await close(w)
+
+
+@pytest.mark.nats
+@pytest.mark.postgres
+def test_an_sos_behind_a_backlog_is_stored_before_the_backlog(transactional_db, home, nats_url, monkeypatch):
+    """The look-ahead consumer: an SOS published after 300 ordinary messages raises its alarm while the partition's
+    committed offset is still far before it (the bulk lane stores slowly here), and is stored once."""
+    real = partitioned.ingest_batch
+
+    def slow_bulk(*args, advance=True, **kw):
+        if advance:
+            time.sleep(0.2)   # a loaded database: 5 messages per 0.2 s, so the backlog takes 12 s or more
+        return real(*args, advance=advance, **kw)
+
+    monkeypatch.setattr(partitioned, "ingest_batch", slow_bulk)
+    pir, sos = home.device("pir", "living"), home.device("sos_button")
+    out = asyncio.run(backlog_scenario(nats_url, pir, sos, 300, lookahead=True))
+    # without the look-ahead the fetcher sees the SOS only (PREFETCH + 1) batches of 5 before the offset reaches it
+    assert out["at_alarm"] < out["sos_seq"] - 100, out
+    assert out["stats"]["urgent_ahead"] == 1 and out["alarms"] == [1]
+    assert [i for i in out["ids"] if i != "sos-1"] == [f"m{n:04d}" for n in range(300)] and "sos-1" in out["ids"]

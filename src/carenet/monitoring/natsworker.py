@@ -34,6 +34,7 @@ log = logging.getLogger("carenet.ingest")
 DEFAULT_PARTITIONS = 16
 LEASE_EVERY_S = 1.0
 PREFETCH = 3         # batches fetched ahead of the store, per partition
+LOOKAHEAD_BATCH = 500  # messages per fetch of the urgent look-ahead consumer
 
 
 def default_name() -> str:
@@ -63,7 +64,8 @@ class NatsIngestWorker:
     def __init__(self, nats_url: str, name: str | None = None, partitions: int = DEFAULT_PARTITIONS,
                  stream: str = partitioned.STREAM, batch: int = 100, ttl: float = partitioned.LEASE_TTL_S,
                  tick_every: float = 1.0, eligible: set[int] | None = None, accept_old: bool = False,
-                 bulk_threads: int = 2, fetch_wait: float = 0.5, max_age_s: float = 24 * 3600):
+                 bulk_threads: int = 2, fetch_wait: float = 0.5, max_age_s: float = 24 * 3600,
+                 lookahead: bool = True):
         self.url = nats_url
         self.name = name or default_name()
         self.partitions = partitions
@@ -75,10 +77,13 @@ class NatsIngestWorker:
         self.accept_old = accept_old
         self.fetch_wait = fetch_wait
         self.max_age_s = max_age_s
+        self.lookahead = lookahead
+        self.fetched: dict[int, int] = {}            # partition → highest stream sequence the bulk fetcher has seen
+        self.early: dict[int, set[int]] = {}         # partition → sequences the lookahead stored ahead of the bulk
         self.held: dict[int, int] = {}               # partition → epoch of our lease
         self.tasks: dict[int, asyncio.Task] = {}
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "skipped": 0, "alarms": 0,
-                      "urgent": 0, "db_retries": 0, "taken": 0, "lost": 0, "batches": 0,
+                      "urgent": 0, "urgent_ahead": 0, "db_retries": 0, "taken": 0, "lost": 0, "batches": 0,
                       "db_seconds": 0.0}
         self.pools = {"bulk": ThreadPoolExecutor(bulk_threads, "bulk"), "urgent": ThreadPoolExecutor(1, "urgent"),
                       "lease": ThreadPoolExecutor(1, "lease"), "tick": ThreadPoolExecutor(1, "tick")}
@@ -260,7 +265,7 @@ class NatsIngestWorker:
         again at once with a new epoch and a new consumer from the committed offset. Nothing is passed over."""
         import nats.errors
 
-        sub = storer = None
+        sub = storer = ahead = None
         try:
             while self.holds(p, epoch) and sub is None:
                 try:
@@ -277,6 +282,9 @@ class NatsIngestWorker:
             # on the urgent lane) while the batches before it still wait for a database thread.
             queue: asyncio.Queue = asyncio.Queue(maxsize=PREFETCH)
             storer = asyncio.create_task(self.store_loop(p, epoch, queue))
+            self.fetched[p], self.early[p] = last_seq, set()
+            if self.lookahead:
+                ahead = asyncio.create_task(self.look_ahead(p, epoch, last_seq))
             expect, above, hole = 1, last_seq, False   # next consumer sequence; highest stream sequence seen
             while self.holds(p, epoch) and not storer.done() and not hole:
                 try:
@@ -299,7 +307,11 @@ class NatsIngestWorker:
                 expect = msgs[-1].metadata.sequence.consumer + 1
                 above = max(above, msgs[-1].metadata.sequence.stream)
                 items = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
-                rest = await self.take_urgent(p, epoch, items)
+                self.fetched[p] = items[-1].seq
+                early = self.early[p]
+                fresh = [i for i in items if i.seq not in early] if early else items
+                early.difference_update(i.seq for i in items)
+                rest = await self.take_urgent(p, epoch, fresh)
                 if rest is None:
                     break
                 while self.holds(p, epoch) and not storer.done():
@@ -314,8 +326,9 @@ class NatsIngestWorker:
         except asyncio.CancelledError:
             pass
         finally:
-            if storer is not None and not storer.done():
-                storer.cancel()
+            for task in (storer, ahead):
+                if task is not None and not task.done():
+                    task.cancel()
             if self.held.get(p) == epoch and not self.stop.is_set():
                 self.held.pop(p, None)   # the next lease round takes it again (new epoch, committed offset)
             if sub is not None:
@@ -337,6 +350,62 @@ class NatsIngestWorker:
                 return msgs[:k], True
             above = sseq
         return msgs, False
+
+    async def look_ahead(self, p: int, epoch: int, last_seq: int) -> None:
+        """The urgent lane past the backlog: a second, ephemeral consumer of the partition (no acks, deleted by the
+        broker when idle) reads ahead of the bulk fetcher, only looking for fresh life-safety messages, and stores
+        them at once on the urgent lane (fenced by the lease, without moving the offset). So an SOS behind a backlog
+        of thousands of ordinary messages waits for none of them. The bulk fetcher later skips what was stored here;
+        only what it has not fetched yet is looked at. Parsing is skipped for anything without an urgent keyword."""
+        import nats.errors
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        sub = None
+        try:
+            while self.holds(p, epoch) and sub is None:
+                try:
+                    sub = await self.js.pull_subscribe(
+                        f"{partitioned.SUBJECT_PREFIX}.{p}.>", stream=self.stream, config=ConsumerConfig(
+                            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last_seq + 1,
+                            ack_policy=AckPolicy.NONE, inactive_threshold=30.0, mem_storage=True))
+                except Exception as exc:
+                    log.warning("partition %d: look-ahead consumer not ready (%s); retrying", p, exc)
+                    await asyncio.sleep(1.0)
+            while self.holds(p, epoch):
+                try:
+                    msgs = await sub.fetch(LOOKAHEAD_BATCH, timeout=self.fetch_wait)
+                except (asyncio.TimeoutError, nats.errors.TimeoutError):
+                    continue
+                except Exception as exc:
+                    log.warning("partition %d: look-ahead fetch failed (%s)", p, exc.__class__.__name__)
+                    await asyncio.sleep(1.0)
+                    continue
+                behind = self.fetched.get(p, 0)
+                urgent = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs
+                          if m.metadata.sequence.stream > behind and is_urgent(m.data)]
+                if not urgent:
+                    continue
+                try:
+                    out = await self.db("urgent", partitioned.ingest_batch, self.stream, p, self.name, epoch, urgent,
+                                        advance=False, accept_old=self.accept_old, ttl=self.ttl)
+                except LeaseLost:
+                    return
+                except Exception as exc:  # the bulk lane carries them
+                    log.warning("partition %d: look-ahead urgent store failed (%s)", p, exc.__class__.__name__)
+                    continue
+                self.count(out)
+                self.stats["urgent"] += len(urgent)
+                self.stats["urgent_ahead"] += len(urgent)
+                if self.held.get(p) == epoch:
+                    self.early.setdefault(p, set()).update(i.seq for i in urgent if i.seq > self.fetched.get(p, 0))
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if sub is not None:
+                try:
+                    await sub.unsubscribe()
+                except Exception:
+                    pass
 
     async def take_urgent(self, p: int, epoch: int, items: list[Item]) -> list[Item] | None:
         """Store a batch's fresh life-safety messages at once, in a small transaction of their own (the offset
