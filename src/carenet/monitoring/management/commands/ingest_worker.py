@@ -40,6 +40,8 @@ class Command(BaseCommand):
                             help="seconds after which a silent worker's partitions are taken over")
         parser.add_argument("--bulk-threads", type=int, default=2, help="database threads for partition batches")
         parser.add_argument("--accept-old", action="store_true", help="accept events older than 7 days (replays)")
+        parser.add_argument("--no-lookahead", action="store_true",
+                            help="no urgent look-ahead past a partition's backlog (for comparisons; docs/scale-out.md)")
         parser.add_argument("--max-seconds", type=float, default=None)
         parser.add_argument("--status", action="store_true", help="print the lease table and exit")
 
@@ -53,6 +55,6 @@ class Command(BaseCommand):
         worker = NatsIngestWorker(o["nats"], name=o["name"], partitions=o["partitions"], stream=o["stream"],
                                   batch=o["batch"], ttl=o["lease_ttl"], accept_old=o["accept_old"],
                                   eligible=parse_partitions(o["only"], o["partitions"]),
-                                  bulk_threads=o["bulk_threads"])
+                                  bulk_threads=o["bulk_threads"], lookahead=not o["no_lookahead"])
         stats = worker.run(max_seconds=o["max_seconds"])
         self.stdout.write("ingest worker stopped: " + " ".join(f"{k}={v}" for k, v in stats.items()))
