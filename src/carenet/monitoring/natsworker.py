@@ -80,6 +80,7 @@ class NatsIngestWorker:
         self.lookahead = lookahead
         self.fetched: dict[int, int] = {}            # partition → highest stream sequence the bulk fetcher has seen
         self.early: dict[int, set[int]] = {}         # partition → sequences the lookahead stored ahead of the bulk
+        self.inflight: dict[int, dict[int, asyncio.Future]] = {}  # partition → sequence → the look-ahead's store
         self.held: dict[int, int] = {}               # partition → epoch of our lease
         self.tasks: dict[int, asyncio.Task] = {}
         self.stats = {"messages": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "skipped": 0, "alarms": 0,
@@ -282,7 +283,7 @@ class NatsIngestWorker:
             # on the urgent lane) while the batches before it still wait for a database thread.
             queue: asyncio.Queue = asyncio.Queue(maxsize=PREFETCH)
             storer = asyncio.create_task(self.store_loop(p, epoch, queue))
-            self.fetched[p], self.early[p] = last_seq, set()
+            self.fetched[p], self.early[p], self.inflight[p] = last_seq, set(), {}
             if self.lookahead:
                 ahead = asyncio.create_task(self.look_ahead(p, epoch, last_seq))
             expect, above, hole = 1, last_seq, False   # next consumer sequence; highest stream sequence seen
@@ -307,7 +308,11 @@ class NatsIngestWorker:
                 expect = msgs[-1].metadata.sequence.consumer + 1
                 above = max(above, msgs[-1].metadata.sequence.stream)
                 items = [Item(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
-                self.fetched[p] = items[-1].seq
+                self.fetched[p] = items[-1].seq   # from here on the look-ahead leaves these alone ...
+                flight = self.inflight.get(p, {})
+                waits = {id(f): f for f in (flight.get(i.seq) for i in items) if f is not None}
+                if waits:   # ... and those it is storing now are waited for: each message is stored by one lane
+                    await asyncio.gather(*waits.values(), return_exceptions=True)
                 early = self.early[p]
                 fresh = [i for i in items if i.seq not in early] if early else items
                 early.difference_update(i.seq for i in items)
@@ -385,19 +390,31 @@ class NatsIngestWorker:
                           if m.metadata.sequence.stream > behind and is_urgent(m.data)]
                 if not urgent:
                     continue
+                # claimed in the event loop before any await: the bulk fetcher, which has not fetched them yet,
+                # waits for this store when it does, then leaves out what it stored
+                done = asyncio.get_running_loop().create_future()
+                flight = self.inflight.setdefault(p, {})
+                for i in urgent:
+                    flight[i.seq] = done
+                stored = False
                 try:
                     out = await self.db("urgent", partitioned.ingest_batch, self.stream, p, self.name, epoch, urgent,
                                         advance=False, accept_old=self.accept_old, ttl=self.ttl)
+                    stored = True
                 except LeaseLost:
                     return
                 except Exception as exc:  # the bulk lane carries them
                     log.warning("partition %d: look-ahead urgent store failed (%s)", p, exc.__class__.__name__)
                     continue
+                finally:
+                    for i in urgent:
+                        flight.pop(i.seq, None)
+                    if stored:
+                        self.early.setdefault(p, set()).update(i.seq for i in urgent)
+                    done.set_result(stored)
                 self.count(out)
                 self.stats["urgent"] += len(urgent)
                 self.stats["urgent_ahead"] += len(urgent)
-                if self.held.get(p) == epoch:
-                    self.early.setdefault(p, set()).update(i.seq for i in urgent if i.seq > self.fetched.get(p, 0))
         except asyncio.CancelledError:
             pass
         finally:
