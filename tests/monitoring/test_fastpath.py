@@ -17,6 +17,14 @@ PAYLOADS = [b'{"a":1}', b'{"v":NaN}', b'{"v":Infinity}', b'{"v":-Infinity}', b'{
             b'{"x":"a\x00b"}', b'{"x":"\\u0000"}', b"not json", b"", b'{"a":1.5e308,"b":-0,"c":[true,null]}',
             b'{"a":1}{"b":2}', b'"just a string"', b"x" * 70000]
 PAYLOADS += [b"{" + raw.replace(b"NOW", b"1700000000") + b"}" for _, _, raw in CASES.values()]
+# the byte-level depth and digit checks of the fast parser: brackets inside strings, escaped quotes, unbalanced
+# brackets, exactly the limit and one past it, long digit runs in floats and strings
+PAYLOADS += [b'{"a":"' + b"[" * 30 + b'","b":[[[]]]}', b'{"a":"\\"' + b"[" * 30 + b'","b":1}',
+             b'{"s":"' + b"]" * 20 + b'","x":' + b"[" * 17 + b"]" * 17 + b"}",
+             b'{"s":"' + b"[" * 20 + b'","x":' + b"[" * 15 + b"]" * 15 + b"}",
+             b"[" * 16 + b"]" * 16, b"[" * 17 + b"]" * 17, b"[" * 18 + b"]" * 10, b"[" * 10 + b"}" * 10 + b"{}" * 9,
+             b'{"a":[{"b":[{"c":"x"},{"d":[1,2,[3]]}]}],"e":"","f":"]["}',
+             b'{"f":0.1234567890123456789}', b'{"n":-1234567890123456789}', b'{"n":123456789012345678}']
 
 
 def _outcome(parse, payload):

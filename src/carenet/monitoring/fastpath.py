@@ -21,27 +21,61 @@ Everything else (validation, quarantine, isolation of a failing event, alarms, N
 from __future__ import annotations
 
 import datetime as dt
-import re
+import hmac
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import orjson
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from carenet.devices.models import hash_token
 from carenet.monitoring import alarms, engine
-from carenet.monitoring.ingest import (MAX_BYTES, PATHS, MAX_DEPTH, LAST_SEEN_RESOLUTION, IngestResult, RawMessage,
-                                       _Batch, _store_isolating, decode_all, nesting_depth, parse_json, validate,
+from carenet.monitoring.ingest import (MAX_BYTES, MAX_INT_DIGITS, PATHS, MAX_DEPTH, LAST_SEEN_RESOLUTION, IngestResult, RawMessage,
+                                       _Batch, _store_isolating, _token_ok, decode_all, nesting_depth, parse_json, validate,
                                        write_quarantine)
 from carenet.monitoring.state import declared_semantics, profile_config
 
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# Cheap byte-level checks (a regex over the payload cost more than parsing it with orjson): the structure
+# characters, with [{ as "(" and ]} as ")"; every digit as "0", anything else as a space.
+_STRUCT = bytes(40 if b in b"[{" else 41 if b in b"]}" else b for b in range(256))
+_NOT_STRUCT = bytes(b for b in range(256) if b not in b'[]{}"\\')
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_RUN = b"0" * (MAX_INT_DIGITS + 1)
+
+
+def nesting_depth_fast(payload: bytes, limit: int = MAX_DEPTH) -> int:
+    """ingest.nesting_depth, exact for every payload orjson accepts, in C-speed byte operations: strings are
+    cut out (when no escape can hide a quote; else the exact scan runs), then innermost bracket pairs are
+    removed round by round; the rounds are the depth. Brackets that do not pair up (not JSON) also get the
+    exact scan. A wrong answer can only be for invalid JSON, which parse_json (exact) then judges anyway."""
+    skel = payload.translate(_STRUCT, _NOT_STRUCT)
+    openers = skel.count(b"(")
+    if openers <= limit:
+        return openers  # cannot be deeper than the number of openers
+    if b"\\" in skel:
+        return nesting_depth(payload, limit)
+    skel = skel.replace(b'""', b"")  # strings without brackets in them; those with brackets: split
+    if b'"' in skel:
+        skel = b"".join(skel.split(b'"')[::2])
+    for rounds in range(limit + 1):
+        if not skel:
+            return rounds
+        inner = skel.replace(b"()", b"")
+        if len(inner) == len(skel):
+            break
+        skel = inner
+    return nesting_depth(payload, limit)
 
 
 def parse_json_fast(payload: bytes, max_bytes: int = MAX_BYTES):
-    """orjson.loads under parse_json's limits; anything orjson refuses is handed to parse_json for its reason."""
-    if len(payload) > max_bytes or nesting_depth(payload) > MAX_DEPTH or _LONG_DIGITS.search(payload):
+    """orjson.loads under parse_json's limits; anything orjson refuses is handed to parse_json for its reason.
+    A run of 19 digits (an integer orjson accepts and parse_json refuses, or a long fraction) also goes there."""
+    if (len(payload) > max_bytes or nesting_depth_fast(payload) > MAX_DEPTH
+            or _LONG_RUN in payload.translate(_DIGITS)):
         return parse_json(payload, max_bytes)
     try:
         return orjson.loads(payload)
@@ -58,8 +92,8 @@ class DeviceRow:
               "battery", "online", "semantics", "hold_s")
 
     def __init__(self, values):
-        for name, value in zip(self.__slots__, values):
-            setattr(self, name, value)
+        (self.pk, self.device_id, self.type, self.elder_id, self.room, self.role, self.vendor_id, self.token_hash,
+         self.last_seen, self.battery, self.online, self.semantics, self.hold_s) = values
 
 
 def load_devices(refs: set[str]) -> dict[str, DeviceRow]:
@@ -67,11 +101,11 @@ def load_devices(refs: set[str]) -> dict[str, DeviceRow]:
         return {}
     out: dict[str, DeviceRow] = {}
     select = f"SELECT {', '.join(DeviceRow.FIELDS)} FROM devices_device WHERE active AND device_id "
-    with connection.cursor() as cur:
-        if _pg():
-            cur.execute(select + "= ANY(%s)", [list(refs)])
-            rows = cur.fetchall()
-        else:
+    if _pg():
+        with _pg_cursor() as cur:
+            rows = cur.execute(select + "= ANY(%b::varchar[])", [list(refs)], prepare=True).fetchall()
+    else:
+        with connection.cursor() as cur:
             refs_list, rows = list(refs), []
             for i in range(0, len(refs_list), 500):
                 chunk = refs_list[i:i + 500]
@@ -88,13 +122,37 @@ def ingest_fast(messages: list[RawMessage], *, now: float | None = None, accept_
     batch = _Batch()
     candidates = decode_all(messages, batch, parse_json_fast, fast=True)
     devices = load_devices({c.device_ref for c in candidates} | {c.via for c in candidates if c.via})
-    accepted = validate(candidates, devices, now, accept_old, batch)
+    accepted = validate(candidates, devices, now, accept_old, batch, token_ok=_TokenCheck())
     _store_isolating(accepted, batch, store=store_fast)
     write_quarantine(batch.quarantine)
     return batch.result
 
 
 PATHS["fast"] = ingest_fast
+
+
+class _TokenCheck:
+    """ingest._token_ok, with each (signer, token) pair hashed once per batch: a gateway signs all its
+    sensors' events with one token."""
+
+    def __init__(self):
+        self.memo: dict = {}
+
+    def __call__(self, device, cand, devices) -> bool:
+        if cand.msg.vendor is not None:
+            return _token_ok(device, cand, devices)
+        signer = device
+        if cand.via is not None:  # relayed: the gateway signs, and must be in the same home
+            signer = devices.get(cand.via)
+            if signer is None or signer.type != "gateway" or signer.elder_id != device.elder_id:
+                return False
+        if cand.token is None:
+            return False
+        key = (signer.token_hash, cand.token)
+        ok = self.memo.get(key)
+        if ok is None:
+            ok = self.memo[key] = hmac.compare_digest(signer.token_hash, hash_token(cand.token))
+        return ok
 
 
 def store_fast(items, part: _Batch) -> None:
@@ -116,6 +174,17 @@ def store_fast(items, part: _Batch) -> None:
 
 def _pg() -> bool:
     return connection.vendor == "postgresql"
+
+
+@contextmanager
+def _pg_cursor():
+    """A psycopg cursor with server-side binding on Django's connection (same transaction), its errors turned
+    into Django's (so a lost connection is still an OperationalError/InterfaceError for the worker). Django's own
+    cursor binds client-side: it quotes every parameter into the SQL text in Python, and each array element
+    through a regex. Here arrays go as binary (%b) and the statements, whose text never changes, are prepared."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+        yield cur
 
 
 def _json(value) -> str:
@@ -150,32 +219,52 @@ def lock_devices(device_pks: set[int]) -> None:
     a bulk batch of the same home's other sensors: the lock is the device's, not the elder's."""
     if not device_pks or not _pg():
         return
-    with connection.cursor() as cur:
+    with _pg_cursor() as cur:
         cur.execute("SELECT count(pg_advisory_xact_lock(%s, (k %% 2147483647)::int)) "
-                    "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS d", [DEVICE_LOCKS, sorted(device_pks)])
+                    "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS d", [DEVICE_LOCKS, sorted(device_pks)],
+                    prepare=True)
 
 
 # ---- engine state rows ---------------------------------------------------------------------------------
 def lock_states(elder_ids: list[int]) -> dict[int, list]:
-    """Lock the elders' state rows in elder-id order (as state.load_states does); {elder: [state, overrides]}."""
+    """Lock the elders' state rows in elder-id order (as state.load_states does); {elder: [state, overrides,
+    profile]}. On PostgreSQL the profile (what the engine configuration is built from) is read fresh in the
+    same statement; on SQLite by elder_profiles (cached for CONFIG_TTL_S)."""
     if not elder_ids:
         return {}
-    with connection.cursor() as cur:
+    with _pg_cursor() if _pg() else connection.cursor() as cur:
         rows = dict(_select_states(cur, elder_ids))
         absent = [e for e in elder_ids if e not in rows]
         if absent:
             stamp = _db_time(timezone.now())
-            cur.executemany("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) "
-                            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [(e, "{}", "{}", stamp) for e in absent])
+            if _pg():
+                cur.execute("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) "
+                            "SELECT e, '{}', '{}', %s FROM unnest(%b::bigint[]) AS e ON CONFLICT DO NOTHING",
+                            [stamp, absent], prepare=True)
+            else:
+                cur.executemany("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) "
+                                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [(e, "{}", "{}", stamp) for e in absent])
             rows.update(_select_states(cur, absent))
+    if not _pg():
+        profiles = elder_profiles(list(rows))
+        for elder_id, row in rows.items():
+            row.append(profiles[elder_id])
     return rows
 
 
+_PROFILE = ("care_level", "living", "dementia", "resident__lat", "resident__lon")
+
+
 def _select_states(cur, elder_ids):
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if _pg():
+        cur.execute("SELECT m.elder_id, m.state::text, m.overrides::text, p.care_level, p.living, p.dementia, "
+                    "r.lat, r.lon FROM monitoring_monitorstate m JOIN people_elderprofile p ON p.id = m.elder_id "
+                    "JOIN people_resident r ON r.id = p.resident_id WHERE m.elder_id = ANY(%b::bigint[]) "
+                    "ORDER BY m.elder_id FOR UPDATE OF m", [elder_ids], prepare=True)
+        return [(r[0], [_loads(r[1]), _loads(r[2]), dict(zip(_PROFILE, r[3:]))]) for r in cur.fetchall()]
     marks = ", ".join(["%s"] * len(elder_ids))
     cur.execute(f"SELECT elder_id, state, overrides FROM monitoring_monitorstate WHERE elder_id IN ({marks}) "
-                f"ORDER BY elder_id{lock}", elder_ids)
+                f"ORDER BY elder_id", elder_ids)
     return [(e, [_loads(s), _loads(o)]) for e, s, o in cur.fetchall()]
 
 
@@ -183,59 +272,76 @@ def save_states(rows: list[tuple]) -> None:
     """rows: (elder id, state JSON text, next deadline, updated). One statement on PostgreSQL."""
     if not rows:
         return
+    if _pg():
+        elders, states, deadlines, stamps = zip(*rows)
+        with _pg_cursor() as cur:
+            cur.execute("UPDATE monitoring_monitorstate AS m SET state = v.state::jsonb, next_deadline = v.nd, "
+                        "updated = %s FROM unnest(%b::bigint[], %b::text[], %b::timestamptz[]) AS v(elder_id, state, nd) "
+                        "WHERE m.elder_id = v.elder_id", [stamps[0], list(elders), list(states), list(deadlines)],
+                        prepare=True)
+        return
     with connection.cursor() as cur:
-        if _pg():
-            values = ", ".join(["(%s::bigint, %s::jsonb, %s::timestamptz, %s::timestamptz)"] * len(rows))
-            cur.execute("UPDATE monitoring_monitorstate AS m SET state = v.state, next_deadline = v.nd, updated = v.up "
-                        f"FROM (VALUES {values}) AS v(elder_id, state, nd, up) WHERE m.elder_id = v.elder_id",
-                        [x for r in rows for x in r])
-        else:
-            cur.executemany("UPDATE monitoring_monitorstate SET state = %s, next_deadline = %s, updated = %s "
-                            "WHERE elder_id = %s", [(s, _db_time(nd), _db_time(up), e) for e, s, nd, up in rows])
+        cur.executemany("UPDATE monitoring_monitorstate SET state = %s, next_deadline = %s, updated = %s "
+                        "WHERE elder_id = %s", [(s, _db_time(nd), _db_time(up), e) for e, s, nd, up in rows])
 
 
 # ---- events --------------------------------------------------------------------------------------------
 def drop_duplicates(items, part: _Batch):
     """Events already stored (any month), or repeated within the batch, are duplicates: quarantined as such."""
-    pairs = {(d.pk, c.event_id) for c, d in items}
+    keys = [(d.pk, c.event_id) for c, d in items]
     seen: set = set()
-    with connection.cursor() as cur:
-        if _pg():
-            devs, ids = zip(*pairs)
-            cur.execute("SELECT device_id, event_id FROM devices_deviceevent WHERE (device_id, event_id) IN "
-                        "(SELECT * FROM unnest(%s::bigint[], %s::varchar[]))", [list(devs), list(ids)])
-            seen.update(cur.fetchall())
-        else:
-            pair_list = list(pairs)
+    if _pg():
+        devs, ids = zip(*keys)
+        with _pg_cursor() as cur:
+            seen.update(cur.execute("SELECT device_id, event_id FROM devices_deviceevent WHERE (device_id, event_id) IN "
+                                    "(SELECT * FROM unnest(%b::bigint[], %b::varchar[]))", [list(devs), list(ids)],
+                                    prepare=True).fetchall())
+    else:
+        with connection.cursor() as cur:
+            pair_list = list(set(keys))
             for i in range(0, len(pair_list), 400):
                 chunk = pair_list[i:i + 400]
                 cur.execute("SELECT device_id, event_id FROM devices_deviceevent WHERE (device_id, event_id) IN "
                             f"(VALUES {', '.join(['(%s, %s)'] * len(chunk))})", [x for p in chunk for x in p])
                 seen.update(cur.fetchall())
     fresh = []
-    for cand, device in items:
-        key = (device.pk, cand.event_id)
+    for key, item in zip(keys, items):
         if key in seen:
+            cand, device = item
             part.result.duplicates += 1
             part.reject(cand.msg, "duplicate", f"event {cand.event_id} of {device.device_id} was already received",
                         device.device_id, cand.event_id, cand.index)
             continue
         seen.add(key)
-        fresh.append((cand, device))
+        fresh.append(item)
     return fresh
 
 
 EVENT_COLUMNS = "(device_id, event_id, kind, ts, received, value)"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """A field of COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def write_events(fresh, received: dt.datetime) -> None:
     utc = dt.timezone.utc
     if _pg():
-        with connection.cursor() as cur:
-            with cur.cursor.copy(f"COPY devices_deviceevent {EVENT_COLUMNS} FROM STDIN") as copy:
-                for c, d in fresh:
-                    copy.write_row((d.pk, c.event_id, c.kind, dt.datetime.fromtimestamp(c.ts, utc), received,
-                                    _json(c.value)))
+        # One COPY buffer formatted here (psycopg's write_row per row cost more than the COPY itself).
+        stamp = received.isoformat()
+        times: dict[float, str] = {}
+        lines = []
+        for c, d in fresh:
+            ts = times.get(c.ts)
+            if ts is None:
+                ts = times[c.ts] = dt.datetime.fromtimestamp(c.ts, utc).isoformat()
+            lines.append(f"{d.pk}\t{_copy_text(c.event_id)}\t{c.kind}\t{ts}\t{stamp}\t{_copy_text(_json(c.value))}\n")
+        with _pg_cursor() as cur, cur.copy(f"COPY devices_deviceevent {EVENT_COLUMNS} FROM STDIN") as copy:
+            copy.write("".join(lines).encode())
         return
     stamp = _db_time(received)
     rows = [(d.pk, c.event_id, c.kind, _db_time(dt.datetime.fromtimestamp(c.ts, utc)), stamp, _json(c.value))
@@ -264,15 +370,16 @@ def write_contacts(fresh, received: dt.datetime) -> None:
             changed.append((device.pk, battery))
     if not changed:
         return
-    with connection.cursor() as cur:
-        if _pg():
-            values = ", ".join(["(%s::bigint, %s::smallint)"] * len(changed))
+    if _pg():
+        pks, batteries = zip(*changed)
+        with _pg_cursor() as cur:
             cur.execute("UPDATE devices_device AS d SET last_seen = %s, online = true, battery = v.battery "
-                        f"FROM (VALUES {values}) AS v(id, battery) WHERE d.id = v.id",
-                        [received] + [x for r in changed for x in r])
-        else:
-            cur.executemany("UPDATE devices_device SET last_seen = %s, online = %s, battery = %s WHERE id = %s",
-                            [(_db_time(received), True, b, pk) for pk, b in changed])
+                        "FROM unnest(%b::bigint[], %b::smallint[]) AS v(id, battery) WHERE d.id = v.id",
+                        [received, list(pks), list(batteries)], prepare=True)
+        return
+    with connection.cursor() as cur:
+        cur.executemany("UPDATE devices_device SET last_seen = %s, online = %s, battery = %s WHERE id = %s",
+                        [(_db_time(received), True, b, pk) for pk, b in changed])
 
 
 # ---- rules ---------------------------------------------------------------------------------------------
@@ -313,13 +420,12 @@ def run_rules(fresh, states: dict[int, list], result: IngestResult) -> None:
     by_elder: dict[int, list] = defaultdict(list)
     for cand, device in fresh:
         by_elder[device.elder_id].append((cand, device))
-    profiles = elder_profiles(list(by_elder))
     stamp = timezone.now()
     rows = []
     for elder_id, items in by_elder.items():
-        stored, overrides = states[elder_id]
+        stored, overrides, profile = states[elder_id]
         state = engine.ElderState.from_dict(stored) if stored else engine.ElderState(elder_id=elder_id)
-        config = config_for_elder(elder_id, profiles[elder_id], overrides)
+        config = config_for_elder(elder_id, profile, overrides)
         for cand, device in sorted(items, key=lambda x: x[0].ts):
             value = dict(cand.value)
             if device.type == "door" and device.role:

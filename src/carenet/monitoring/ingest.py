@@ -416,16 +416,16 @@ def decode_all(messages: list[RawMessage], batch: "_Batch", parse=parse_json, fa
     return candidates
 
 
-def validate(candidates: list[Candidate], devices: dict, now: float, accept_old: bool, batch: "_Batch") -> list:
+def validate(candidates: list[Candidate], devices: dict, now: float, accept_old: bool, batch, token_ok=_token_ok):
     """(candidate, device) pairs that pass the registry, token, kind, clock and value checks; the rest rejected.
-    `devices` maps device ids to Device rows, or to any object with the same attributes (the fast path's)."""
+    `devices` maps device ids to Device rows or look-alikes (the fast path's), token_ok checks the token."""
     accepted = []
     for cand in candidates:
         device = devices.get(cand.device_ref)
         try:
             if device is None:
                 raise Rejection("unknown_device", f"device {cand.device_ref!r} is not registered or not active")
-            if not _token_ok(device, cand, devices):
+            if not token_ok(device, cand, devices):
                 raise Rejection("bad_token", "device does not belong to this vendor" if cand.msg.vendor is not None
                                 else f"gateway {cand.via} may not relay for this device" if cand.via
                                 else "token does not match the device")
