@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -102,6 +103,7 @@ def load_devices(refs: set[str]) -> dict[str, DeviceRow]:
     out: dict[str, DeviceRow] = {}
     select = f"SELECT {', '.join(DeviceRow.FIELDS)} FROM devices_device WHERE active AND device_id "
     if _pg():
+        _forget_deferred()  # outside any transaction
         with _pg_cursor() as cur:
             rows = cur.execute(select + "= ANY(%b::varchar[])", [list(refs)], prepare=True).fetchall()
     else:
@@ -156,6 +158,9 @@ class _TokenCheck:
 
 
 def store_fast(items, part: _Batch) -> None:
+    """One transaction. On PostgreSQL: the device locks go with the duplicate check, the contact update with the
+    state rows' lock (one round trip each, _defer)."""
+    _forget_deferred()
     lock_devices({d.pk for _, d in items})
     fresh = drop_duplicates(items, part)
     if not fresh:
@@ -177,14 +182,45 @@ def _pg() -> bool:
 
 
 @contextmanager
-def _pg_cursor():
+def _pg_cursor(pipeline: bool = True):
     """A psycopg cursor with server-side binding on Django's connection (same transaction), its errors turned
     into Django's (so a lost connection is still an OperationalError/InterfaceError for the worker). Django's own
     cursor binds client-side: it quotes every parameter into the SQL text in Python, and each array element
-    through a regex. Here arrays go as binary (%b) and the statements, whose text never changes, are prepared."""
+    through a regex. Here arrays go as binary (%b) and the statements, whose text never changes, are prepared.
+
+    Statements deferred by _defer (no result read) are sent first, in one pipeline with what the caller runs
+    (one round trip for all; the server still runs them in order, each with its own snapshot). pipeline=False
+    (COPY cannot be pipelined): they are sent one by one first."""
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
-        yield cur
+    pending, _local.pending = getattr(_local, "pending", []), []
+    conn = connection.connection
+    with connection.wrap_database_errors, psycopg.Cursor(conn) as cur:
+        if not pending:
+            yield cur
+            return
+        with psycopg.Cursor(conn) as early:
+            if not pipeline:
+                for sql, params in pending:
+                    early.execute(sql, params, prepare=True)
+                yield cur
+                return
+            with conn.pipeline():
+                for sql, params in pending:
+                    early.execute(sql, params, prepare=True)
+                yield cur
+
+
+_local = threading.local()  # statements deferred on this thread's connection (Django's are per thread)
+
+
+def _defer(sql: str, params: list) -> None:
+    """A statement whose result nobody reads: sent with the next query of this transaction (_pg_cursor)."""
+    _local.pending = getattr(_local, "pending", []) + [(sql, params)]
+
+
+def _forget_deferred() -> None:
+    """At the start of a transaction: nothing a rolled-back one deferred may reach the database."""
+    _local.pending = []
 
 
 def _json(value) -> str:
@@ -219,10 +255,8 @@ def lock_devices(device_pks: set[int]) -> None:
     a bulk batch of the same home's other sensors: the lock is the device's, not the elder's."""
     if not device_pks or not _pg():
         return
-    with _pg_cursor() as cur:
-        cur.execute("SELECT count(pg_advisory_xact_lock(%s, (k %% 2147483647)::int)) "
-                    "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS d", [DEVICE_LOCKS, sorted(device_pks)],
-                    prepare=True)
+    _defer("SELECT count(pg_advisory_xact_lock(%s, (k %% 2147483647)::int)) "
+           "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS d", [DEVICE_LOCKS, sorted(device_pks)])
 
 
 # ---- engine state rows ---------------------------------------------------------------------------------
@@ -232,23 +266,22 @@ def lock_states(elder_ids: list[int]) -> dict[int, list]:
     same statement; on SQLite by elder_profiles (cached for CONFIG_TTL_S)."""
     if not elder_ids:
         return {}
-    with _pg_cursor() if _pg() else connection.cursor() as cur:
+    if _pg():  # rows that do not exist yet are made (in elder-id order) and all are locked: one round trip
+        _defer("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) SELECT e, '{}', '{}', %s "
+               "FROM unnest(%b::bigint[]) AS e ORDER BY e ON CONFLICT DO NOTHING", [timezone.now(), elder_ids])
+        with _pg_cursor() as cur:
+            return dict(_select_states(cur, elder_ids))
+    with connection.cursor() as cur:
         rows = dict(_select_states(cur, elder_ids))
         absent = [e for e in elder_ids if e not in rows]
         if absent:
             stamp = _db_time(timezone.now())
-            if _pg():
-                cur.execute("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) "
-                            "SELECT e, '{}', '{}', %s FROM unnest(%b::bigint[]) AS e ON CONFLICT DO NOTHING",
-                            [stamp, absent], prepare=True)
-            else:
-                cur.executemany("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) "
-                                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [(e, "{}", "{}", stamp) for e in absent])
+            cur.executemany("INSERT INTO monitoring_monitorstate (elder_id, state, overrides, updated) "
+                            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [(e, "{}", "{}", stamp) for e in absent])
             rows.update(_select_states(cur, absent))
-    if not _pg():
-        profiles = elder_profiles(list(rows))
-        for elder_id, row in rows.items():
-            row.append(profiles[elder_id])
+    profiles = elder_profiles(list(rows))
+    for elder_id, row in rows.items():
+        row.append(profiles[elder_id])
     return rows
 
 
@@ -340,7 +373,7 @@ def write_events(fresh, received: dt.datetime) -> None:
             if ts is None:
                 ts = times[c.ts] = dt.datetime.fromtimestamp(c.ts, utc).isoformat()
             lines.append(f"{d.pk}\t{_copy_text(c.event_id)}\t{c.kind}\t{ts}\t{stamp}\t{_copy_text(_json(c.value))}\n")
-        with _pg_cursor() as cur, cur.copy(f"COPY devices_deviceevent {EVENT_COLUMNS} FROM STDIN") as copy:
+        with _pg_cursor(pipeline=False) as cur, cur.copy(f"COPY devices_deviceevent {EVENT_COLUMNS} FROM STDIN") as copy:
             copy.write("".join(lines).encode())
         return
     stamp = _db_time(received)
@@ -372,10 +405,9 @@ def write_contacts(fresh, received: dt.datetime) -> None:
         return
     if _pg():
         pks, batteries = zip(*changed)
-        with _pg_cursor() as cur:
-            cur.execute("UPDATE devices_device AS d SET last_seen = %s, online = true, battery = v.battery "
-                        "FROM unnest(%b::bigint[], %b::smallint[]) AS v(id, battery) WHERE d.id = v.id",
-                        [received, list(pks), list(batteries)], prepare=True)
+        _defer("UPDATE devices_device AS d SET last_seen = %s, online = true, battery = v.battery "
+               "FROM unnest(%b::bigint[], %b::smallint[]) AS v(id, battery) WHERE d.id = v.id",
+               [received, list(pks), list(batteries)])
         return
     with connection.cursor() as cur:
         cur.executemany("UPDATE devices_device SET last_seen = %s, online = %s, battery = %s WHERE id = %s",
