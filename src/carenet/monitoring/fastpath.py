@@ -1,16 +1,20 @@
 """The fast ingest path (issue 15): the same decisions as ingest.ingest_old, with less work per event.
 
-What is different, and why (the profile of the old path is in docs/monitoring-ingest.md):
+What is different, and why (the profiles are in docs/monitoring-ingest.md):
 - JSON is parsed once, by orjson. The limits are the same: size and nesting depth are checked on the bytes
-  first; orjson refuses NaN/Infinity, invalid UTF-8, lone surrogates and numbers out of range by itself. Any
-  message orjson refuses, or one with a 19-digit run (an integer orjson would accept but we refuse), is parsed
-  again by the bounded stdlib parser, so the quarantine reason and detail are exactly the old ones.
+  first (by byte translations, not a regex: nesting_depth_fast); orjson refuses NaN/Infinity, invalid UTF-8,
+  lone surrogates and numbers out of range by itself. Any message orjson refuses, or one with a 19-digit run
+  (an integer orjson would accept but we refuse), is parsed again by the bounded stdlib parser, so the
+  quarantine reason and detail are exactly the old ones.
 - No ORM object per event or per device: devices are read as tuples, events are written by COPY on PostgreSQL
-  (a multi-row INSERT on SQLite), the engine states are read and written as JSON text (one UPDATE ... FROM
-  VALUES on PostgreSQL), and the device last-contact writes of a batch are one statement, at most one per
-  device and minute (coalesced: the stored contact is rewritten only when it is a minute old or the battery or
-  online state changed).
-- Each elder's engine configuration is cached for CONFIG_TTL_S, keyed by its staff overrides.
+  (one buffer formatted here; a multi-row INSERT on SQLite), the engine states are read and written as JSON
+  text (one UPDATE on PostgreSQL), and the device last-contact writes of a batch are one statement, at most one
+  per device and minute (coalesced: the stored contact is rewritten only when it is a minute old or the battery
+  or online state changed).
+- PostgreSQL statements bind on the server with binary arrays, are prepared, and those whose result is not read
+  go in one pipeline with the next query (_pg_cursor): 6 round trips per batch.
+- Each elder's profile is read with its locked state row (PostgreSQL); engine configurations are shared by
+  every elder with the same profile values and staff overrides. A gateway's token is hashed once per batch.
 - The duplicate check and the insert run under a per-device lock (lock_devices), so two workers (or the two
   lanes) can never both find (device, event id) new and both store it. On PostgreSQL the event table is
   partitioned by month and its unique key is (device, event id, ts) (the partition key must be in it); this
