@@ -124,11 +124,22 @@ def load_devices(refs: set[str]) -> dict[str, DeviceRow]:
 
 def ingest_fast(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False) -> IngestResult:
     """Store what is valid, quarantine the rest. Raises only when the database connection is lost."""
+    return finish_fast(prepare_fast(messages, now=now, accept_old=accept_old))
+
+
+def prepare_fast(messages: list[RawMessage], *, now: float | None = None, accept_old: bool = False) -> tuple:
+    """Decode, read the devices and validate: no write, no transaction. The worker runs it for the next batch
+    while the current one is being stored (the devices are read before the storing transaction either way)."""
     now = now or time.time()
     batch = _Batch()
     candidates = decode_all(messages, batch, parse_json_fast, fast=True)
     devices = load_devices({c.device_ref for c in candidates} | {c.via for c in candidates if c.via})
-    accepted = validate(candidates, devices, now, accept_old, batch, token_ok=_TokenCheck())
+    return batch, validate(candidates, devices, now, accept_old, batch, token_ok=_TokenCheck())
+
+
+def finish_fast(prepared: tuple) -> IngestResult:
+    """Store what prepare_fast accepted, and the quarantine rows."""
+    batch, accepted = prepared
     _store_isolating(accepted, batch, store=store_fast)
     write_quarantine(batch.quarantine)
     return batch.result

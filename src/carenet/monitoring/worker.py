@@ -25,6 +25,7 @@ import re
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
@@ -33,7 +34,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carenet.monitoring import timers
-from carenet.monitoring.fastpath import parse_json_fast
+from carenet.monitoring.fastpath import finish_fast, parse_json_fast, prepare_fast
 from carenet.monitoring.ingest import (MAX_BYTES, SUBSCRIPTION, IngestResult, RawMessage,
                                        ingest, quarantine_failed, safe_text)
 
@@ -98,6 +99,18 @@ def database_unavailable(exc: BaseException) -> bool:
     isolated to its message (quarantined); a DataError or a bug that still escapes is handled one message at
     a time below, never retried forever."""
     return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def _prepared(future):
+    """prepare_fast's result, or None (not prepared, or it failed: the batch is then ingested the plain way)."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise
+        return None
 
 
 def parse_mqtt_url(url: str) -> tuple[str, int]:
@@ -237,12 +250,18 @@ class IngestWorker:
         self.urgent_thread = threading.Thread(target=self._urgent_loop, name="urgent-lane", daemon=True)
         self.urgent_thread.start()
         started = last_tick = last_msg = time.monotonic()
+        if self._overlaps():
+            self.prepare_pool = ThreadPoolExecutor(1, thread_name_prefix="prepare")
+        following = None
         try:
             while not self.stop.is_set():
-                batch = self._next_batch()
+                batch, prepared = following or (self._next_batch(), None)
+                following, self.prefetched = None, 0
                 now = time.monotonic()
                 if batch:
-                    self._process(batch)
+                    if self.prepare_pool is not None and self._drain():  # more waiting: prepare it meanwhile
+                        following = self._prefetch()
+                    self._process(batch, prepared)
                     last_msg = now
                 if now - last_tick >= self.tick_every:
                     self._tick()
@@ -253,6 +272,9 @@ class IngestWorker:
                     break
         finally:
             self.stop.set()
+            if self.prepare_pool is not None:  # a prepared batch left here was never acknowledged: redelivered
+                self.prepare_pool.submit(connection.close)
+                self.prepare_pool.shutdown(wait=True, cancel_futures=False)
             self.urgent_thread.join(timeout=10)
             self.client.loop_stop()
             self.client.disconnect()
@@ -274,24 +296,60 @@ class IngestWorker:
         batch = [self.pending.popleft() for _ in range(min(self.batch_size, len(self.pending)))]
         return batch
 
-    def _process(self, batch: list) -> None:
+    # -- overlap: the next bulk batch is decoded, its devices read and validated (prepare_fast, a second thread
+    # and connection) while this one's transaction runs. Batches are still stored and acknowledged in order.
+    prepare_pool: ThreadPoolExecutor | None = None
+    prefetched = 0  # messages of the prepared batch, counted as waiting until it is processed
+
+    def _overlaps(self) -> bool:
+        from django.conf import settings
+
+        return (self.path or getattr(settings, "CARENET_INGEST_PATH", "fast")) == "fast"
+
+    def _drain(self) -> int:
+        while True:
+            try:
+                self.pending.append(self.inbox.get_nowait())
+            except queue.Empty:
+                return len(self.pending)
+
+    def _prefetch(self) -> tuple:
+        batch = [self.pending.popleft() for _ in range(min(self.batch_size, len(self.pending)))]
+        self.prefetched = len(batch)
+        raws = self._raws(batch)
+        return batch, (raws, self.prepare_pool.submit(self._prepare, raws))
+
+    def _prepare(self, raws: list) -> tuple:
+        try:
+            return prepare_fast(raws, accept_old=self.accept_old)
+        except Exception:
+            connection.close()  # this thread's connection; the main thread stores the batch the plain way
+            raise
+
+    def _raws(self, batch: list) -> list:
+        return [RawMessage(m.payload, "mqtt", _topic(m), tag=(m.mid, m.qos), body=self.bodies.pop(id(m), None))
+                for m in batch]
+
+    def _process(self, batch: list, prepared: tuple | None = None) -> None:
         with self.stats_lock:
             self.busy += len(batch)
         try:
-            self._process_batch(batch)
+            self._process_batch(batch, prepared)
         finally:
             with self.stats_lock:
                 self.busy -= len(batch)
                 self.progress = time.monotonic()
 
-    def _process_batch(self, batch: list) -> None:
-        raws = [RawMessage(m.payload, "mqtt", _topic(m), tag=(m.mid, m.qos), body=self.bodies.pop(id(m), None))
-                for m in batch]
+    def _process_batch(self, batch: list, prepared: tuple | None = None) -> None:
+        raws, future = prepared or (self._raws(batch), None)
         attempt = 0
         while True:
             try:
                 try:
-                    result = ingest(raws, accept_old=self.accept_old, path=self.path)
+                    pending_future, future = future, None  # a retry prepares again
+                    ready = _prepared(pending_future)
+                    result = (finish_fast(ready) if ready is not None
+                              else ingest(raws, accept_old=self.accept_old, path=self.path))
                 except Exception as exc:
                     if database_unavailable(exc):
                         raise
@@ -369,7 +427,7 @@ class IngestWorker:
 
     # -- liveness -------------------------------------------------------------------------------
     def waiting(self) -> int:
-        return self.inbox.qsize() + self.urgent_inbox.qsize() + len(self.pending) + self.busy
+        return self.inbox.qsize() + self.urgent_inbox.qsize() + len(self.pending) + self.busy + self.prefetched
 
     def check(self) -> str | None:
         """None while the worker can make progress, else why it cannot (then it must be restarted)."""
