@@ -117,3 +117,31 @@ def test_an_urgent_message_is_parsed_once(home, monkeypatch):
     monkeypatch.setattr(fastpath, "parse_json_fast", lambda *a, **k: pytest.fail("parsed a second time"))
     result = ingest([RawMessage(payload, "mqtt", f"carenet/v1/dev/{sos.device_id}/up", body=body)])
     assert result.accepted == 1 and Alarm.objects.filter(type="sos").exists()
+
+
+def test_the_worker_falls_back_when_a_prepared_batch_failed():
+    """The worker prepares the next batch in a second thread: a lost connection there is the batch's (retried,
+    nothing acknowledged), any other failure means the batch is ingested the plain way."""
+    from concurrent.futures import Future
+
+    from django.db import OperationalError
+
+    from carenet.monitoring.worker import _prepared
+
+    done, broken, lost = Future(), Future(), Future()
+    done.set_result("ready")
+    broken.set_exception(ValueError("a bug"))
+    lost.set_exception(OperationalError("server closed the connection"))
+    assert _prepared(None) is None and _prepared(done) == "ready" and _prepared(broken) is None
+    with pytest.raises(OperationalError):
+        _prepared(lost)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_then_finished_is_ingest(home):
+    from carenet.monitoring.fastpath import finish_fast, prepare_fast
+
+    prepared = prepare_fast(_scenario(home))
+    assert DeviceEvent.objects.count() == 0  # preparing writes nothing
+    result = finish_fast(prepared)
+    assert result.accepted == 4 and result.duplicates == 1 and Alarm.objects.filter(type="sos").exists()
