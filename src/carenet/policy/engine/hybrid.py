@@ -17,6 +17,7 @@ counts.
 from __future__ import annotations
 
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -154,20 +155,34 @@ def fuse(bm25: np.ndarray, query_vec: np.ndarray | None, searcher: Searcher) -> 
     return out
 
 
+_inflight: dict[tuple[int, str], Any] = {}  # embeddings under way: a second request joins the first
+_inflight_lock = threading.Lock()
+
+
 def embed_async(searcher: Searcher, query: str):  # type: ignore[no-untyped-def]
-    """Start embedding ``query`` in a worker thread; None when no dense stage is available."""
+    """Start embedding ``query`` in a worker thread; None when no dense stage is available.
+    A request for a question already being embedded waits for that embedding."""
     if searcher.dense is None or searcher.encoder is None or searcher.dense.refresh() == 0:
         return None
     cached = searcher.query_cache.get(query)
     if cached is not None:
         return _Done(cached)
-    return _pool.submit(_embed, searcher, query)
+    key = (id(searcher), query)
+    with _inflight_lock:
+        pending = _inflight.get(key)
+        if pending is None:
+            pending = _inflight[key] = _pool.submit(_embed, searcher, query, key)
+    return pending
 
 
-def _embed(searcher: Searcher, query: str) -> np.ndarray:
-    vec: np.ndarray = searcher.encoder.query(query)
-    searcher.query_cache.put(query, vec)
-    return vec
+def _embed(searcher: Searcher, query: str, key: tuple[int, str]) -> np.ndarray:
+    try:
+        vec: np.ndarray = searcher.encoder.query(query)
+        searcher.query_cache.put(query, vec)
+        return vec
+    finally:
+        with _inflight_lock:
+            _inflight.pop(key, None)
 
 
 class _Done:

@@ -148,6 +148,8 @@ def ask(query: str, searcher: "Searcher | None", matcher: QAMatcher | None, k: i
     if not query:
         return answer
     found: list[QAMatch] = []
+    if searcher is not None:
+        searcher.prefetch(query)  # the question is embedded while the Q&A pairs are matched
     if matcher is not None and matcher.pairs:
         found = matcher.match_placed(query, k=PAIR_EVIDENCE)
         if found and found[0].score >= matcher.threshold:

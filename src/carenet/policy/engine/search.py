@@ -181,6 +181,13 @@ class Searcher:
                 self.encoder = encoder
             elif encoder_available():
                 self.encoder = E5Encoder()
+            # One BLAS thread: fusion's matrix-vector products are small, and OpenBLAS's default
+            # worker per core spins after each of them, on the core the question's embedding needs
+            # (2026-12-07, load 2: ask() took 68 ms of CPU per question with two BLAS threads, 32 ms
+            # with one; the products are the same, see docs/policy-search.md).
+            from .e5np import set_blas_threads
+
+            set_blas_threads(1)
         self.load_seconds = time.perf_counter() - t0
 
     def dense_status(self) -> dict:
@@ -237,9 +244,14 @@ class Searcher:
             return scores
         matched = scores > 0
 
-        # Title relevance, spread to the articles of each law that match at all.
-        title_scores = self.titles.scores(weighted)
-        if title_scores.any():
+        # Title relevance, spread to the articles of each law that match at all. With TITLE_WEIGHT 0
+        # the title scores serve only a question that names an article number (below).
+        refs = list(ARTICLE_REF_RE.finditer(query))
+        if TITLE_WEIGHT or refs:
+            title_scores = self.titles.scores(weighted)
+        else:
+            title_scores = np.zeros(0, dtype=np.float32)
+        if TITLE_WEIGHT and title_scores.any():
             scores += TITLE_WEIGHT * title_scores[self.art_law] * matched
 
         # Coverage: share of the typed (weight 1.0) tokens the article contains.
@@ -251,7 +263,7 @@ class Searcher:
             scores *= 1.0 + COVERAGE_BONUS * (hits / len(own))
 
         # A query that names a law and an article number ("老年人权益保障法第十四条").
-        for m in ARTICLE_REF_RE.finditer(query):
+        for m in refs:
             raw = m.group(1)
             try:
                 num = int(raw) if raw.isdigit() else cn_to_int(raw)
@@ -292,7 +304,7 @@ class Searcher:
         if not query:
             return [], 0
         filters = filters or Filters()
-        pending = hybrid.embed_async(self, query)
+        pending = hybrid.embed_async(self, query)  # joins an embedding prefetch() started
         scores = self.score(query, filters)
         if RERANK_DEPTH and BIGRAM_RERANK:
             self._rerank(query, scores, max(RERANK_DEPTH, k + offset))
@@ -307,6 +319,13 @@ class Searcher:
         top = _top_k(scores, k + offset)[offset:]
         terms = highlight_terms(query)
         return [self._hit(int(pos), float(scores[pos]), terms, snippet_width) for pos in top], total
+
+    def prefetch(self, query: str) -> None:
+        """Start embedding ``query`` now (ask() does, before it matches the Q&A pairs); the
+        search that follows waits for that embedding instead of starting another."""
+        query = (query or "").strip()[:200]
+        if query:
+            hybrid.embed_async(self, query)
 
     def _ineligible(self, filters: Filters) -> np.ndarray:
         bad = self.art_superseded.copy() if not filters.include_superseded else np.zeros_like(self.art_superseded)
