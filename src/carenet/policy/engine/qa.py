@@ -156,11 +156,13 @@ def ask(query: str, searcher: "Searcher | None", matcher: QAMatcher | None, k: i
             answer.qa = found[0]
             answer.alternatives = [m for m in found[1:3] if m.score >= matcher.threshold * 0.9]
     if searcher is not None:
-        hits = searcher.search(query, k=max(k, PAIR_DEPTH), filters=filters)
+        # snippets only for the hits shown (pair evidence may move a deeper hit up; filled below)
+        hits = searcher.search_page(query, k=max(k, PAIR_DEPTH), filters=filters, snippets=k)[0]
         if found and PAIR_WEIGHT and not (filters and (filters.category or filters.level or filters.region)):
             hits = with_pair_evidence(searcher, hits, found)
         answer.composed = compose_answer(query, searcher, answer.qa, hits)
         answer.hits = hits[:k]
+        searcher.fill_snippets(answer.hits, query)
     return answer
 
 

@@ -30,7 +30,7 @@ from .domain import is_civil_affairs
 from .highlight import mark, snippet
 from .index import default_index_dir
 from .numerals import CHINESE_NUMERAL_CHARS, cn_to_int
-from .tokenizer import expand_query, highlight_terms, query_bigrams, tokenize
+from .tokenizer import clear_query_cache, expand_query, highlight_terms, query_bigrams, tokenize
 
 TITLE_WEIGHT = 0.0
 # National law applies everywhere; local law only in its own province. Local
@@ -298,8 +298,10 @@ class Searcher:
         return self.search_page(query, k, filters, offset, snippet_width)[0]
 
     def search_page(self, query: str, k: int = 10, filters: Filters | None = None,
-                    offset: int = 0, snippet_width: int = 160) -> tuple[list[Hit], int]:
-        """Hits ``offset``..``offset+k`` and the number of matching articles."""
+                    offset: int = 0, snippet_width: int = 160,
+                    snippets: int | None = None) -> tuple[list[Hit], int]:
+        """Hits ``offset``..``offset+k`` and the number of matching articles. With ``snippets``
+        only the first that many hits get their snippet now (``fill_snippets`` does the rest)."""
         query = (query or "").strip()[:200]
         if not query:
             return [], 0
@@ -318,7 +320,22 @@ class Searcher:
         total = int(np.count_nonzero(scores))
         top = _top_k(scores, k + offset)[offset:]
         terms = highlight_terms(query)
-        return [self._hit(int(pos), float(scores[pos]), terms, snippet_width) for pos in top], total
+        n_snip = len(top) if snippets is None else snippets
+        return [self._hit(int(pos), float(scores[pos]), terms, snippet_width if i < n_snip else 0)
+                for i, pos in enumerate(top)], total
+
+    def fill_snippets(self, hits: list[Hit], query: str, width: int = 160) -> None:
+        """The snippets ``search_page(snippets=…)`` left out, for the hits that are shown."""
+        missing = [h for h in hits if not h.snippet_html and h.text]
+        if missing:
+            terms = highlight_terms((query or "").strip()[:200])
+            for h in missing:
+                h.snippet_html = snippet(h.text, terms, width) if terms else mark(h.text[:width], [])
+
+    def clear_caches(self) -> None:
+        """Forget cached question vectors and tokens (the latency bench times new questions)."""
+        self.query_cache.clear()
+        clear_query_cache()
 
     def prefetch(self, query: str) -> None:
         """Start embedding ``query`` now (ask() does, before it matches the Q&A pairs); the
@@ -367,7 +384,7 @@ class Searcher:
             version_date=law["effective_date"], category=law["category"], level=law["level"],
             region=law["region"], city=law["city"], superseded=bool(law["superseded"]),
             score=round(score, 4),
-            snippet_html=snippet(text, terms, width) if terms else mark(text[:width], []),
+            snippet_html=("" if width <= 0 else snippet(text, terms, width) if terms else mark(text[:width], [])),
             text=text,
         )
 

@@ -104,8 +104,24 @@ def _number_expansions(query: str) -> list[str]:
 def expand_query(query: str) -> list[tuple[str, float]]:
     """Weighted query tokens: [(token, weight)], own words first, no duplicates.
 
-    A token that is both typed and produced by expansion keeps weight 1.0.
+    A token that is both typed and produced by expansion keeps weight 1.0. One answer uses the
+    question's tokens four times (BM25, Q&A matching, snippets, the answer card): they are
+    computed once and kept for the last few questions (``clear_query_cache``).
     """
+    return list(_expand_cached(query))
+
+
+def clear_query_cache() -> None:
+    """Forget the questions tokenised so far (the latency bench times new questions)."""
+    _expand_cached.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _expand_cached(query: str) -> tuple[tuple[str, float], ...]:
+    return tuple(_expand(query))
+
+
+def _expand(query: str) -> list[tuple[str, float]]:
     weights: dict[str, float] = {}
     for t in tokenize(query):
         if t in QUERY_STOPWORDS:
