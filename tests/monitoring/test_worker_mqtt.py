@@ -1,4 +1,5 @@
 """The ingest worker against a real broker: SIGKILL mid-stream, broker restart, database outage."""
+import collections
 import json
 import os
 import signal
@@ -41,7 +42,8 @@ def start_connected_worker(env, url, client_id):
         line = worker.stdout.readline()
         if "connected" in line:
             # keep reading, or a worker that logs more than a pipe holds would block on its next log line
-            threading.Thread(target=worker.stdout.read, daemon=True).start()
+            worker.log_tail = collections.deque(maxlen=60)  # shown when an assertion fails
+            threading.Thread(target=lambda: worker.log_tail.extend(worker.stdout), daemon=True).start()
             return worker
         if not line and worker.poll() is not None:
             break
@@ -103,7 +105,8 @@ def test_broker_restart_keeps_queued_messages(home, subprocess_env, tmp_path):
         pub = Publisher(broker.url)
         for i in range(50):
             pub.publish(f"carenet/v1/dev/{pir.device_id}/up", payload(pir, f"a{i}", "motion", {"motion": True}))
-        assert wait_for(lambda: DeviceEvent.objects.count() == 50, timeout=120), "first 50 events not stored"
+        assert wait_for(lambda: DeviceEvent.objects.count() == 50, timeout=120), \
+            f"{DeviceEvent.objects.count()} of the first 50 events stored; the worker's log:\n" + "".join(worker.log_tail)
         pub.close()
         worker.send_signal(signal.SIGKILL)  # the worker is away while the broker restarts
         worker.wait(timeout=10)
@@ -117,7 +120,8 @@ def test_broker_restart_keeps_queued_messages(home, subprocess_env, tmp_path):
         broker.start()
         worker = start_connected_worker(subprocess_env, broker.url, client_id)
         assert wait_for(lambda: DeviceEvent.objects.count() == 120, timeout=180), \
-            f"{DeviceEvent.objects.count()} of 120 events stored after the broker restarts"
+            f"{DeviceEvent.objects.count()} of 120 events stored after the broker restarts; the worker's log:\n" + \
+            "".join(worker.log_tail)
     finally:
         worker.kill()
         worker.wait(timeout=10)
