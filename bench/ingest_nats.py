@@ -77,6 +77,7 @@ def parse_args():
     p.add_argument("--partitions", type=int, default=16)
     p.add_argument("--batch", type=int, default=100, help="messages fetched and stored per transaction")
     p.add_argument("--seconds", type=int, default=15, help="length of the paced latency and failover runs")
+    p.add_argument("--lookahead", action="store_true", help="workers with the urgent look-ahead consumer (comparison)")
     return p.parse_args()
 
 
@@ -187,7 +188,8 @@ def start_workers(n, url, args, env, tmp, phase=""):
         log = open(tmp / f"worker{phase}-{w}.log", "w")
         procs.append(subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "ingest_worker", "--nats", url, "--name", f"bench-w{w}",
-             "--partitions", str(args.partitions), "--batch", str(args.batch)],
+             "--partitions", str(args.partitions), "--batch", str(args.batch),
+             *(["--lookahead"] if args.lookahead else [])],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -65,7 +65,7 @@ class NatsIngestWorker:
                  stream: str = partitioned.STREAM, batch: int = 100, ttl: float = partitioned.LEASE_TTL_S,
                  tick_every: float = 1.0, eligible: set[int] | None = None, accept_old: bool = False,
                  bulk_threads: int = 2, fetch_wait: float = 0.5, max_age_s: float = 24 * 3600,
-                 lookahead: bool = True):
+                 lookahead: bool = False):
         self.url = nats_url
         self.name = name or default_name()
         self.partitions = partitions
