@@ -29,13 +29,13 @@ def sos_payload(device_id: str, token: str, event_id: str | None = None, ts: flo
 
 
 def start_worker(env: dict, url: str, client_id: str, log_path: Path, timeout: float = 30) -> subprocess.Popen:
-    """The ingest worker, returned once it has subscribed (its log says "connected")."""
+    """The ingest worker, returned once the broker has its subscription (its log says "subscribed to")."""
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "ingest", "--mqtt", url, "--client-id", client_id],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if "connected" in log_path.read_text():
+        if "subscribed to" in log_path.read_text():
             return proc
         if proc.poll() is not None:
             break

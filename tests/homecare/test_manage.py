@@ -38,6 +38,7 @@ def test_service_type_create_edit_and_refusals(hc, client):
     assert AuditLog.objects.filter(model="homecare.servicetype", object_id=str(st.pk), action="update").exists()
     page = client.get("/homecare/service-types/").content.decode()
     assert "助行" in page and "30–120" in page
+    assert "<th>名称</th>" in page and "<th>姓名</th>" not in page  # a service has a name, not a person's name
     rows = list(load_workbook(BytesIO(client.get("/homecare/service-types/?format=xlsx").content)).active.iter_rows(values_only=True))
     assert any(r[0] == "walk" and r[2] == "按小时" for r in rows)
     # a worker reads the catalogue but cannot change it

@@ -36,7 +36,7 @@ def start_worker(env, url, client_id, *extra):
     while time.time() < deadline:
         line = worker.stdout.readline()
         lines.append(line)
-        if "connected" in line:
+        if "subscribed to" in line:  # SUBACK: the broker keeps what is published from now on
             threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True).start()
             worker.log = lines
             return worker

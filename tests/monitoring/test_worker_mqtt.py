@@ -40,7 +40,7 @@ def start_connected_worker(env, url, client_id):
     deadline = time.time() + 90
     while time.time() < deadline:
         line = worker.stdout.readline()
-        if "connected" in line:
+        if "subscribed to" in line:  # SUBACK: the broker keeps what is published from now on
             # keep reading, or a worker that logs more than a pipe holds would block on its next log line
             worker.log_tail = collections.deque(maxlen=60)  # shown when an assertion fails
             threading.Thread(target=lambda: worker.log_tail.extend(worker.stdout), daemon=True).start()

@@ -172,6 +172,7 @@ class IngestWorker:
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.urgent_inbox: queue.Queue = queue.Queue()
         self.stats_lock = threading.Lock()
         self.client.on_message = self._on_message
@@ -195,6 +196,12 @@ class IngestWorker:
         self.connected.set()
         log.info("connected to %s:%s as %s (session present: %s)", self.host, self.port, self.client_id,
                  flags.session_present)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        # The broker has the subscription from here on: before this, a message published to a new session is
+        # not kept for it (tests and operators wait for this line, not for "connected").
+        granted = [str(rc) for rc in reason_codes]
+        log.info("subscribed to %s (%s)", self.subscription, ", ".join(granted))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
