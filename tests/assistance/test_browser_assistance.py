@@ -9,21 +9,13 @@ from django.utils import timezone
 from carenet.assistance import models as m
 from carenet.assistance import adapter, services
 from carenet.core.roles import Role
-from tests.browser.conftest import browser_page  # noqa: F401  (the shared Chromium fixture)
-from tests.factories import PASSWORD, ResidentFactory, UserFactory
+from tests.browser.conftest import browser_page, login  # noqa: F401  (the shared Chromium fixture)
+from tests.factories import ResidentFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # a 1x1 PNG, as a phone camera would send a JPEG
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-
-
-def login(page, base, username):
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
 
 
 def logout(page):
@@ -56,7 +48,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     # 1. the grid worker reports from a phone: search the person, photo from the camera, location
     page.context.grant_permissions(["geolocation"], origin=base)
     page.context.set_geolocation({"latitude": 30.5312, "longitude": 117.0587})
-    login(page, base, "worker_a")
+    login(page, base, "worker_a", landing="/")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(base + "/assistance/report/")
     page.click("[data-testid=geo-button]")
@@ -94,7 +86,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     logout(page)
 
     # 4. township review and public notice
-    login(page, base, "reviewer1")
+    login(page, base, "reviewer1", landing="/")
     act(page, base, case, "review", {"#id_opinion": "情况属实，同意上报"})
     act(page, base, case, "start_notice")
     case.refresh_from_db()
@@ -110,7 +102,7 @@ def test_mobile_report_to_first_payment(area, live_server, browser_page, artifac
     logout(page)
 
     # 5. a different user approves (the reviewer could not)
-    login(page, base, "approver1")
+    login(page, base, "approver1", landing="/")
     act(page, base, case, "approve", {"#id_opinion": "同意"})
     case.refresh_from_db()
     assert case.state == "approved"

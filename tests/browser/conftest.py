@@ -15,3 +15,19 @@ def browser_page(tmp_path):
         page = context.new_page()
         yield page
         context.close()
+
+
+def login(page, base, username, landing=None):
+    """Sign in through the login form as `username` (the factories' password). Waits until the browser has left
+    the login page (each role lands on its own home), or, with `landing`, until it is on base + landing."""
+    from tests.factories import PASSWORD
+
+    page.context.clear_cookies()
+    page.goto(base + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    if landing is None:
+        page.wait_for_url(lambda url: "/login/" not in url)
+    else:
+        page.wait_for_url(base + landing)

@@ -12,6 +12,7 @@ from carenet.callcenter.models import CallLog, Dispatch, Notification, OnlineSer
 from carenet.core.models import AuditLog
 from carenet.monitoring.models import Alarm
 from tests.conftest import mqtt_url
+from tests.browser.conftest import login
 from tests.factories import PASSWORD
 from carenet.devices.models import demo_token
 from carenet.devices.services import provision_demo_home
@@ -24,14 +25,6 @@ def usable_password(user):
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
     user.save(update_fields=["password"])
-
-
-def login(page, base, username):
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)   # an operator lands on the live queue
 
 
 def test_sos_appears_live_and_is_handled_to_the_kpis(area, home, contacts, subprocess_env, browser_page, artifacts, tmp_path):

@@ -7,22 +7,13 @@ import pytest
 from carenet.civic import departments, services
 from carenet.civic import models as m
 from carenet.core.roles import Role
-from tests.browser.conftest import browser_page  # noqa: F401 (fixture)
+from tests.browser.conftest import browser_page, login  # noqa: F401 (fixture)
 from tests.civic.test_departments_confirm import walk_to_completed
 from tests.civic.test_django_community import new_request
 from tests.civic.test_django_service_requests import answers_for
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, url, username):
-    page.context.clear_cookies()
-    page.goto(url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login/" not in u)
 
 
 @pytest.mark.parametrize("width", [1366, 390])

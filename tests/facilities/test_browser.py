@@ -10,25 +10,15 @@ from carenet.devices.models import Device, demo_token, hash_token
 from carenet.facilities import models as m
 from carenet.monitoring.ingest import RawMessage, ingest
 from tests.facilities.helpers import make_facility, setup_rules
-from tests.browser.conftest import browser_page  # noqa: F401 (fixture)
-from tests.factories import PASSWORD
+from tests.browser.conftest import browser_page, login  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, url, username):
-    page.context.clear_cookies()
-    page.goto(url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
 
 
 def test_propose_approve_evaluate_and_inspect(area, live_server, browser_page, artifacts):
     setup_rules(area)
     page, url = browser_page, live_server.url
-    login(page, url, "reviewer1")
+    login(page, url, "reviewer1", landing="/")
     page.goto(url + "/facilities/new/")
     page.fill("#id_name", "乙社区养老服务站")
     page.select_option("#id_type", "station")
@@ -43,7 +33,7 @@ def test_propose_approve_evaluate_and_inspect(area, live_server, browser_page, a
     page.click("[data-testid=submit]")
     page.wait_for_url(url + "/facilities/changes/")
     assert page.locator("[data-testid=approve]").count() == 0       # streets cannot approve
-    login(page, url, "approver1")
+    login(page, url, "approver1", landing="/")
     page.goto(url + "/facilities/changes/")
     page.click("[data-testid=approve]")
     page.wait_for_url(url + "/facilities/*/")
@@ -53,7 +43,7 @@ def test_propose_approve_evaluate_and_inspect(area, live_server, browser_page, a
     fac.status = "operating"
     fac.save()
 
-    login(page, url, "evaluator1")
+    login(page, url, "evaluator1", landing="/")
     page.goto(f"{url}/facilities/{fac.pk}/evaluate/")
     for code, v in {"fire": "9", "food": "8", "care": "8", "mgmt": "7", "satis": "90"}.items():
         page.fill(f"[data-testid=score-{code}]", v)
@@ -66,20 +56,20 @@ def test_propose_approve_evaluate_and_inspect(area, live_server, browser_page, a
     assert "80,000.00" in explanation and "80%" in explanation
     page.screenshot(path=str(artifacts / "facilities-evaluation-subsidy.png"), full_page=True)
 
-    login(page, url, "reviewer1")
+    login(page, url, "reviewer1", landing="/")
     page.goto(f"{url}/facilities/{fac.pk}/")
     page.fill("[data-testid=finding-0]", "灭火器过期")
     page.click("[data-testid=record-inspection]")
     page.fill("[data-testid=assignee]", "站长王某")
     page.click("[data-testid=assign]")
     assert "已交办整改" in page.locator("[data-testid=finding-status]").inner_text()
-    login(page, url, "helper1")
+    login(page, url, "helper1", landing="/")
     page.goto(f"{url}/facilities/{fac.pk}/")
     page.fill("[data-testid=rectify-note]", "已更换灭火器")
     page.set_input_files("[data-testid=rectify-photo]", files=[{"name": "r.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"1" * 32}])
     page.click("[data-testid=rectify]")
     assert "已整改待督查" in page.locator("[data-testid=finding-status]").inner_text()
-    login(page, url, "reviewer1")
+    login(page, url, "reviewer1", landing="/")
     page.goto(f"{url}/facilities/{fac.pk}/")
     page.click("[data-testid=accept]")
     assert "已验收销号" in page.locator("[data-testid=finding-status]").inner_text()
@@ -94,7 +84,7 @@ def test_smart_room_smoke_reaches_the_facility_console(area, live_server, browse
     did = "R1-smoke"
     Device.objects.create(device_id=did, type="smoke", elder=area.elder_a, room="kitchen", token_hash=hash_token(demo_token(did)))
     page, url = browser_page, live_server.url
-    login(page, url, "helper1")
+    login(page, url, "helper1", landing="/")
     page.goto(url + "/facilities/console/")
     page.wait_for_url(f"{url}/facilities/{fac.pk}/console/")
     assert page.locator("[data-testid=console-alarm]").count() == 0
@@ -108,7 +98,7 @@ def test_smart_room_smoke_reaches_the_facility_console(area, live_server, browse
     page.click("[data-testid=console-ack]")
     page.wait_for_selector("[data-testid=console-resolve]")
     assert "本机构处置" in page.locator("[data-testid=handover]").first.inner_text()
-    login(page, url, "worker_b")  # no console capability
+    login(page, url, "worker_b", landing="/")  # no console capability
     assert page.goto(f"{url}/facilities/{fac.pk}/console/").status == 403
 
 
@@ -116,7 +106,7 @@ def test_big_screen_1920x1080(area, live_server, browser_page, artifacts):
     setup_rules(area)
     make_facility(area, type_="center", division=area.street1, lat="30.50", lon="117.00", name="一街道养老服务中心")
     page, url = browser_page, live_server.url
-    login(page, url, "supervisor1")
+    login(page, url, "supervisor1", landing="/")
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(url + "/bigscreen/")
     page.wait_for_selector("body[data-loaded='1']", timeout=15000)

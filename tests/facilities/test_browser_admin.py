@@ -5,20 +5,10 @@ from django.utils import timezone
 
 from carenet.facilities import models as m
 from carenet.facilities import services
-from tests.browser.conftest import browser_page  # noqa: F401 (fixture)
+from tests.browser.conftest import browser_page, login  # noqa: F401 (fixture)
 from tests.facilities.helpers import make_facility, setup_rules
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, url, username):
-    page.context.clear_cookies()
-    page.goto(url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login/" not in u)     # operators land on their console, others on /
 
 
 def no_sideways_scroll(page):

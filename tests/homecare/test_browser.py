@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from carenet.homecare import models as m
-from tests.browser.conftest import browser_page  # noqa: F401  (the shared Chromium fixture)
+from tests.browser.conftest import browser_page, login  # noqa: F401  (the shared Chromium fixture)
 from tests.callcenter.conftest import make_alarm
-from tests.factories import PASSWORD
 from tests.homecare.conftest import HOME
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,15 +24,6 @@ def photo_bytes(color="navy"):
     buf = io.BytesIO()
     img.save(buf, "JPEG")
     return buf.getvalue()
-
-
-def login(page, base, username):
-    page.context.clear_cookies()
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)  # each role lands on its own home page
 
 
 def wait_state(page, label):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +40,7 @@ def items_for(user) -> list[todo.Item]:
     if can(user, "homecare.visit"):
         plans = m.VisitPlan.objects.visible_to(user)
         overdue = plans.filter(next_due__lt=today).count()
-        soon = plans.filter(Q(next_due__gte=today) & Q(next_due__lte=today + dt.timedelta(days=2))).count()
+        soon = plans.filter(next_due__range=(today, today + dt.timedelta(days=2))).count()
         if overdue:
             out.append(todo.Item(title=_("Overdue visits (探访)"), url=reverse("homecare:visits") + "?when=overdue",
                                  group=group, count=overdue, overdue=True))
